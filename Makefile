@@ -1,0 +1,25 @@
+# `make demo` and `make test` each set up their own virtual environment from nothing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: demo test lint clean
+
+$(VENV)/.installed: setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -e ".[test,demo]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m keras_gans.demo --out demo_out
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q tests
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check keras_gans tests zoo benchmarks
+
+clean:
+	rm -rf $(VENV) demo_out build *.egg-info

@@ -1,0 +1,3 @@
+from keras_gans.cli import main
+
+raise SystemExit(main())

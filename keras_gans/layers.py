@@ -1,0 +1,141 @@
+"""Layers used by two or more models. All registered, so `.keras` files load in safe mode."""
+
+import keras
+
+# --- ReflectionPadding2D (CycleGAN; any image-to-image network) ---
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pads the height and width of images by mirroring them at the border.
+
+    Reflection padding (`abc|ba`, without repeating the edge pixel) avoids the dark
+    frame that zero padding leaves in translated images; the ResNet generator of
+    Johnson et al., 2016 (https://arxiv.org/abs/1603.08155) and CycleGAN (Zhu et al.,
+    2017, https://arxiv.org/abs/1703.10593) pad with it before every convolution.
+
+    Args:
+        padding: an int (the same on all four sides) or `((top, bottom), (left, right))`.
+            Each amount must be smaller than the side it pads (a reflection needs that
+            many pixels to mirror).
+
+    Input shape:
+        `(batch, height, width, channels)`; height and width may be unknown.
+
+    Output shape:
+        `(batch, height + top + bottom, width + left + right, channels)`.
+
+    Example:
+
+    >>> ReflectionPadding2D(3)(np.zeros((1, 8, 8, 3))).shape
+    TensorShape([1, 14, 14, 3])
+    """
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = self._normalize(padding)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    @staticmethod
+    def _normalize(padding):
+        if isinstance(padding, int) and not isinstance(padding, bool):
+            pairs = ((padding, padding), (padding, padding))
+        else:
+            try:
+                pairs = tuple(tuple(int(v) for v in pair) for pair in padding)
+            except (TypeError, ValueError):
+                pairs = None
+            if pairs is not None and (len(pairs) != 2 or any(len(p) != 2 for p in pairs)):
+                pairs = None
+            if pairs is None:
+                raise ValueError(
+                    "Received an invalid value for argument `padding`. Expected an int or "
+                    f"((top, bottom), (left, right)), received: padding={padding!r}"
+                )
+        if any(v < 0 for pair in pairs for v in pair):
+            raise ValueError(
+                "Received an invalid value for argument `padding`. Expected non-negative "
+                f"amounts, received: padding={padding!r}"
+            )
+        return pairs
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        return keras.ops.pad(inputs, ((0, 0), (top, bottom), (left, right), (0, 0)),
+                             mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        (top, bottom), (left, right) = self.padding
+        batch, height, width, channels = input_shape
+        return (batch, None if height is None else height + top + bottom,
+                None if width is None else width + left + right, channels)
+
+    def get_config(self):
+        config = super().get_config()
+        config["padding"] = [list(pair) for pair in self.padding]
+        return config
+
+
+# --- PixelShuffle (SRGAN; any sub-pixel upsampler) ---
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class PixelShuffle(keras.layers.Layer):
+    """Sub-pixel upsampling: moves channels into `block_size` x `block_size` pixel blocks.
+
+    `(N, H, W, C * r^2) -> (N, H * r, W * r, C)` with `keras.ops.depth_to_space`. A
+    convolution to `C * r^2` channels followed by this layer is the efficient sub-pixel
+    convolution of Shi et al., 2016 (https://arxiv.org/abs/1609.05158), the upsampling
+    of SRResNet / SRGAN (Ledig et al., 2017, https://arxiv.org/abs/1609.04802). The
+    channel order within a block is TensorFlow's (`tf.nn.depth_to_space`, "DCR"), not
+    PyTorch's `PixelShuffle`: weights trained here are not interchangeable with it.
+
+    Args:
+        block_size: the upsampling factor `r`, an integer >= 2.
+
+    Input shape:
+        `(batch, height, width, channels)` with `channels` divisible by `block_size**2`;
+        height and width may be unknown.
+
+    Output shape:
+        `(batch, height * r, width * r, channels // r**2)`.
+
+    Example:
+
+    >>> PixelShuffle(2)(np.zeros((1, 5, 7, 12))).shape
+    TensorShape([1, 10, 14, 3])
+    """
+
+    def __init__(self, block_size=2, **kwargs):
+        super().__init__(**kwargs)
+        if (isinstance(block_size, bool) or not isinstance(block_size, int)
+                or block_size < 2):
+            raise ValueError(
+                "Received an invalid value for argument `block_size`. Expected an integer "
+                f">= 2, received: block_size={block_size!r}"
+            )
+        self.block_size = block_size
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is not None and channels % self.block_size**2:
+            raise ValueError(
+                f"PixelShuffle(block_size={self.block_size}) needs a channel count divisible "
+                f"by {self.block_size**2}; received input shape {tuple(input_shape)}."
+            )
+
+    def call(self, inputs):
+        return keras.ops.depth_to_space(inputs, self.block_size)
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        r = self.block_size
+        return (batch, None if height is None else height * r,
+                None if width is None else width * r,
+                None if channels is None else channels // r**2)
+
+    def get_config(self):
+        config = super().get_config()
+        config["block_size"] = self.block_size
+        return config

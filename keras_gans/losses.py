@@ -1,0 +1,515 @@
+"""GAN losses and regularisers as pure functions of logits and images.
+
+Every function casts its inputs to float32 first (so it works unchanged under a
+`mixed_bfloat16` or `mixed_float16` policy) and returns a float32 scalar: the mean over
+every element of the batch. Discriminator outputs may have any shape (`(batch, 1)` for
+an image-level critic, `(batch, h, w, 1)` for a PatchGAN); the mean runs over all of it.
+
+Naming: `*_logits` are pre-sigmoid scores used with a cross-entropy or hinge loss;
+`*_outputs` are raw scores used as they are (least squares, Wasserstein).
+
+The adversarial losses come in (discriminator, generator) pairs that `get` returns by
+name:
+
+>>> d_loss_fn, g_loss_fn = get("non_saturating")
+>>> d_loss = d_loss_fn(real_logits, fake_logits)
+>>> g_loss = g_loss_fn(fake_logits)
+
+`gradient_penalty` and `r1_penalty` differentiate the discriminator with respect to its
+input and therefore use `tf.GradientTape`: they need the TensorFlow backend.
+"""
+
+import tensorflow as tf
+from keras import ops
+
+# Inside the square root of the gradient norm: d sqrt(s)/ds is infinite at s = 0, and the
+# penalty's own gradient (taken w.r.t. the critic weights) goes through that derivative.
+_NORM_EPSILON = 1e-12
+
+
+def _float32(x):
+    return ops.cast(x, "float32")
+
+
+def _validate_label_smoothing(label_smoothing):
+    try:
+        value = float(label_smoothing)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not 0.0 <= value < 1.0:
+        raise ValueError(
+            "Received an invalid value for argument `label_smoothing`. Expected a float "
+            f"in [0, 1), received: label_smoothing={label_smoothing!r}"
+        )
+    return value
+
+
+# --- Minimax (cross-entropy) ---
+
+
+def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """Discriminator loss of the original GAN: binary cross-entropy from logits.
+
+    `L_D = -E[t log D(x)] - E[(1 - t) log(1 - D(x))] - E[log(1 - D(G(z)))]`, with
+    `D = sigmoid(logits)` and real target `t = 1 - label_smoothing`. Written with
+    `softplus` so it is exact for large logits:
+    `L_D = E[softplus(r) - t * r] + E[softplus(f)]`.
+
+    Goodfellow et al., 2014, "Generative Adversarial Nets"
+    (https://arxiv.org/abs/1406.2661). One-sided label smoothing (only the real target is
+    smoothed; smoothing the fake target too rewards the generator for staying where it
+    is): Salimans et al., 2016, "Improved Techniques for Training GANs"
+    (https://arxiv.org/abs/1606.03498), section 3.4.
+
+    Args:
+        real_logits: discriminator logits on real data, any shape.
+        fake_logits: discriminator logits on generated data, any shape.
+        label_smoothing: float in `[0, 1)`. The real target becomes
+            `1 - label_smoothing`; `0.1` is a common choice.
+
+    Returns:
+        A float32 scalar: mean loss on real plus mean loss on fake.
+
+    Example:
+
+    >>> float(minimax_discriminator_loss(np.zeros((4, 1)), np.zeros((4, 1))))
+    1.3862943649291992
+    """
+    smoothing = _validate_label_smoothing(label_smoothing)
+    real_logits = _float32(real_logits)
+    fake_logits = _float32(fake_logits)
+    real_target = 1.0 - smoothing
+    real_loss = ops.mean(ops.softplus(real_logits) - real_target * real_logits)
+    fake_loss = ops.mean(ops.softplus(fake_logits))
+    return real_loss + fake_loss
+
+
+def minimax_generator_loss(fake_logits):
+    """Generator loss of the original minimax game (the saturating form).
+
+    `L_G = E[log(1 - D(G(z)))] = -E[softplus(f)]`, minimised by the generator. Its
+    gradient vanishes when the discriminator confidently rejects the samples, which is
+    why `non_saturating_generator_loss` is used in practice; this form is here for
+    completeness and comparison.
+
+    Goodfellow et al., 2014, "Generative Adversarial Nets"
+    (https://arxiv.org/abs/1406.2661), equation 1.
+
+    Args:
+        fake_logits: discriminator logits on generated data, any shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    fake_logits = _float32(fake_logits)
+    return -ops.mean(ops.softplus(fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """Non-saturating generator loss: `L_G = -E[log D(G(z))] = E[softplus(-f)]`.
+
+    Same fixed point as the minimax game but strong gradients early in training, when the
+    discriminator rejects every sample.
+
+    Goodfellow et al., 2014, "Generative Adversarial Nets"
+    (https://arxiv.org/abs/1406.2661), section 3.
+
+    Args:
+        fake_logits: discriminator logits on generated data, any shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    fake_logits = _float32(fake_logits)
+    return ops.mean(ops.softplus(-fake_logits))
+
+
+# --- Least squares ---
+
+
+def least_squares_discriminator_loss(real_outputs, fake_outputs, a=0.0, b=1.0):
+    """Least-squares discriminator loss (LSGAN).
+
+    `L_D = 0.5 * E[(D(x) - b)^2] + 0.5 * E[(D(G(z)) - a)^2]`, where `a` is the target
+    for fake data and `b` the target for real data. `D` outputs raw scores (no sigmoid).
+
+    Mao et al., 2017, "Least Squares Generative Adversarial Networks"
+    (https://arxiv.org/abs/1611.04076), equation 2; `a=0, b=1, c=1` is the paper's
+    0-1 coding.
+
+    Args:
+        real_outputs: discriminator outputs on real data, any shape.
+        fake_outputs: discriminator outputs on generated data, any shape.
+        a: target for generated data.
+        b: target for real data.
+
+    Returns:
+        A float32 scalar.
+    """
+    real_outputs = _float32(real_outputs)
+    fake_outputs = _float32(fake_outputs)
+    real_loss = ops.mean(ops.square(real_outputs - b))
+    fake_loss = ops.mean(ops.square(fake_outputs - a))
+    return 0.5 * real_loss + 0.5 * fake_loss
+
+
+def least_squares_generator_loss(fake_outputs, c=1.0):
+    """Least-squares generator loss (LSGAN): `L_G = 0.5 * E[(D(G(z)) - c)^2]`.
+
+    Mao et al., 2017, "Least Squares Generative Adversarial Networks"
+    (https://arxiv.org/abs/1611.04076), equation 2.
+
+    Args:
+        fake_outputs: discriminator outputs on generated data, any shape.
+        c: the value the generator wants the discriminator to believe for fake data.
+
+    Returns:
+        A float32 scalar.
+    """
+    fake_outputs = _float32(fake_outputs)
+    return 0.5 * ops.mean(ops.square(fake_outputs - c))
+
+
+# --- Wasserstein ---
+
+
+def wasserstein_critic_loss(real_outputs, fake_outputs):
+    """Wasserstein critic loss: `L_D = E[D(G(z))] - E[D(x)]`.
+
+    Minimising it maximises the critic's estimate of the Wasserstein-1 distance. The
+    critic must be kept (approximately) 1-Lipschitz: weight clipping in the paper, or
+    `gradient_penalty` (WGAN-GP).
+
+    Arjovsky et al., 2017, "Wasserstein GAN" (https://arxiv.org/abs/1701.07875).
+
+    Args:
+        real_outputs: critic outputs on real data, any shape.
+        fake_outputs: critic outputs on generated data, any shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    return ops.mean(_float32(fake_outputs)) - ops.mean(_float32(real_outputs))
+
+
+def wasserstein_generator_loss(fake_outputs):
+    """Wasserstein generator loss: `L_G = -E[D(G(z))]`.
+
+    Arjovsky et al., 2017, "Wasserstein GAN" (https://arxiv.org/abs/1701.07875).
+
+    Args:
+        fake_outputs: critic outputs on generated data, any shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    return -ops.mean(_float32(fake_outputs))
+
+
+# --- Hinge ---
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge discriminator loss: `L_D = E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]`.
+
+    Lim & Ye, 2017, "Geometric GAN" (https://arxiv.org/abs/1705.02894); used with
+    spectral normalisation by Miyato et al., 2018, "Spectral Normalization for
+    Generative Adversarial Networks" (https://arxiv.org/abs/1802.05957).
+
+    Args:
+        real_logits: discriminator outputs on real data, any shape.
+        fake_logits: discriminator outputs on generated data, any shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    real_logits = _float32(real_logits)
+    fake_logits = _float32(fake_logits)
+    return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    """Hinge generator loss: `L_G = -E[D(G(z))]`.
+
+    Lim & Ye, 2017, "Geometric GAN" (https://arxiv.org/abs/1705.02894); Miyato et al.,
+    2018 (https://arxiv.org/abs/1802.05957).
+
+    Args:
+        fake_logits: discriminator outputs on generated data, any shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    return -ops.mean(_float32(fake_logits))
+
+
+# --- Gradient regularisers (TensorFlow backend) ---
+
+
+def _interpolation_alpha(batch_size, rank):
+    """Draws one `alpha ~ U[0, 1]` per example, shaped `(batch, 1, ..., 1)` of `rank`.
+
+    `tf.random.uniform` (not a Keras `SeedGenerator`) so that each replica under
+    `tf.distribute` draws its own coefficients.
+    """
+    shape = tf.concat([[batch_size], tf.ones([rank - 1], dtype=tf.int32)], axis=0)
+    return tf.random.uniform(shape, minval=0.0, maxval=1.0, dtype=tf.float32)
+
+
+def _call(network, x, condition, training):
+    if condition is None:
+        return network(x, training=training)
+    # Keras refuses a list mixing tensors and numpy arrays.
+    condition = tf.nest.map_structure(tf.convert_to_tensor, condition)
+    return network([x, condition], training=training)
+
+
+def _input_gradients(network, x, condition, training):
+    """Gradient of `sum(network(x))` with respect to `x`, in float32.
+
+    Summing the outputs gives each example's own gradient, provided examples do not
+    interact inside the network (no batch normalisation in training mode).
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outputs = tf.cast(_call(network, x, condition, training), tf.float32)
+        total = tf.reduce_sum(outputs)
+    return tf.cast(tape.gradient(total, x), tf.float32)
+
+
+def gradient_penalty(
+    critic, real, fake, *, alpha=None, condition=None, one_sided=False, training=True
+):
+    """Gradient penalty of WGAN-GP on random interpolates of real and fake data.
+
+    `x_hat = alpha * x + (1 - alpha) * G(z)` with `alpha ~ U[0, 1]` drawn independently
+    for each example, and
+
+    `GP = E[(||grad_{x_hat} D(x_hat)||_2 - 1)^2]`
+
+    with the norm taken over all non-batch axes. With `one_sided=True` only gradients
+    with norm above 1 are penalised: `GP = E[relu(||grad|| - 1)^2]` (Petzka et al., 2018,
+    "On the regularization of Wasserstein GANs", https://arxiv.org/abs/1709.08894).
+    The caller multiplies by the penalty weight (`lambda = 10` in the paper).
+
+    Gulrajani et al., 2017, "Improved Training of Wasserstein GANs"
+    (https://arxiv.org/abs/1704.00028), algorithm 1.
+
+    Uses `tf.GradientTape`: TensorFlow backend only. Differentiable with respect to the
+    critic's weights (call it under the tape that computes the critic's loss). The
+    critic must treat examples independently (no batch normalisation; the paper uses
+    layer normalisation or none).
+
+    Args:
+        critic: a callable (usually a `keras.Model`) mapping images, or
+            `[images, condition]` when `condition` is given, to scores.
+        real: a batch of real data, shape `(batch, ...)`.
+        fake: a batch of generated data, same shape as `real`.
+        alpha: optional interpolation coefficients, broadcastable to `real` (for example
+            shape `(batch, 1, 1, 1)`, or `(batch,)` which is reshaped). `None` (the
+            default) draws `U[0, 1]` per example; pass values to make the result
+            deterministic.
+        condition: optional second critic input (for example class labels), passed
+            unchanged as `critic([x_hat, condition])`; it is not differentiated.
+        one_sided: penalise only gradient norms above 1.
+        training: passed to the critic call.
+
+    Returns:
+        A float32 scalar.
+
+    Example:
+
+    >>> gp = gradient_penalty(critic, real_images, fake_images)
+    >>> d_loss = wasserstein_critic_loss(real_out, fake_out) + 10.0 * gp
+    """
+    real = tf.cast(real, tf.float32)
+    fake = tf.cast(fake, tf.float32)
+    rank = real.shape.rank
+    if rank is None or rank < 2:
+        raise ValueError(
+            "Received an invalid value for argument `real`. Expected a batch of rank >= 2, "
+            f"received: real.shape={real.shape}"
+        )
+    if alpha is None:
+        alpha = _interpolation_alpha(tf.shape(real)[0], rank)
+    else:
+        alpha = tf.cast(alpha, tf.float32)
+        if alpha.shape.rank == 1:
+            alpha = tf.reshape(alpha, [-1] + [1] * (rank - 1))
+    x_hat = alpha * real + (1.0 - alpha) * fake
+
+    grads = _input_gradients(critic, x_hat, condition, training)
+    norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, rank))) + _NORM_EPSILON)
+    if one_sided:
+        return tf.reduce_mean(tf.square(tf.nn.relu(norm - 1.0)))
+    return tf.reduce_mean(tf.square(norm - 1.0))
+
+
+def r1_penalty(discriminator, real, *, condition=None, training=True):
+    """R1 regulariser: mean squared gradient norm of the discriminator on real data.
+
+    Returns `E_x[||grad_x D(x)||_2^2]` **without** the `gamma / 2` factor: the paper's
+    regulariser is `R1 = gamma / 2 * E[||grad_x D(x)||^2]`, so the caller adds
+    `0.5 * gamma * r1_penalty(...)` to the discriminator loss. `D(x)` is the logit
+    (pre-sigmoid) output; the norm is taken over all non-batch axes.
+
+    Mescheder et al., 2018, "Which Training Methods for GANs do actually Converge?"
+    (https://arxiv.org/abs/1801.04406), equation 9.
+
+    Uses `tf.GradientTape`: TensorFlow backend only. The discriminator must treat
+    examples independently (no batch normalisation in training mode).
+
+    Args:
+        discriminator: a callable mapping images, or `[images, condition]` when
+            `condition` is given, to logits.
+        real: a batch of real data, shape `(batch, ...)`.
+        condition: optional second discriminator input, not differentiated.
+        training: passed to the discriminator call.
+
+    Returns:
+        A float32 scalar.
+    """
+    real = tf.cast(real, tf.float32)
+    rank = real.shape.rank
+    if rank is None or rank < 2:
+        raise ValueError(
+            "Received an invalid value for argument `real`. Expected a batch of rank >= 2, "
+            f"received: real.shape={real.shape}"
+        )
+    grads = _input_gradients(discriminator, real, condition, training)
+    return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=list(range(1, rank))))
+
+
+# --- Reconstruction and content ---
+
+
+def cycle_consistency_loss(real, cycled):
+    """Cycle-consistency loss: `L_cyc = E[|x - F(G(x))|]` (mean absolute error).
+
+    Zhu et al., 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
+    Adversarial Networks" (https://arxiv.org/abs/1703.10593), equation 2. The caller
+    weights it (`lambda = 10` in the paper).
+
+    Args:
+        real: images from one domain.
+        cycled: the same images translated to the other domain and back.
+
+    Returns:
+        A float32 scalar.
+    """
+    return ops.mean(ops.abs(_float32(real) - _float32(cycled)))
+
+
+def identity_loss(real, same):
+    """Identity loss: `L_id = E[|y - G(y)|]` for `y` already in `G`'s target domain.
+
+    Zhu et al., 2017 (https://arxiv.org/abs/1703.10593), section 5.2; the paper weights
+    it by `0.5 * lambda`.
+
+    Args:
+        real: images from the generator's target domain.
+        same: the generator applied to `real`.
+
+    Returns:
+        A float32 scalar.
+    """
+    return ops.mean(ops.abs(_float32(real) - _float32(same)))
+
+
+def pixel_mse_loss(y_true, y_pred):
+    """Pixel-wise mean squared error: `E[(y - y_hat)^2]`.
+
+    Ledig et al., 2017, "Photo-Realistic Single Image Super-Resolution Using a
+    Generative Adversarial Network" (https://arxiv.org/abs/1609.04802), equation 4
+    (the SRResNet objective).
+
+    Args:
+        y_true: target images.
+        y_pred: predicted images, same shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    return ops.mean(ops.square(_float32(y_true) - _float32(y_pred)))
+
+
+def feature_mse_loss(feature_extractor, y_true, y_pred):
+    """Content (perceptual) loss: `E[(phi(y) - phi(y_hat))^2]` in feature space.
+
+    Ledig et al., 2017 (https://arxiv.org/abs/1609.04802), equation 5, where `phi` is a
+    VGG feature map. Images are passed to `feature_extractor` as they are (in `[-1, 1]`
+    in this package): the extractor does its own preprocessing.
+
+    Args:
+        feature_extractor: a callable mapping images to features, e.g. a frozen
+            `keras.Model`.
+        y_true: target images.
+        y_pred: predicted images, same shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    true_features = _float32(feature_extractor(y_true))
+    pred_features = _float32(feature_extractor(y_pred))
+    return ops.mean(ops.square(true_features - pred_features))
+
+
+# --- Lookup ---
+
+_PAIRS = {
+    "minimax": (minimax_discriminator_loss, minimax_generator_loss),
+    "non_saturating": (minimax_discriminator_loss, non_saturating_generator_loss),
+    "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
+    "wasserstein": (wasserstein_critic_loss, wasserstein_generator_loss),
+    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+}
+
+
+def get(identifier):
+    """Returns the `(discriminator_loss_fn, generator_loss_fn)` pair named `identifier`.
+
+    Args:
+        identifier: one of `"minimax"`, `"non_saturating"`, `"least_squares"`,
+            `"wasserstein"`, `"hinge"`; or a `(d_loss_fn, g_loss_fn)` pair of callables,
+            returned as it is.
+
+    Returns:
+        A tuple `(d_loss_fn, g_loss_fn)`.
+
+    Example:
+
+    >>> d_loss_fn, g_loss_fn = get("hinge")
+    """
+    if (
+        isinstance(identifier, (tuple, list))
+        and len(identifier) == 2
+        and all(callable(fn) for fn in identifier)
+    ):
+        return tuple(identifier)
+    if isinstance(identifier, str) and identifier in _PAIRS:
+        return _PAIRS[identifier]
+    raise ValueError(
+        "Received an invalid value for argument `identifier`. Expected one of "
+        f"{sorted(_PAIRS)} or a (d_loss_fn, g_loss_fn) pair, received: "
+        f"identifier={identifier!r}"
+    )
+
+
+__all__ = [
+    "cycle_consistency_loss",
+    "feature_mse_loss",
+    "get",
+    "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "identity_loss",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "non_saturating_generator_loss",
+    "pixel_mse_loss",
+    "r1_penalty",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
+]

@@ -1,0 +1,906 @@
+"""Sample-quality metrics: FID, KID, IS, mode coverage, PSNR and SSIM.
+
+The distribution metrics work on features from any extractor (a Keras model or
+any callable mapping an image batch to an `[N, d]` array) and on plain feature
+arrays. Features are reduced on the host in float64 with NumPy (and SciPy for the
+matrix square root), batch by batch: the Fréchet distance of 50,000 images needs
+`O(d^2)` memory, never `O(N * d)`.
+
+    import keras_gans
+
+    fid = keras_gans.metrics.FID(weights="inception_v3_notop.h5")
+    fid.update_real(real_dataset)
+    fid.update_fake(gan.generate(10_000, seed=0))
+    fid.result()
+
+    keras_gans.metrics.frechet_distance(features_a, features_b)
+    keras_gans.metrics.kernel_inception_distance(features_a, features_b)
+    keras_gans.metrics.inception_score(class_probabilities)
+    keras_gans.metrics.psnr(sr_images, hr_images, y_channel=True, crop_border=4)
+"""
+
+import math
+import os
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "FID",
+    "FeatureStatistics",
+    "InceptionFeatures",
+    "class_coverage",
+    "compute_statistics",
+    "frechet_distance",
+    "inception_score",
+    "kernel_inception_distance",
+    "psnr",
+    "ssim",
+]
+
+INCEPTION_IMAGE_SIZE = 299
+INCEPTION_FEATURE_DIM = 2048
+
+
+def _positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. "
+            f"Expected {expected}, received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def _features_2d(features, name):
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected a 2-D feature "
+            f"array of shape [num_samples, dim], received an array of shape {features.shape}"
+        )
+    return features
+
+
+def _import_scipy_linalg():
+    try:
+        from scipy import linalg
+    except ImportError as e:
+        raise ImportError(
+            "`frechet_distance` needs SciPy for the matrix square root. "
+            "Install it with `pip install scipy` or `pip install keras_gans[metrics]`."
+        ) from e
+    return linalg
+
+
+# --- Streaming statistics ---
+
+
+class FeatureStatistics:
+    """Streaming mean and covariance of feature vectors, in float64.
+
+    Batches are merged with the pairwise update of Chan et al. (1979): each batch
+    contributes its own mean and centred scatter matrix, so memory is `O(d^2)`
+    whatever the number of samples, and there is no catastrophic cancellation
+    from a running sum of squares.
+
+    Args:
+        dim: optional feature dimension; if `None` it is fixed by the first
+            `update`.
+
+    Example:
+
+    >>> stats = FeatureStatistics()
+    >>> for batch in np.split(np.random.normal(size=(1000, 8)), 10):
+    ...     stats.update(batch)
+    >>> stats.count, stats.mean.shape, stats.covariance.shape
+    (1000, (8,), (8, 8))
+    """
+
+    def __init__(self, dim=None):
+        if dim is not None:
+            dim = _positive_int(dim, "dim")
+        self.dim = dim
+        self.reset()
+
+    def reset(self):
+        """Forgets every sample seen so far (the dimension is kept)."""
+        self.count = 0
+        self._mean = None if self.dim is None else np.zeros(self.dim)
+        self._scatter = None if self.dim is None else np.zeros((self.dim, self.dim))
+
+    def update(self, features):
+        """Adds a batch of feature vectors.
+
+        Args:
+            features: array of shape `[N, d]`.
+
+        Returns:
+            `self`, so calls can be chained.
+        """
+        features = _features_2d(features, "features")
+        if self.dim is not None and features.shape[1] != self.dim:
+            raise ValueError(
+                "Received an invalid value for argument `features`. Expected feature "
+                f"dimension {self.dim}, received an array of shape {features.shape}"
+            )
+        if features.shape[0] == 0:
+            return self
+        mean = features.mean(axis=0)
+        centred = features - mean
+        return self._merge(features.shape[0], mean, centred.T @ centred)
+
+    def merge(self, other):
+        """Adds every sample summarised by another `FeatureStatistics`.
+
+        Returns:
+            `self`.
+        """
+        if not isinstance(other, FeatureStatistics):
+            raise TypeError(
+                "Received an invalid value for argument `other`. Expected a "
+                f"FeatureStatistics, received: other={type(other).__name__}"
+            )
+        if other.count == 0:
+            return self
+        if self.dim is not None and other.dim != self.dim:
+            raise ValueError(
+                f"Cannot merge statistics of dimension {other.dim} into statistics of "
+                f"dimension {self.dim}."
+            )
+        return self._merge(other.count, other._mean, other._scatter)
+
+    def _merge(self, count, mean, scatter):
+        if self.count == 0:
+            self.dim = mean.shape[0]
+            self.count, self._mean, self._scatter = count, mean.copy(), scatter.copy()
+            return self
+        total = self.count + count
+        delta = mean - self._mean
+        # Chan et al.: M2 = M2_a + M2_b + delta delta^T * n_a n_b / n.
+        self._scatter = (
+            self._scatter + scatter + np.outer(delta, delta) * (self.count * count / total)
+        )
+        self._mean = self._mean + delta * (count / total)
+        self.count = total
+        return self
+
+    @property
+    def mean(self):
+        """Mean feature vector, shape `[d]`."""
+        if self.count == 0:
+            raise ValueError("FeatureStatistics is empty: call `update` with features first.")
+        return self._mean.copy()
+
+    @property
+    def covariance(self):
+        """Unbiased (divided by `count - 1`) covariance matrix, shape `[d, d]`."""
+        if self.count < 2:
+            raise ValueError(
+                "A covariance needs at least 2 samples; this FeatureStatistics has "
+                f"count={self.count}."
+            )
+        return self._scatter / (self.count - 1)
+
+    def save(self, path):
+        """Writes the statistics to a `.npz` file (e.g. to cache real-data statistics)."""
+        if self.count == 0:
+            raise ValueError("FeatureStatistics is empty: there is nothing to save.")
+        np.savez(path, count=self.count, mean=self._mean, scatter=self._scatter)
+
+    @classmethod
+    def load(cls, path):
+        """Reads statistics written by `save`."""
+        with np.load(path) as data:
+            stats = cls()
+            return stats._merge(int(data["count"]), data["mean"], data["scatter"])
+
+    def __repr__(self):
+        return f"FeatureStatistics(count={self.count}, dim={self.dim})"
+
+
+def _iterate_batches(data, batch_size):
+    """Yields batches from an array (or list), a tf.data.Dataset or an iterable of batches."""
+    if isinstance(data, tf.data.Dataset):
+        spec = data.element_spec
+        if isinstance(spec, (tuple, list)):
+            spec = spec[0]
+        elif isinstance(spec, dict):
+            spec = spec["image"]
+        # A dataset of single images (rank 3) is batched here; batched ones are kept.
+        if spec.shape.rank == 3:
+            data = data.batch(batch_size)
+        data = data.as_numpy_iterator()
+    elif isinstance(data, (list, tuple)) or hasattr(data, "__array__"):
+        data = np.asarray(data)
+        if data.ndim == 0:
+            raise ValueError(
+                "Received an invalid value for argument `data`. Expected a batch of "
+                f"samples, received a scalar: data={data!r}"
+            )
+        return (data[i : i + batch_size] for i in range(0, len(data), batch_size))
+    return (_first_element(element) for element in data)
+
+
+def _first_element(element):
+    # (images, labels) pairs and TFDS-style {"image": ...} dicts carry images first.
+    if isinstance(element, (tuple, list)):
+        return element[0]
+    if isinstance(element, dict):
+        return element["image"]
+    return element
+
+
+def _extract(feature_fn, batch):
+    if isinstance(feature_fn, keras.Model):
+        # predict_on_batch runs the compiled (graph) function: much faster than eager.
+        features = feature_fn.predict_on_batch(batch)
+    else:
+        features = feature_fn(batch)
+    features = np.asarray(features)
+    return features.reshape(features.shape[0], -1)
+
+
+def compute_statistics(
+    data, feature_fn, batch_size=256, keep_features=False, max_features=None, seed=0
+):
+    """Streams samples through a feature extractor and accumulates their statistics.
+
+    Args:
+        data: a NumPy array or tensor of samples (sliced into batches of
+            `batch_size`), a `tf.data.Dataset` (batched, or of single `[H, W, C]`
+            images which are then batched), or any iterable of batches. Elements
+            that are `(images, labels)` tuples or `{"image": ...}` dicts use the
+            images.
+        feature_fn: a `keras.Model` (run with `predict_on_batch`) or any callable
+            mapping a batch to features; outputs are flattened to `[N, d]`.
+        batch_size: positive integer, for arrays and unbatched datasets.
+        keep_features: if `True`, also return the features (e.g. for
+            `kernel_inception_distance`, which cannot be computed from moments).
+        max_features: with `keep_features`, keep at most this many rows, as a
+            uniform random sample of all rows (reservoir sampling), so that memory
+            stays bounded; `None` keeps every row (`O(N * d)` memory).
+        seed: seed of the reservoir sampling.
+
+    Returns:
+        A `FeatureStatistics`, or `(statistics, features)` if `keep_features`.
+
+    Example:
+
+    >>> stats, feats = compute_statistics(images, InceptionFeatures(), keep_features=True)
+    """
+    batch_size = _positive_int(batch_size, "batch_size")
+    if max_features is not None:
+        max_features = _positive_int(max_features, "max_features")
+    stats = FeatureStatistics()
+    kept, reservoir = [], None
+    rng = np.random.default_rng(seed)
+    for batch in _iterate_batches(data, batch_size):
+        features = _extract(feature_fn, batch)
+        seen = stats.count
+        stats.update(features)
+        if not keep_features:
+            continue
+        if max_features is None:
+            kept.append(features)
+            continue
+        reservoir = _reservoir_update(reservoir, features, seen, max_features, rng)
+    if stats.count == 0:
+        raise ValueError("Received an invalid value for argument `data`: it yielded no samples.")
+    if not keep_features:
+        return stats
+    features = np.concatenate(kept) if max_features is None else reservoir
+    return stats, features
+
+
+def _reservoir_update(reservoir, features, seen, capacity, rng):
+    """Algorithm R (Vitter, 1985): every row seen so far is kept with equal probability."""
+    if reservoir is None:
+        reservoir = np.empty((0, features.shape[1]), dtype=features.dtype)
+    room = max(capacity - len(reservoir), 0)
+    reservoir = np.concatenate([reservoir, features[:room]])
+    for offset in range(room, len(features)):
+        slot = rng.integers(0, seen + offset + 1)
+        if slot < capacity:
+            reservoir[slot] = features[offset]
+    return reservoir
+
+
+# --- Fréchet distance ---
+
+
+def _moments(value, name):
+    if isinstance(value, FeatureStatistics):
+        return value.mean, value.covariance
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`. Expected a (mean, "
+                f"covariance) tuple, received a tuple of length {len(value)}"
+            )
+        mean = np.asarray(value[0], dtype=np.float64)
+        cov = np.asarray(value[1], dtype=np.float64)
+        if mean.ndim != 1 or cov.shape != (mean.shape[0], mean.shape[0]):
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`. Expected a mean of "
+                f"shape [d] and a covariance of shape [d, d], received shapes "
+                f"{mean.shape} and {cov.shape}"
+            )
+        return mean, cov
+    features = _features_2d(value, name)
+    if features.shape[0] < 2:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. A covariance needs at "
+            f"least 2 samples, received an array of shape {features.shape}"
+        )
+    return features.mean(axis=0), np.cov(features, rowvar=False).reshape(
+        features.shape[1], features.shape[1]
+    )
+
+
+def frechet_distance(a, b, eps=1e-6):
+    """Fréchet distance between two Gaussians fitted to features (the "FID").
+
+    `d^2 = ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))`
+
+    Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a
+    Local Nash Equilibrium", NeurIPS 2017. With InceptionV3 pool features
+    (`InceptionFeatures`, or the `FID` class) this is the FID.
+
+    The matrix square root is `scipy.linalg.sqrtm`, with the fallback of the
+    reference implementations (TTUR, pytorch-fid): if the square root is not
+    finite (a singular product), `eps` is added to the diagonal of both
+    covariances and it is taken again; a tiny imaginary part from rounding is
+    dropped, a large one raises.
+
+    Args:
+        a: features of the first set: a `[N, d]` array, a `FeatureStatistics`,
+            or a `(mean, covariance)` tuple.
+        b: the second set, in any of the same forms.
+        eps: diagonal offset used by the fallback.
+
+    Returns:
+        The distance, a Python float.
+
+    Example:
+
+    >>> frechet_distance(np.random.normal(size=(500, 8)), np.random.normal(size=(500, 8)))
+    """
+    linalg = _import_scipy_linalg()
+    mu_a, sigma_a = _moments(a, "a")
+    mu_b, sigma_b = _moments(b, "b")
+    if mu_a.shape != mu_b.shape:
+        raise ValueError(
+            "Arguments `a` and `b` must have the same feature dimension, received "
+            f"dimensions {mu_a.shape[0]} and {mu_b.shape[0]}"
+        )
+    with warnings.catch_warnings():
+        # A singular product is handled below; scipy's own warning would only confuse.
+        warnings.simplefilter("ignore")
+        covmean = linalg.sqrtm(sigma_a @ sigma_b)
+    if not np.isfinite(covmean).all():
+        warnings.warn(
+            "frechet_distance: the product of the covariances is singular; adding "
+            f"eps={eps} to their diagonals (use more samples than feature dimensions).",
+            stacklevel=2,
+        )
+        offset = np.eye(sigma_a.shape[0]) * eps
+        covmean = linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
+    if np.iscomplexobj(covmean):
+        largest = np.max(np.abs(np.diagonal(covmean).imag))
+        if largest > 1e-3:
+            raise ValueError(
+                "frechet_distance: the matrix square root has a large imaginary "
+                f"component ({largest:.3g}); the covariances are not valid."
+            )
+        covmean = covmean.real
+    diff = mu_a - mu_b
+    return float(diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
+
+
+# --- Kernel inception distance ---
+
+
+def _polynomial_kernel(x, y):
+    # k(x, y) = (x . y / d + 1)^3, the kernel of Bińkowski et al.
+    return (x @ y.T / x.shape[1] + 1.0) ** 3
+
+
+def _unbiased_mmd2(x, y):
+    m = x.shape[0]
+    k_xx, k_yy, k_xy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
+    # The U-statistic leaves out the i == j terms of the within-set sums.
+    within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+    return within - 2.0 * k_xy.sum() / (m * m)
+
+
+def kernel_inception_distance(a, b, num_subsets=100, subset_size=1000, seed=0):
+    """Kernel inception distance: the unbiased MMD^2 with a cubic polynomial kernel.
+
+    `MMD^2 = E k(x, x') + E k(y, y') - 2 E k(x, y)`, `k(x, y) = (x . y / d + 1)^3`,
+    estimated without bias (the U-statistic) on `num_subsets` random subsets of
+    `subset_size` rows of each set, drawn without replacement within a subset.
+
+    Bińkowski et al., "Demystifying MMD GANs", ICLR 2018.
+
+    Unlike the Fréchet distance, KID cannot be reduced to running moments: it needs
+    the feature rows themselves. `compute_statistics(..., keep_features=True,
+    max_features=num_subsets * subset_size)` keeps a bounded uniform sample.
+
+    Args:
+        a: `[N, d]` feature array of the first set.
+        b: `[M, d]` feature array of the second set.
+        num_subsets: number of subset pairs averaged.
+        subset_size: rows per subset, clipped to `min(N, M)`; at least 2.
+        seed: seed of the subset draws.
+
+    Returns:
+        `(mean, std)` of the MMD^2 estimates over the subsets, as Python floats.
+        The mean is unbiased, so it can be slightly negative for equal distributions.
+    """
+    a = _features_2d(a, "a")
+    b = _features_2d(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            "Arguments `a` and `b` must have the same feature dimension, received "
+            f"shapes {a.shape} and {b.shape}"
+        )
+    num_subsets = _positive_int(num_subsets, "num_subsets")
+    subset_size = _positive_int(subset_size, "subset_size", minimum=2)
+    subset_size = min(subset_size, a.shape[0], b.shape[0])
+    if subset_size < 2:
+        raise ValueError(
+            f"KID needs at least 2 samples in each set, received shapes {a.shape} and {b.shape}"
+        )
+    rng = np.random.default_rng(seed)
+    estimates = np.array(
+        [
+            _unbiased_mmd2(
+                a[rng.choice(a.shape[0], subset_size, replace=False)],
+                b[rng.choice(b.shape[0], subset_size, replace=False)],
+            )
+            for _ in range(num_subsets)
+        ]
+    )
+    return float(estimates.mean()), float(estimates.std())
+
+
+# --- Inception score and mode coverage ---
+
+
+def _class_probabilities(values, name, from_logits):
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected a 2-D array of "
+            f"shape [num_samples, num_classes], received an array of shape {values.shape}"
+        )
+    if from_logits:
+        shifted = values - values.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        return exp / exp.sum(axis=1, keepdims=True)
+    if (values < 0).any() or not np.allclose(values.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: its rows are not "
+            "probability distributions (non-negative, summing to 1). Pass "
+            "`from_logits=True` for unnormalised scores."
+        )
+    return values
+
+
+def inception_score(probabilities, num_splits=10, from_logits=False):
+    """Inception score of class predictions on generated samples.
+
+    `IS = exp(E_x KL(p(y|x) || p(y)))`, with `p(y)` the mean prediction, computed
+    on each of `num_splits` contiguous splits of the samples.
+
+    Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016.
+    It ranges from 1 (every prediction equal) to the number of classes (confident
+    predictions, evenly spread over the classes).
+
+    Args:
+        probabilities: `[N, K]` class probabilities (or logits, see below) from
+            any classifier.
+        num_splits: number of splits, at most `N`.
+        from_logits: if `True`, `probabilities` holds logits and a softmax is applied.
+
+    Returns:
+        `(mean, std)` of the score over the splits, as Python floats.
+    """
+    probabilities = _class_probabilities(probabilities, "probabilities", from_logits)
+    num_splits = _positive_int(num_splits, "num_splits")
+    if num_splits > probabilities.shape[0]:
+        raise ValueError(
+            "Received an invalid value for argument `num_splits`. Expected at most the "
+            f"number of samples ({probabilities.shape[0]}), received: num_splits={num_splits}"
+        )
+    scores = []
+    for split in np.array_split(probabilities, num_splits):
+        marginal = split.mean(axis=0, keepdims=True)
+        # 0 * log 0 = 0; the marginal is positive wherever a prediction is.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = np.where(split > 0, split * (np.log(split) - np.log(marginal)), 0.0)
+        scores.append(math.exp(kl.sum(axis=1).mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def class_coverage(predictions, num_classes=None):
+    """How well generated samples cover the classes, from a classifier's predictions.
+
+    The histogram of predicted classes, its entropy `H = -sum_k p_k log p_k` (in
+    nats) against the maximum `log K` of a uniform spread, and the classes never
+    predicted (dropped modes).
+
+    Args:
+        predictions: `[N]` integer class labels, or `[N, K]` class probabilities or
+            logits (the arg-max is the predicted class).
+        num_classes: number of classes `K` (at least 2); required for labels,
+            inferred from `[N, K]` predictions.
+
+    Returns:
+        A dict with `histogram` (`[K]` int counts), `entropy`, `max_entropy`,
+        `normalized_entropy` (`entropy / max_entropy`, 1 for a uniform spread),
+        `missing_classes` (how many classes have count 0) and `missing` (their
+        indices, a list).
+
+    Example:
+
+    >>> class_coverage([0, 0, 1, 3], num_classes=4)["missing"]
+    [2]
+    """
+    predictions = np.asarray(predictions)
+    if predictions.ndim == 2:
+        if num_classes is None:
+            num_classes = predictions.shape[1]
+        elif predictions.shape[1] != num_classes:
+            raise ValueError(
+                f"Received predictions of shape {predictions.shape} for "
+                f"num_classes={num_classes}: expected shape [N, {num_classes}]"
+            )
+        labels = predictions.argmax(axis=1)
+    elif predictions.ndim == 1:
+        if num_classes is None:
+            raise ValueError(
+                "Argument `num_classes` is required when `predictions` are class labels."
+            )
+        if predictions.size and not np.issubdtype(predictions.dtype, np.integer):
+            raise ValueError(
+                "Received an invalid value for argument `predictions`. Expected integer "
+                f"class labels or [N, K] probabilities, received dtype {predictions.dtype}"
+            )
+        labels = predictions.astype(np.int64)
+    else:
+        raise ValueError(
+            "Received an invalid value for argument `predictions`. Expected a 1-D array "
+            f"of labels or a 2-D array of probabilities, received shape {predictions.shape}"
+        )
+    num_classes = _positive_int(num_classes, "num_classes", minimum=2)
+    if labels.size == 0:
+        raise ValueError("Received an invalid value for argument `predictions`: it is empty.")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"Received class labels outside [0, {num_classes}): min={labels.min()}, "
+            f"max={labels.max()}"
+        )
+    histogram = np.bincount(labels, minlength=num_classes)
+    p = histogram[histogram > 0] / labels.size
+    entropy = float(-(p * np.log(p)).sum())
+    max_entropy = math.log(num_classes)
+    missing = np.flatnonzero(histogram == 0).tolist()
+    return {
+        "histogram": histogram,
+        "entropy": entropy,
+        "max_entropy": max_entropy,
+        "normalized_entropy": entropy / max_entropy,
+        "missing_classes": len(missing),
+        "missing": missing,
+    }
+
+
+# --- PSNR and SSIM ---
+
+
+def _to_unit_range(images, name, value_range):
+    """uint8 images are read as [0, 255], float images as `value_range`; both -> [0, 1]."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected uint8 or float "
+            f"images, received dtype {images.dtype}"
+        )
+    low, high = value_range
+    return ((images.astype(np.float32) - low) / (high - low)).astype(np.float32)
+
+
+def _rgb_to_y(images):
+    # ITU-R BT.601 luma on the [16, 235] scale (MATLAB rgb2ycbcr), as in the SR papers.
+    y = 16.0 + images @ np.array([65.481, 128.553, 24.966], dtype=np.float32)
+    return (y / 255.0)[..., None].astype(np.float32)
+
+
+def _prepare_pair(a, b, value_range, y_channel, crop_border, min_size=1):
+    if len(value_range) != 2 or not value_range[1] > value_range[0]:
+        raise ValueError(
+            "Received an invalid value for argument `value_range`. Expected (low, high) "
+            f"with low < high, received: value_range={value_range!r}"
+        )
+    a = _to_unit_range(a, "a", value_range)
+    b = _to_unit_range(b, "b", value_range)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"Arguments `a` and `b` must have the same shape, received shapes {a.shape} "
+            f"and {b.shape}"
+        )
+    if a.ndim not in (3, 4):
+        raise ValueError(
+            f"Expected images of shape [H, W, C] or [N, H, W, C], received shape {a.shape}"
+        )
+    crop_border = _positive_int(crop_border, "crop_border", minimum=0)
+    if y_channel:
+        if a.shape[-1] != 3:
+            raise ValueError(
+                f"`y_channel=True` needs RGB images (3 channels), received shape {a.shape}"
+            )
+        a, b = _rgb_to_y(a), _rgb_to_y(b)
+    height, width = a.shape[-3], a.shape[-2]
+    if min(height, width) - 2 * crop_border < min_size:
+        raise ValueError(
+            f"Received an invalid value for argument `crop_border`. Images of size "
+            f"{height}x{width} cropped by {crop_border} pixels per side are smaller than "
+            f"{min_size}x{min_size}, received: crop_border={crop_border}"
+        )
+    if crop_border:
+        crop = (
+            ...,
+            slice(crop_border, -crop_border),
+            slice(crop_border, -crop_border),
+            slice(None),
+        )
+        a, b = a[crop], b[crop]
+    return a, b
+
+
+def _reduce(values, reduce):
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()) if reduce else values
+
+
+def psnr(a, b, value_range=(-1.0, 1.0), y_channel=False, crop_border=0, reduce=True):
+    """Peak signal-to-noise ratio, `10 log10(1 / MSE)` on images scaled to [0, 1].
+
+    Inputs are first brought to [0, 1]: uint8 images from [0, 255], float images
+    from `value_range` (the package's generators output [-1, 1]); then
+    `tf.image.psnr(a, b, max_val=1.0)`.
+
+    Args:
+        a: images, `[H, W, C]` or `[N, H, W, C]`, uint8 or float.
+        b: images of the same shape.
+        value_range: `(low, high)` range of float inputs.
+        y_channel: if `True`, compare the BT.601 luma `Y = 16 + 65.481 R +
+            128.553 G + 24.966 B` (R, G, B in [0, 1], then divided by 255), as the
+            super-resolution literature does.
+        crop_border: pixels removed from each side before comparing (SR papers
+            crop the scale factor).
+        reduce: if `True` return the mean over images, else one value per image.
+
+    Returns:
+        A float (`reduce=True`) or an array of per-image values, in dB; identical
+        images give `inf`.
+    """
+    a, b = _prepare_pair(a, b, value_range, y_channel, crop_border)
+    return _reduce(tf.image.psnr(a, b, max_val=1.0), reduce)
+
+
+def ssim(
+    a,
+    b,
+    value_range=(-1.0, 1.0),
+    y_channel=False,
+    crop_border=0,
+    reduce=True,
+    filter_size=11,
+    filter_sigma=1.5,
+):
+    """Structural similarity (Wang et al., IEEE TIP 2004) via `tf.image.ssim`.
+
+    Same input conventions as `psnr`: everything is brought to [0, 1] and compared
+    with `max_val=1.0`, a Gaussian window of `filter_size` and `filter_sigma`, and
+    `k1=0.01, k2=0.03`; multi-channel images average the channels.
+
+    Args:
+        a: images, `[H, W, C]` or `[N, H, W, C]`, uint8 or float.
+        b: images of the same shape.
+        value_range: `(low, high)` range of float inputs.
+        y_channel: if `True`, compare the BT.601 luma (see `psnr`).
+        crop_border: pixels removed from each side before comparing.
+        reduce: if `True` return the mean over images, else one value per image.
+        filter_size: Gaussian window size; the (cropped) images must be at least
+            this large.
+        filter_sigma: Gaussian window width.
+
+    Returns:
+        A float (`reduce=True`) or an array of per-image values, at most 1.
+    """
+    filter_size = _positive_int(filter_size, "filter_size")
+    a, b = _prepare_pair(a, b, value_range, y_channel, crop_border, min_size=filter_size)
+    return _reduce(
+        tf.image.ssim(a, b, max_val=1.0, filter_size=filter_size, filter_sigma=filter_sigma),
+        reduce,
+    )
+
+
+# --- InceptionV3 features and FID ---
+
+
+def _build_inception_v3(weights):
+    try:
+        return keras.applications.InceptionV3(
+            include_top=False,
+            weights=weights,
+            input_shape=(INCEPTION_IMAGE_SIZE, INCEPTION_IMAGE_SIZE, 3),
+            pooling="avg",
+        )
+    except Exception as e:
+        if weights != "imagenet":
+            raise
+        raise RuntimeError(
+            "Could not load the ImageNet weights of InceptionV3 through Keras's "
+            f"download-and-cache path ({type(e).__name__}: {e}). Without internet "
+            "access, pass the path of a local weights file, e.g. "
+            "`weights='inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5'` (the "
+            "file Keras downloads), or place that file in ~/.keras/models/."
+        ) from e
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class InceptionFeatures(keras.Model):
+    """InceptionV3 pool features (2048-d), the feature space of FID and KID.
+
+    Images in [-1, 1] (the package's convention; uint8 images are rescaled) of any
+    size with 1 or 3 channels: grayscale is repeated to 3 channels, everything is
+    resized bilinearly to 299x299. [-1, 1] is already the input range of
+    InceptionV3 (`keras.applications.inception_v3.preprocess_input` maps [0, 255]
+    to it), so no further preprocessing is applied.
+
+    Args:
+        weights: `"imagenet"` (downloaded and cached by Keras on first use), the
+            path of a local weights file for `InceptionV3(include_top=False)` (the
+            `..._notop.h5` file Keras downloads, or a `.weights.h5` written by
+            `save_weights`), or `None` for random weights (tests only).
+
+    Input shape:
+        `[N, H, W, C]` with `C` in {1, 3}.
+
+    Output shape:
+        `[N, 2048]`.
+
+    Example:
+
+    >>> extractor = InceptionFeatures(weights="inception_v3_notop.h5")
+    >>> features = extractor.predict(images)   # [N, 2048]
+    """
+
+    def __init__(self, weights="imagenet", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(weights, os.PathLike):
+            weights = os.fspath(weights)
+        if weights not in ("imagenet", None) and not (
+            isinstance(weights, str) and os.path.isfile(weights)
+        ):
+            raise ValueError(
+                "Received an invalid value for argument `weights`. Expected 'imagenet', "
+                f"None or the path of an existing weights file, received: weights={weights!r}"
+            )
+        # `self.weights` is Keras's list of variables, so the argument lives here.
+        self.weights_source = weights
+        self.inception = _build_inception_v3(weights)
+
+    def call(self, images):
+        if keras.backend.standardize_dtype(images.dtype) == "uint8":
+            images = keras.ops.cast(images, self.compute_dtype) / 127.5 - 1.0
+        images = keras.ops.cast(images, self.compute_dtype)
+        if images.shape[-1] not in (1, 3, None):
+            raise ValueError(
+                f"InceptionFeatures expects 1 or 3 channels, received images of shape "
+                f"{images.shape}"
+            )
+        # Broadcasting tiles grayscale to RGB and also works when a relaxed trace
+        # (predict_on_batch) has lost the static channel count.
+        images = images * keras.ops.ones((3,), dtype=images.dtype)
+        size = (INCEPTION_IMAGE_SIZE, INCEPTION_IMAGE_SIZE)
+        if tuple(images.shape[1:3]) != size:
+            images = keras.ops.image.resize(images, size, interpolation="bilinear")
+        return self.inception(images, training=False)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], INCEPTION_FEATURE_DIM)
+
+    def get_config(self):
+        config = super().get_config()
+        config["weights"] = self.weights_source
+        return config
+
+
+class FID:
+    """Streaming Fréchet inception distance between real and generated images.
+
+    Features of each batch are reduced to running means and covariances
+    (`FeatureStatistics`), so any number of images fits in `O(d^2)` memory.
+
+    Args:
+        feature_extractor: a `keras.Model` or callable mapping image batches to
+            features; `None` builds `InceptionFeatures(weights)`.
+        weights: weights of the default extractor (see `InceptionFeatures`).
+        batch_size: batch size used to run arrays through the extractor.
+
+    Example:
+
+    >>> fid = FID(weights="inception_v3_notop.h5")
+    >>> fid.update_real(x_test)          # array, tf.data.Dataset or iterable
+    >>> fid.update_fake(gan.generate(10_000, seed=0))
+    >>> fid.result()
+    """
+
+    def __init__(self, feature_extractor=None, weights="imagenet", batch_size=64):
+        self.batch_size = _positive_int(batch_size, "batch_size")
+        self.weights = weights
+        if feature_extractor is None:
+            feature_extractor = InceptionFeatures(weights=weights)
+        elif not callable(feature_extractor):
+            raise ValueError(
+                "Received an invalid value for argument `feature_extractor`. Expected a "
+                f"callable or None, received: feature_extractor={feature_extractor!r}"
+            )
+        self.feature_extractor = feature_extractor
+        self.real_statistics = FeatureStatistics()
+        self.fake_statistics = FeatureStatistics()
+
+    @classmethod
+    def from_real(cls, real, feature_extractor=None, weights="imagenet", batch_size=64):
+        """Builds an `FID` holding the statistics of real images.
+
+        Args:
+            real: real images (anything `update_real` accepts), or precomputed
+                `FeatureStatistics` (e.g. `FeatureStatistics.load(path)`).
+        """
+        fid = cls(feature_extractor, weights=weights, batch_size=batch_size)
+        if isinstance(real, FeatureStatistics):
+            fid.real_statistics.merge(real)
+        else:
+            fid.update_real(real)
+        return fid
+
+    def update_real(self, images):
+        """Adds real images: an array, a `tf.data.Dataset` or an iterable of batches."""
+        self.real_statistics.merge(
+            compute_statistics(images, self.feature_extractor, self.batch_size)
+        )
+        return self
+
+    def update_fake(self, images):
+        """Adds generated images: an array, a `tf.data.Dataset` or an iterable of batches."""
+        self.fake_statistics.merge(
+            compute_statistics(images, self.feature_extractor, self.batch_size)
+        )
+        return self
+
+    def result(self):
+        """The Fréchet distance between the real and generated statistics so far."""
+        if self.real_statistics.count < 2 or self.fake_statistics.count < 2:
+            raise ValueError(
+                "FID needs at least 2 real and 2 generated images, received "
+                f"{self.real_statistics.count} real and {self.fake_statistics.count} "
+                "generated: call `update_real` and `update_fake` first."
+            )
+        return frechet_distance(self.real_statistics, self.fake_statistics)
+
+    def reset(self, real=True, fake=True):
+        """Forgets the real and/or generated statistics (keep `real` between epochs)."""
+        if real:
+            self.real_statistics.reset()
+        if fake:
+            self.fake_statistics.reset()

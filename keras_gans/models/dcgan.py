@@ -1,0 +1,205 @@
+"""DCGAN (Radford, Metz & Chintala 2015, arXiv:1511.06434).
+
+Builders for the paper's networks at any image size whose sides are multiples of 4,
+then the `DCGAN` model: the base GAN with the minimax loss and Adam(2e-4, beta_1=0.5).
+
+    gan = DCGAN.from_shape((28, 28, 1), latent_dim=100)
+    gan.compile()
+    gan.fit(keras_gans.data.images(x_train), epochs=10)
+"""
+
+import keras
+from keras import layers
+
+from keras_gans.models.gan import GAN, _check_positive_int
+
+NORMALIZATIONS = ("batch", "layer", "none")
+
+
+def _check_image_shape(image_shape):
+    ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(
+        isinstance(s, int) and s > 0 for s in image_shape
+    )
+    if not ok:
+        raise ValueError(
+            "Received an invalid value for argument `image_shape`. Expected (height, "
+            f"width, channels) as positive integers, received: image_shape={image_shape!r}"
+        )
+    height, width, _ = image_shape
+    if height % 4 or width % 4:
+        raise ValueError(
+            "Received an invalid value for argument `image_shape`. DCGAN needs image "
+            "sides that are multiples of 4 (the generator upsamples by 2 at least twice); "
+            f"received: image_shape={tuple(image_shape)}. Resize or pad the images, e.g. "
+            "`keras_gans.data.images(..., image_size=...)`."
+        )
+    return tuple(image_shape)
+
+
+def upsampling_stages(height, width, max_stages=5):
+    """How many stride-2 stages take a >= 4-pixel seed to (height, width).
+
+    28 -> 2 stages from 7x7; 64 -> 4 stages from 4x4 (the paper's 64x64 generator).
+    """
+    stages = 2
+    while (stages < max_stages and height % 2 ** (stages + 1) == 0
+           and width % 2 ** (stages + 1) == 0 and min(height, width) // 2 ** (stages + 1) >= 4):
+        stages += 1
+    return stages
+
+
+def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=None,
+                    name="generator"):
+    """The DCGAN generator: project and reshape, then strided transposed convolutions.
+
+    Batch norm and ReLU after every layer but the last, which is a tanh (the paper's
+    recipe). Conditional (`num_classes`): a learned label embedding is concatenated to
+    the noise.
+
+    Args:
+        image_shape: `(H, W, C)`, sides multiples of 4.
+        latent_dim: size of the noise vector.
+        base_filters: filters of the last hidden stage; each earlier stage doubles it.
+        num_classes: `None`, or the number of classes for a conditional generator.
+
+    Returns:
+        A functional `keras.Model`: `z -> images` or `[z, labels] -> images`.
+    """
+    height, width, channels = _check_image_shape(image_shape)
+    _check_positive_int("latent_dim", latent_dim)
+    _check_positive_int("base_filters", base_filters)
+    _check_positive_int("num_classes", num_classes, allow_none=True)
+    stages = upsampling_stages(height, width)
+    h0, w0 = height // 2**stages, width // 2**stages
+    filters = base_filters * 2 ** (stages - 1)
+
+    z = keras.Input((latent_dim,), name="z")
+    inputs, x = z, z
+    if num_classes:
+        labels = keras.Input((), dtype="int32", name="labels")
+        embedded = layers.Embedding(num_classes, min(50, latent_dim), name="label_embedding")(
+            labels)
+        x = layers.Concatenate(name="z_and_label")([z, embedded])
+        inputs = [z, labels]
+    x = layers.Dense(h0 * w0 * filters, use_bias=False, name="project")(x)
+    x = layers.Reshape((h0, w0, filters))(x)
+    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.ReLU()(x)
+    for i in range(stages - 1):
+        filters //= 2
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
+                                   name=f"up{i}")(x)
+        x = layers.BatchNormalization(name=f"up{i}_bn")(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="to_image")(x)
+    # tanh in float32 so mixed precision still returns float32 images in [-1, 1].
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model(inputs, images, name=name)
+
+
+def build_discriminator(image_shape, base_filters=64, num_classes=None, normalization="batch",
+                        spectral_norm=False, name="discriminator"):
+    """The DCGAN discriminator: strided convolutions with LeakyReLU(0.2), one logit out.
+
+    Args:
+        image_shape: `(H, W, C)`, sides multiples of 4.
+        base_filters: filters of the first convolution; each later one doubles it.
+        num_classes: `None`, or the number of classes: a projection discriminator
+            (Miyato & Koyama 2018) adding `<embed(y), features>` to the logit.
+        normalization: `"batch"` (the paper), `"layer"` or `"none"` (WGAN-GP critics
+            must not use batch norm). Never applied to the first layer.
+        spectral_norm: wrap every convolution and dense layer in
+            `keras.layers.SpectralNormalization` (Miyato et al. 2018).
+
+    Returns:
+        A functional `keras.Model`: `images -> [B, 1]` logits (or `[images, labels]`).
+    """
+    height, width, _ = _check_image_shape(image_shape)
+    _check_positive_int("base_filters", base_filters)
+    _check_positive_int("num_classes", num_classes, allow_none=True)
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            "Received an invalid value for argument `normalization`. Expected one of "
+            f"{NORMALIZATIONS}, received: normalization={normalization!r}"
+        )
+    stages = upsampling_stages(height, width)
+
+    def wrap(layer):
+        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") \
+            if spectral_norm else layer
+
+    images = keras.Input(image_shape, name="images")
+    inputs, x = images, images
+    filters = base_filters
+    for i in range(stages):
+        x = wrap(layers.Conv2D(filters, 4, strides=2, padding="same",
+                               use_bias=i == 0 or normalization == "none",
+                               name=f"down{i}"))(x)
+        if i > 0 and normalization == "batch":
+            x = layers.BatchNormalization(name=f"down{i}_bn")(x)
+        elif i > 0 and normalization == "layer":
+            x = layers.LayerNormalization(axis=[1, 2, 3], name=f"down{i}_ln")(x)
+        x = layers.LeakyReLU(0.2)(x)
+        filters *= 2
+    features = layers.Flatten(name="features")(x)
+    logits = wrap(layers.Dense(1, name="logit"))(features)
+    if num_classes:
+        labels = keras.Input((), dtype="int32", name="labels")
+        embedded = layers.Embedding(num_classes, features.shape[-1],
+                                    name="label_projection")(labels)
+        projection = layers.Dot(axes=1, name="projection")([embedded, features])
+        logits = layers.Add(name="logit_plus_projection")([logits, projection])
+        inputs = [images, labels]
+    logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
+    return keras.Model(inputs, logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class DCGAN(GAN):
+    """Deep convolutional GAN (Radford et al. 2015) trained with `fit`.
+
+    The minimax loss (non-saturating for G), Adam(2e-4, beta_1=0.5) by default. Logs
+    `d_loss`, `g_loss`, and the mean probabilities `d_real` = D(x), `d_fake` = D(G(z)).
+    Takes every option of `keras_gans.models.gan.GAN` (label smoothing, instance noise,
+    R1, EMA, `d_steps`, class-conditional).
+
+    Example:
+
+    ```python
+    gan = keras_gans.DCGAN.from_shape((28, 28, 1), latent_dim=64)
+    gan.compile()
+    gan.fit(keras_gans.data.images(x_train, batch_size=128), epochs=5)
+    images = gan.generate(16, seed=0)   # float32 in [-1, 1], (16, 28, 28, 1)
+    ```
+    """
+
+    adversarial_loss = "non_saturating"
+    #: The discriminator's normalization in `from_shape`.
+    discriminator_normalization = "batch"
+
+    @classmethod
+    def from_shape(cls, image_shape, latent_dim=100, num_classes=None, base_filters=64,
+                   d_base_filters=None, spectral_norm=False, normalization=None, **kwargs):
+        """Build the paper's generator and discriminator for `image_shape`.
+
+        Args:
+            image_shape: `(H, W, C)` with sides multiples of 4 (e.g. 28x28x1, 64x64x3).
+            latent_dim: size of the noise vector.
+            num_classes: `None`, or the number of classes for a conditional GAN.
+            base_filters: width of the generator's last hidden stage.
+            d_base_filters: width of the discriminator's first layer (default
+                `base_filters`).
+            spectral_norm: spectral normalisation of the discriminator.
+            normalization: the discriminator's normalization (`"batch"`, `"layer"`,
+                `"none"`); defaults to the variant's (`"none"` for WGAN-GP, and `"none"`
+                with spectral norm).
+            **kwargs: options of the model (`ema_decay`, `label_smoothing`, ...).
+        """
+        if normalization is None:
+            normalization = "none" if spectral_norm else cls.discriminator_normalization
+        generator = build_generator(image_shape, latent_dim, base_filters, num_classes)
+        discriminator = build_discriminator(
+            image_shape, d_base_filters or base_filters, num_classes,
+            normalization=normalization, spectral_norm=spectral_norm)
+        return cls(generator, discriminator, latent_dim=latent_dim, num_classes=num_classes,
+                   **kwargs)

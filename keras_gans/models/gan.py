@@ -1,0 +1,574 @@
+"""The shared GAN base: two networks, two optimizers, the adversarial train step.
+
+Variants (`DCGAN`, `LSGAN`, `WGANGP`) specialise it by subclassing: they set class
+attributes (`loss`, default optimizers, whether D outputs probabilities) and override
+`discriminator_loss` / `generator_loss` / `discriminator_penalty`. Nothing here is
+variant-specific.
+
+Conventions every network follows:
+
+- images are float32 in [-1, 1], channels last;
+- an unconditional generator maps `z` `[B, latent_dim]` to images; a conditional one
+  (`num_classes=K`) takes `[z, labels]` with int32 labels `[B]`;
+- an unconditional discriminator maps images to one logit (or score) per image, a
+  conditional one takes `[images, labels]`.
+"""
+
+import random
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gans import losses as losses_lib
+
+# Large `n` in `generate` is split into chunks of this size to bound memory.
+_GENERATE_CHUNK = 1024
+
+
+def _check_positive_int(name, value, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. "
+            f"Expected a positive integer, received: {name}={value!r}"
+        )
+
+
+def _check_fraction(name, value, upper=1.0, upper_inclusive=False):
+    ok = isinstance(value, (int, float, np.floating)) and 0.0 <= value
+    ok = ok and (value <= upper if upper_inclusive else value < upper)
+    if not ok:
+        bracket = "]" if upper_inclusive else ")"
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected a number in "
+            f"[0, {upper}{bracket}, received: {name}={value!r}"
+        )
+
+
+def _network_input_shapes(model):
+    """The input shapes of a Keras network, as a list (one per input)."""
+    inputs = model.inputs if getattr(model, "inputs", None) else None
+    if not inputs:
+        return None
+    return [tuple(t.shape) for t in inputs]
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class GAN(keras.Model):
+    """A generative adversarial network trained with `fit`.
+
+    Holds a generator and a discriminator, two optimizers and the train step that
+    alternates `d_steps` discriminator updates with one generator update.
+    Use a variant (`DCGAN`, `LSGAN`, `WGANGP`) or subclass it.
+
+    Args:
+        generator: a Keras model mapping noise `[B, latent_dim]` (and labels when
+            conditional) to images in [-1, 1].
+        discriminator: a Keras model mapping images (and labels when conditional) to
+            one logit or score per image, shape `[B, 1]` or `[B]`.
+        latent_dim: size of the noise vector. Inferred from the generator when omitted.
+        num_classes: `None` for an unconditional GAN, or the number of classes `K`: the
+            networks then take labels and the dataset yields `(images, labels)`.
+        d_steps: discriminator updates per generator update.
+        label_smoothing: one-sided label smoothing of the real targets (Salimans et al.
+            2016); only meaningful for the minimax loss.
+        instance_noise: standard deviation of Gaussian noise added to the real and
+            fake images the discriminator sees (Sønderby et al. 2016).
+        r1_weight: gamma of the R1 penalty on real images (Mescheder et al. 2018);
+            the penalty added is `gamma / 2 * E||grad D(x)||^2`.
+        ema_decay: when set (e.g. 0.999), keeps an exponential moving average of the
+            generator's weights, used by `generate()` and saved with the model.
+        seed: seed of the noise stream of the train step. The stream is a function of
+            the seed and the step counter, so a resumed run draws the same noise as an
+            uninterrupted one.
+    """
+
+    #: Name of the adversarial loss in `keras_gans.losses.get` used when `compile`
+    #: receives none.
+    adversarial_loss = "non_saturating"
+    #: Whether the discriminator's outputs are logits of a probability (then the
+    #: logged `d_real` / `d_fake` are mean probabilities) or unbounded scores.
+    outputs_are_logits = True
+    #: Default optimizer hyper-parameters (Radford et al. 2015).
+    default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}  # noqa: RUF012
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=None,
+        num_classes=None,
+        d_steps=1,
+        label_smoothing=0.0,
+        instance_noise=0.0,
+        r1_weight=0.0,
+        ema_decay=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, net in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(net, keras.Model):
+                raise TypeError(
+                    f"Received an invalid value for argument `{name}`. Expected a "
+                    f"keras.Model, received: {type(net).__name__}"
+                )
+        _check_positive_int("num_classes", num_classes, allow_none=True)
+        _check_positive_int("d_steps", d_steps)
+        _check_fraction("label_smoothing", label_smoothing)
+        if not isinstance(instance_noise, (int, float)) or instance_noise < 0:
+            raise ValueError(
+                "Received an invalid value for argument `instance_noise`. Expected a "
+                f"non-negative number, received: instance_noise={instance_noise!r}"
+            )
+        if not isinstance(r1_weight, (int, float)) or r1_weight < 0:
+            raise ValueError(
+                "Received an invalid value for argument `r1_weight`. Expected a "
+                f"non-negative number, received: r1_weight={r1_weight!r}"
+            )
+        if ema_decay is not None:
+            _check_fraction("ema_decay", ema_decay)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.d_steps = int(d_steps)
+        self.label_smoothing = float(label_smoothing)
+        self.instance_noise = float(instance_noise)
+        self.r1_weight = float(r1_weight)
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.seed = int(random.randint(0, 2**31 - 1) if seed is None else seed)
+        self._check_networks()
+
+        self.ema_generator = None
+        if self.ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+        # Counts train steps; the noise stream is a function of (seed, step). Saved
+        # with the model, so a resumed run continues the same stream.
+        self.noise_step = self.add_weight(
+            shape=(), dtype="int64", initializer="zeros", trainable=False,
+            aggregation="only_first_replica", name="noise_step",
+        )
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self._generate_fn = None
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self._loss_name = None
+        self._d_loss_fn = None
+        self._g_loss_fn = None
+        # A wrapper model that `fit` never calls is otherwise unbuilt, and Keras
+        # refuses to save or load an unbuilt model.
+        self.built = True
+
+    # --- Construction helpers ---
+
+    @staticmethod
+    def _resolve_latent_dim(generator, latent_dim):
+        shapes = _network_input_shapes(generator)
+        inferred = shapes[0][-1] if shapes else None
+        if latent_dim is None:
+            if inferred is None:
+                raise ValueError(
+                    "Argument `latent_dim` is required when the generator's input shape "
+                    f"is unknown; received: latent_dim=None, generator={generator.name}"
+                )
+            latent_dim = inferred
+        _check_positive_int("latent_dim", latent_dim)
+        if inferred is not None and inferred != latent_dim:
+            raise ValueError(
+                f"Argument `latent_dim`={latent_dim} does not match the generator's noise "
+                f"input, which has {inferred} features (input shapes: {shapes})."
+            )
+        return int(latent_dim)
+
+    def _check_networks(self):
+        n_inputs = 2 if self.num_classes else 1
+        for name in ("generator", "discriminator"):
+            shapes = _network_input_shapes(getattr(self, name))
+            if shapes is not None and len(shapes) != n_inputs:
+                kind = "conditional" if self.num_classes else "unconditional"
+                raise ValueError(
+                    f"A {kind} GAN (num_classes={self.num_classes}) needs a `{name}` with "
+                    f"{n_inputs} input(s); received one with input shapes {shapes}."
+                )
+
+    @property
+    def image_shape(self):
+        """Shape `(H, W, C)` of the generated images."""
+        return tuple(self.generator.outputs[0].shape[1:])
+
+    # --- Config ---
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+                "latent_dim": self.latent_dim,
+                "num_classes": self.num_classes,
+                "d_steps": self.d_steps,
+                "label_smoothing": self.label_smoothing,
+                "instance_noise": self.instance_noise,
+                "r1_weight": self.r1_weight,
+                "ema_decay": self.ema_decay,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    # --- Compile ---
+
+    def compile(self, d_optimizer=None, g_optimizer=None, loss=None, **kwargs):
+        """Configure the optimizers and the adversarial loss.
+
+        Args:
+            d_optimizer: optimizer of the discriminator (instance, name or config).
+                Defaults to the variant's paper setting (DCGAN: Adam(2e-4, beta_1=0.5)).
+            g_optimizer: optimizer of the generator; same default.
+            loss: the adversarial loss: a name from `keras_gans.losses.get`
+                (`"minimax"`, `"non_saturating"`, `"least_squares"`, `"wasserstein"`,
+                `"hinge"`) or a pair of callables `(d_loss(real_out, fake_out),
+                g_loss(fake_out))`. Defaults to the variant's loss.
+            **kwargs: passed on to `keras.Model.compile` (e.g. `run_eagerly`,
+                `jit_compile`, `steps_per_execution`).
+        """
+        for key in ("optimizer", "metrics", "loss_weights"):
+            if key in kwargs:
+                raise ValueError(
+                    f"`{type(self).__name__}.compile` does not take `{key}`; pass "
+                    "`d_optimizer` / `g_optimizer` / `loss` instead. Received: "
+                    f"{key}={kwargs[key]!r}"
+                )
+        self.d_optimizer = self._make_optimizer(d_optimizer, "d_optimizer")
+        self.g_optimizer = self._make_optimizer(g_optimizer, "g_optimizer")
+        self._set_loss(self.adversarial_loss if loss is None else loss)
+        # `optimizer` points at the generator's optimizer so Keras callbacks that read
+        # `model.optimizer` (TensorBoard's step, LR schedulers) see a real one.
+        super().compile(optimizer=self.g_optimizer, **kwargs)
+        # Build both optimizers now, on the right variables: restoring a checkpoint
+        # (`load_model`, BackupAndRestore) needs their slots to exist, and under
+        # tf.distribute they must be built inside the strategy scope.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self._compile_kwargs = {
+            k: v for k, v in kwargs.items() if k in ("run_eagerly", "jit_compile",
+                                                      "steps_per_execution")
+        }
+
+    def _make_optimizer(self, value, name):
+        if value is None:
+            return keras.optimizers.Adam(**self.default_optimizer)
+        try:
+            return keras.optimizers.get(value)
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`: {value!r} ({e})"
+            ) from None
+
+    def _set_loss(self, loss):
+        if isinstance(loss, str):
+            self._d_loss_fn, self._g_loss_fn = losses_lib.get(loss)
+            self._loss_name = loss
+        elif isinstance(loss, (tuple, list)) and len(loss) == 2 and all(map(callable, loss)):
+            self._d_loss_fn, self._g_loss_fn = loss
+            self._loss_name = None
+        else:
+            raise ValueError(
+                "Received an invalid value for argument `loss`. Expected a loss name "
+                "or a pair of callables (d_loss, g_loss), received: "
+                f"loss={loss!r}"
+            )
+        self._check_loss_options()
+
+    def _check_loss_options(self):
+        if self.label_smoothing and self._loss_name not in ("minimax", "non_saturating"):
+            raise ValueError(
+                "`label_smoothing` only applies to the minimax (binary cross-entropy) "
+                f"loss; received label_smoothing={self.label_smoothing} with "
+                f"loss={self._loss_name or 'custom'!r}."
+            )
+
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return None
+        if self._loss_name is None:
+            loss = [keras.saving.serialize_keras_object(f) for f in
+                    (self._d_loss_fn, self._g_loss_fn)]
+        else:
+            loss = self._loss_name
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "loss": loss,
+            **getattr(self, "_compile_kwargs", {}),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        if isinstance(config.get("loss"), list):
+            config["loss"] = tuple(
+                keras.saving.deserialize_keras_object(f) for f in config["loss"]
+            )
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker,
+                self.d_fake_tracker]
+
+    # --- Losses: variants override these ---
+
+    def discriminator_loss_options(self):
+        """Keyword arguments of the discriminator loss function (variants extend)."""
+        if self._loss_name in ("minimax", "non_saturating"):
+            return {"label_smoothing": self.label_smoothing}
+        return {}
+
+    def generator_loss_options(self):
+        """Keyword arguments of the generator loss function (variants extend)."""
+        return {}
+
+    def discriminator_loss(self, real_outputs, fake_outputs):
+        """The adversarial loss of the discriminator for one batch."""
+        return self._d_loss_fn(real_outputs, fake_outputs,
+                               **self.discriminator_loss_options())
+
+    def generator_loss(self, fake_outputs):
+        """The adversarial loss of the generator for one batch."""
+        return self._g_loss_fn(fake_outputs, **self.generator_loss_options())
+
+    def discriminator_penalty(self, real, fake, labels, step_seed):
+        """Regularisers added to the discriminator loss (R1 here; WGAN-GP adds GP)."""
+        if not self.r1_weight:
+            return 0.0
+        r1 = losses_lib.r1_penalty(self.discriminator, real, condition=labels)
+        return 0.5 * self.r1_weight * r1
+
+    # --- Train step ---
+
+    def _unpack(self, data):
+        labels = None
+        if isinstance(data, (tuple, list)):
+            if len(data) == 1:
+                data = data[0]
+            else:
+                data, labels = data[0], data[1]
+        if isinstance(data, dict):
+            labels = data.get("label", labels)
+            data = data["image"]
+        if self.num_classes and labels is None:
+            raise ValueError(
+                f"This GAN is conditional (num_classes={self.num_classes}): the dataset "
+                "must yield (images, labels); it yields images only."
+            )
+        images = tf.cast(data, self.compute_dtype if self.compute_dtype != "float16"
+                         else "float32")
+        if labels is not None and self.num_classes:
+            labels = tf.reshape(tf.cast(labels, "int32"), [-1])
+        else:
+            labels = None
+        return images, labels
+
+    def _seed(self, stream):
+        """A stateless seed for draw `stream` of the current step on this replica."""
+        ctx = tf.distribute.get_replica_context()
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        replica = tf.cast(replica, "int64")
+        step = tf.cast(self.noise_step, "int64")
+        return tf.stack([tf.constant(self.seed, "int64") * 1000 + replica,
+                         step * 64 + stream])
+
+    def _noise(self, batch, stream):
+        return tf.random.stateless_normal((batch, self.latent_dim), seed=self._seed(stream))
+
+    def _g_inputs(self, z, labels):
+        return [z, labels] if self.num_classes else z
+
+    def _d_inputs(self, images, labels):
+        return [images, labels] if self.num_classes else images
+
+    def _add_instance_noise(self, images, stream):
+        if not self.instance_noise:
+            return images
+        noise = tf.random.stateless_normal(tf.shape(images), seed=self._seed(stream),
+                                           dtype=images.dtype)
+        return images + self.instance_noise * noise
+
+    def _scale_for_replicas(self, loss):
+        # Optimizers sum gradients over replicas; the mean loss per replica must be
+        # divided by their number for the global-batch gradient.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return loss / replicas if replicas > 1 else loss
+
+    def _d_probability(self, outputs):
+        outputs = tf.cast(outputs, "float32")
+        return tf.sigmoid(outputs) if self.outputs_are_logits else outputs
+
+    def train_step(self, data):
+        real, labels = self._unpack(data)
+        batch = tf.shape(real)[0]
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+
+        for i in range(self.d_steps):
+            z = self._noise(batch, stream=4 * i)
+            with tf.GradientTape() as tape:
+                fake = self.generator(self._g_inputs(z, labels), training=True)
+                real_seen = self._add_instance_noise(real, 4 * i + 1)
+                fake_seen = self._add_instance_noise(fake, 4 * i + 2)
+                real_out = self.discriminator(self._d_inputs(real_seen, labels),
+                                              training=True)
+                fake_out = self.discriminator(self._d_inputs(fake_seen, labels),
+                                              training=True)
+                d_loss = self.discriminator_loss(real_out, fake_out)
+                d_loss = d_loss + self.discriminator_penalty(real, fake, labels,
+                                                             self._seed(4 * i + 3))
+            grads = tape.gradient(self._scale_for_replicas(d_loss), d_vars)
+            self.d_optimizer.apply(grads, d_vars)
+
+        z = self._noise(batch, stream=63)
+        with tf.GradientTape() as tape:
+            fake = self.generator(self._g_inputs(z, labels), training=True)
+            fake_out = self.discriminator(self._d_inputs(fake, labels), training=True)
+            g_loss = self.generator_loss(fake_out)
+        grads = tape.gradient(self._scale_for_replicas(g_loss), g_vars)
+        self.g_optimizer.apply(grads, g_vars)
+
+        self._update_ema()
+        self.noise_step.assign_add(1)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(tf.reduce_mean(self._d_probability(real_out)))
+        self.d_fake_tracker.update_state(tf.reduce_mean(self._d_probability(fake_out)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def _update_ema(self):
+        if self.ema_generator is None:
+            return
+        decay = self.ema_decay
+        for ema_w, w in zip(self.ema_generator.weights, self.generator.weights):
+            if w.trainable:
+                ema_w.assign(decay * ema_w + (1.0 - decay) * tf.cast(w, ema_w.dtype))
+            else:  # batch-norm statistics follow the live generator
+                ema_w.assign(w)
+
+    def test_step(self, data):
+        # `fit(validation_data=...)` and `evaluate` report losses without updating.
+        real, labels = self._unpack(data)
+        z = self._noise(tf.shape(real)[0], stream=62)
+        fake = self.generator(self._g_inputs(z, labels), training=False)
+        real_out = self.discriminator(self._d_inputs(real, labels), training=False)
+        fake_out = self.discriminator(self._d_inputs(fake, labels), training=False)
+        self.d_loss_tracker.update_state(self.discriminator_loss(real_out, fake_out))
+        self.g_loss_tracker.update_state(self.generator_loss(fake_out))
+        self.d_real_tracker.update_state(tf.reduce_mean(self._d_probability(real_out)))
+        self.d_fake_tracker.update_state(tf.reduce_mean(self._d_probability(fake_out)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def call(self, inputs, training=False):
+        """Runs the generator (the EMA one when enabled and not training)."""
+        net = self.ema_generator if (self.ema_generator is not None and not training) \
+            else self.generator
+        return net(inputs, training=training)
+
+    # --- Sampling ---
+
+    def sample_noise(self, n, seed=None):
+        """Standard normal noise `[n, latent_dim]`, reproducible with `seed`."""
+        _check_positive_int("n", n)
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, self.latent_dim)).astype("float32")
+
+    def _check_labels(self, labels, n):
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError(
+                    "Received `labels` for an unconditional GAN (num_classes=None); "
+                    f"received: labels={labels!r}"
+                )
+            return None
+        if labels is None:
+            labels = np.arange(n) % self.num_classes
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full((n,), int(labels))
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(
+                f"Received an invalid value for argument `labels`. Expected {n} integer "
+                f"class ids, received an array of shape {labels.shape} and dtype "
+                f"{labels.dtype}."
+            )
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise ValueError(
+                "Received an invalid value for argument `labels`. Expected class ids in "
+                f"[0, {self.num_classes - 1}], received values in "
+                f"[{labels.min()}, {labels.max()}]."
+            )
+        return labels.astype("int32")
+
+    def _get_generate_fn(self):
+        if self._generate_fn is None:
+            net = self.ema_generator if self.ema_generator is not None else self.generator
+            z_spec = tf.TensorSpec([None, self.latent_dim], tf.float32)
+            if self.num_classes:
+                @tf.function(input_signature=[z_spec, tf.TensorSpec([None], tf.int32)])
+                def fn(z, labels):
+                    return tf.cast(net([z, labels], training=False), tf.float32)
+            else:
+                @tf.function(input_signature=[z_spec])
+                def fn(z):
+                    return tf.cast(net(z, training=False), tf.float32)
+            self._generate_fn = fn
+        return self._generate_fn
+
+    def generate(self, n=None, seed=None, labels=None, z=None):
+        """Generate images, float32 in [-1, 1], shape `(n, H, W, C)`.
+
+        Args:
+            n: number of images (a positive integer). May be omitted when `z` is given.
+            seed: an integer for reproducible output, or `None` for fresh noise.
+            labels: for a conditional GAN, the class of each image (`n` integers, or one
+                integer for all); by default the classes cycle `0, 1, ..., K-1`.
+            z: noise `[n, latent_dim]` to use instead of drawing it.
+
+        Runs a `tf.function` (not `predict`), so a single image costs milliseconds.
+        """
+        if z is None:
+            z = self.sample_noise(n, seed)
+        else:
+            z = np.asarray(z, dtype="float32")
+            if z.ndim != 2 or z.shape[1] != self.latent_dim:
+                raise ValueError(
+                    "Received an invalid value for argument `z`. Expected noise of shape "
+                    f"(n, {self.latent_dim}) (latent_dim={self.latent_dim}), received "
+                    f"shape {z.shape}."
+                )
+            if n is not None and n != z.shape[0]:
+                raise ValueError(f"Argument `n`={n} does not match `z`'s {z.shape[0]} rows.")
+            n = z.shape[0]
+        labels = self._check_labels(labels, n)
+        fn = self._get_generate_fn()
+        out = []
+        for start in range(0, n, _GENERATE_CHUNK):
+            stop = start + _GENERATE_CHUNK
+            if labels is None:
+                out.append(fn(z[start:stop]).numpy())
+            else:
+                out.append(fn(z[start:stop], labels[start:stop]).numpy())
+        return np.concatenate(out, axis=0)

@@ -1,0 +1,102 @@
+"""Image helpers: [-1, 1] floats to uint8, sample grids as PNG files."""
+
+import os
+
+import numpy as np
+
+
+def to_uint8(images):
+    """Convert float images in [-1, 1] to uint8 in [0, 255] (values outside are clipped).
+
+    Args:
+        images: array-like of floats in [-1, 1], any shape; uint8 input is returned as is.
+
+    Returns:
+        A numpy uint8 array of the same shape.
+    """
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            "Received an invalid value for argument `images`. Expected float images in "
+            f"[-1, 1] or uint8, received dtype {images.dtype}."
+        )
+    return np.clip(np.rint((images.astype("float32") + 1.0) * 127.5), 0, 255).astype("uint8")
+
+
+def to_float(images):
+    """Convert uint8 images in [0, 255] to float32 in [-1, 1]; float input is checked."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype("float32") / 127.5 - 1.0
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            "Received an invalid value for argument `images`. Expected uint8 or float "
+            f"images, received dtype {images.dtype}."
+        )
+    if images.size and (images.min() < -1.0 - 1e-3 or images.max() > 1.0 + 1e-3):
+        raise ValueError(
+            "Received an invalid value for argument `images`. Float images must be in "
+            f"[-1, 1]; received values in [{images.min():.3g}, {images.max():.3g}]. "
+            "Pass uint8 images (0-255) or rescale them."
+        )
+    return images.astype("float32")
+
+
+def make_grid(images, ncols=None, padding=2, pad_value=255):
+    """Tile a batch of images `(N, H, W, C)` into one uint8 image.
+
+    Args:
+        images: float in [-1, 1] or uint8, shape `(N, H, W)` or `(N, H, W, C)`, C 1 or 3.
+        ncols: images per row; defaults to a near-square grid.
+        padding: pixels between images.
+        pad_value: the colour of the padding (0-255).
+
+    Returns:
+        A uint8 array `(rows*(H+p)+p, ncols*(W+p)+p, C)`.
+    """
+    images = to_uint8(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
+        raise ValueError(
+            "Received an invalid value for argument `images`. Expected a non-empty batch "
+            f"(N, H, W, C) with C 1 or 3, received shape {images.shape}."
+        )
+    n, h, w, c = images.shape
+    ncols = ncols or int(np.ceil(np.sqrt(n)))
+    nrows = int(np.ceil(n / ncols))
+    grid = np.full((nrows * (h + padding) + padding, ncols * (w + padding) + padding, c),
+                   pad_value, dtype=np.uint8)
+    for i, image in enumerate(images):
+        r, col = divmod(i, ncols)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[top:top + h, left:left + w] = image
+    return grid
+
+
+def save_image(image, path):
+    """Write one image (float in [-1, 1] or uint8, `(H, W)` or `(H, W, C)`) as PNG/JPEG."""
+    from PIL import Image
+
+    image = to_uint8(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    directory = os.path.dirname(os.fspath(path))
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    Image.fromarray(image).save(path)
+    return os.fspath(path)
+
+
+def save_grid(images, path, ncols=None, padding=2):
+    """Save a batch of images as one PNG grid and return the path.
+
+    Example:
+
+    ```python
+    keras_gans.utils.save_grid(gan.generate(64, seed=0), "samples.png")
+    ```
+    """
+    return save_image(make_grid(images, ncols=ncols, padding=padding), path)

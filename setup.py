@@ -1,0 +1,58 @@
+"""keras_gans: a Keras 3 / TensorFlow model zoo of generative adversarial networks."""
+
+import pathlib
+
+from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+
+# TensorFlow ships as `tensorflow-cpu` for Linux/Windows on x86_64 (no CUDA
+# libraries, a fifth of the download) and as `tensorflow` everywhere else. GPU
+# users install `.[gpu]` (TensorFlow with its CUDA wheels) instead of the default.
+TF_CPU = "tensorflow-cpu>=2.16; platform_machine in 'x86_64 AMD64'"
+TF_OTHER = "tensorflow>=2.16; platform_machine not in 'x86_64 AMD64'"
+
+
+def _savedmodels_files():
+    root = HERE / "savedmodels"
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix != ".py"
+    )
+
+
+setup(
+    name="keras_gans",
+    version="0.1.0",
+    description="A Keras 3 / TensorFlow model zoo of GANs: DCGAN, WGAN-GP, LSGAN, CycleGAN, SRGAN",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.9",
+    packages=["keras_gans", "keras_gans.models", "keras_gans.savedmodels"],
+    package_dir={"keras_gans.savedmodels": "savedmodels"},
+    package_data={"keras_gans.savedmodels": _savedmodels_files()},
+    install_requires=[
+        TF_CPU,
+        TF_OTHER,
+        "keras>=3.0",
+        "numpy",
+        "pillow",
+        "tensorflow-datasets>=4.9",
+        # tfds 4.9.10 imports importlib_resources without declaring it.
+        "importlib_resources",
+    ],
+    extras_require={
+        "gpu": ["tensorflow[and-cuda]>=2.16"],
+        "test": ["pytest", "scipy", "ruff", "mlxtend", "grpcio"],
+        "demo": ["mlxtend"],
+        "metrics": ["scipy"],
+        # tensorflow-serving-api requires `tensorflow`; install it with --no-deps.
+        "serving": ["grpcio", "protobuf"],
+        "bench": ["torch==2.13.0"],
+    },
+    entry_points={"console_scripts": ["keras-gans=keras_gans.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

@@ -35,6 +35,8 @@ setup(
         TF_CPU,
         TF_OTHER,
         "keras>=3.0",
+        # tensorflow-cpu 2.21 no longer pulls TensorBoard; the summaries need it.
+        "tensorboard",
         "numpy",
         "pillow",
         "tensorflow-datasets>=4.9",

@@ -71,5 +71,12 @@ def __getattr__(name):
     return value
 
 
+def _register_all():
+    """Import every module that registers Keras-serializable classes (for loading)."""
+    for module in ("layers", "metrics", "models.gan", "models.dcgan", "models.lsgan",
+                   "models.wgan_gp", "models.cyclegan", "models.srgan"):
+        importlib.import_module(f"keras_gans.{module}")
+
+
 def __dir__():
     return __all__

@@ -56,3 +56,103 @@ class SampleGrid(keras.callbacks.Callback):
     def _noise(self):
         rng = np.random.default_rng(self.seed)
         return rng.standard_normal((self.n, self.model.latent_dim)).astype("float32")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised by `Checkpoint` when a logged loss or a weight becomes NaN or infinite."""
+
+
+def _atomic_save(model, path):
+    """Save `model` to `path` (.keras) through a temporary file and an atomic rename.
+
+    A kill during the write leaves the previous file intact.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    try:
+        model.save(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Step-level checkpoints of the whole model, written atomically, guarded against NaN.
+
+    Every `save_freq` train steps (and at each epoch's end) the full model (all
+    networks, all optimizers, EMA weights, noise step, history pools) is saved to
+    `path` through a temporary file and an atomic rename, so a kill at any moment leaves
+    the last complete checkpoint loadable. Before saving, the logged losses and the
+    weights are checked: if any is NaN or infinite, training stops with
+    `NonFiniteLossError` naming the step and the loss, and the last good checkpoint
+    is not overwritten.
+
+    Resume with `keras_gans.training.train(...)` (or load `path` and `fit` with
+    `initial_epoch`): the step counter of the model's optimizer says where it stopped.
+
+    Args:
+        path: the `.keras` file to write.
+        save_freq: save every this many steps (`"epoch"` for epoch ends only).
+        check_weights: also check every weight for non-finite values before saving.
+    """
+
+    def __init__(self, path, save_freq=100, check_weights=True):
+        super().__init__()
+        path = os.fspath(path)
+        if not path.endswith(".keras"):
+            raise ValueError(
+                "Received an invalid value for argument `path`. Expected a file name "
+                f"ending in `.keras`, received: path={path!r}"
+            )
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or save_freq <= 0):
+            raise ValueError(
+                "Received an invalid value for argument `save_freq`. Expected a positive "
+                f"integer or 'epoch', received: save_freq={save_freq!r}"
+            )
+        self.path = path
+        self.save_freq = save_freq
+        self.check_weights = check_weights
+        self.saved_steps = []
+
+    def _step(self):
+        return int(self.model.optimizer.iterations.numpy())
+
+    def _check_finite(self, logs):
+        for name, value in (logs or {}).items():
+            value = np.asarray(value)
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                self.model.stop_training = True
+                raise NonFiniteLossError(
+                    f"Training stopped at step {self._step()}: `{name}` is {value.item()}. "
+                    f"The last good checkpoint ({self.path}) was kept. Lower the learning "
+                    "rate, add a penalty (r1_weight, gp_weight) or check the data."
+                )
+
+    def _check_weights(self):
+        for w in self.model.weights:
+            if w.dtype.startswith("float") and not np.all(np.isfinite(w.numpy())):
+                self.model.stop_training = True
+                raise NonFiniteLossError(
+                    f"Training stopped at step {self._step()}: weight `{w.path}` is not "
+                    f"finite. The last good checkpoint ({self.path}) was kept."
+                )
+
+    def save(self):
+        if self.check_weights:
+            self._check_weights()
+        _atomic_save(self.model, self.path)
+        self.saved_steps.append(self._step())
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check_finite(logs)
+        if self.save_freq != "epoch" and self._step() % self.save_freq == 0:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check_finite(logs)
+        if not self.saved_steps or self.saved_steps[-1] != self._step():
+            self.save()

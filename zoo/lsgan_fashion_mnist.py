@@ -1,0 +1,25 @@
+"""Zoo entry `lsgan_fashion_mnist`: LSGAN (Mao et al. 2017) on Fashion-MNIST.
+
+    python zoo/lsgan_fashion_mnist.py
+"""
+
+from _recipe import run_gan
+
+CONFIG = {
+    "name": "lsgan_fashion_mnist",
+    "variant": "LSGAN",
+    "description": "Least-squares GAN (a=0, b=1, c=1) generating 28x28 Fashion-MNIST "
+                   "clothing images, trained on the 60,000 training images.",
+    "data": "fashion_mnist",
+    "image_shape": (28, 28, 1),
+    "latent_dim": 64,
+    "base_filters": 64,
+    "model_kwargs": {"ema_decay": 0.999},
+    "batch_size": 128,
+    "epochs": 5,
+    "save_freq": 200,
+    "classifier": "fashion_mnist_classifier",
+}
+
+if __name__ == "__main__":
+    run_gan(CONFIG)

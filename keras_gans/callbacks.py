@@ -156,3 +156,119 @@ class Checkpoint(keras.callbacks.Callback):
         self._check_finite(logs)
         if not self.saved_steps or self.saved_steps[-1] != self._step():
             self.save()
+
+
+class Evaluate(keras.callbacks.Callback):
+    """Measures sample quality during `fit` and logs it as `val_<metric>`.
+
+    Every `every_n_epochs` epochs, `n_samples` images are generated from fixed noise and
+    compared with `real_data`. The numbers go into the epoch's logs, so they appear in
+    the `History`, in Keras's `TensorBoard` and `CSVLogger`, and `EarlyStopping` /
+    `ModelCheckpoint` can monitor them (e.g. `monitor="val_fid", mode="min"`) — put
+    `Evaluate` before those callbacks in the list.
+
+    Args:
+        metrics: names among `"fid"` (Fréchet distance of features), `"kid"` (kernel
+            distance, mean over subsets), `"is"` (classifier / inception score) and
+            `"coverage"` (normalised entropy of predicted classes; also logs
+            `val_missing_classes`).
+        every_n_epochs: how often to measure.
+        n_samples: generated images per measurement.
+        real_data: real images (anything `keras_gans.metrics.compute_statistics`
+            takes: an array or a dataset); their statistics are computed once.
+        feature_extractor: a Keras model or callable mapping images in [-1, 1] to
+            feature vectors, for `fid` / `kid` (e.g. `metrics.InceptionFeatures()` or
+            a zoo classifier's `features` layer).
+        classifier: a model mapping images to class probabilities, for `is` /
+            `coverage`.
+        seed: seed of the fixed noise.
+        prefix: prefix of the logged names.
+    """
+
+    METRICS = ("fid", "kid", "is", "coverage")
+
+    def __init__(self, metrics=("fid",), every_n_epochs=1, n_samples=1000, real_data=None,
+                 feature_extractor=None, classifier=None, seed=0, prefix="val_",
+                 batch_size=250):
+        super().__init__()
+        metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+        unknown = [m for m in metrics if m not in self.METRICS]
+        if unknown or not metrics:
+            raise ValueError(
+                f"Received an invalid value for argument `metrics`. Expected names among "
+                f"{self.METRICS}, received: metrics={metrics!r}"
+            )
+        if {"fid", "kid"} & set(metrics) and (feature_extractor is None or real_data is None):
+            raise ValueError(
+                "Metrics 'fid' and 'kid' need `feature_extractor` and `real_data`; "
+                f"received feature_extractor={feature_extractor!r}, real_data="
+                f"{'None' if real_data is None else type(real_data).__name__}."
+            )
+        if {"is", "coverage"} & set(metrics) and classifier is None:
+            raise ValueError(
+                "Metrics 'is' and 'coverage' need a `classifier` (images -> class "
+                "probabilities); received classifier=None."
+            )
+        for name, value in (("every_n_epochs", every_n_epochs), ("n_samples", n_samples)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(
+                    f"Received an invalid value for argument `{name}`. Expected a "
+                    f"positive integer, received: {name}={value!r}"
+                )
+        self.metric_names = metrics
+        self.every_n_epochs = every_n_epochs
+        self.n_samples = n_samples
+        self.real_data = real_data
+        self.feature_extractor = feature_extractor
+        self.classifier = classifier
+        self.seed = seed
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self._real = None
+
+    def _real_statistics(self):
+        from keras_gans import metrics
+
+        if self._real is None:
+            self._real = metrics.compute_statistics(
+                self.real_data, self.feature_extractor, batch_size=self.batch_size,
+                keep_features=True, max_features=max(self.n_samples, 1000), seed=self.seed)
+        return self._real
+
+    def measure(self):
+        """The metrics for the current generator, as a dict `{prefix + name: value}`."""
+        from keras_gans import metrics
+
+        rng = np.random.default_rng(self.seed)
+        z = rng.standard_normal((self.n_samples, self.model.latent_dim)).astype("float32")
+        fake = self.model.generate(z=z)
+        out = {}
+        if {"fid", "kid"} & set(self.metric_names):
+            real_stats, real_features = self._real_statistics()
+            fake_stats, fake_features = metrics.compute_statistics(
+                fake, self.feature_extractor, batch_size=self.batch_size, keep_features=True)
+            if "fid" in self.metric_names:
+                out["fid"] = metrics.frechet_distance(fake_stats, real_stats)
+            if "kid" in self.metric_names:
+                size = min(len(fake_features), len(real_features), 1000)
+                out["kid"] = metrics.kernel_inception_distance(
+                    fake_features, real_features, num_subsets=10, subset_size=size,
+                    seed=self.seed)[0]
+        if {"is", "coverage"} & set(self.metric_names):
+            probs = np.concatenate([
+                np.asarray(self.classifier(fake[i:i + self.batch_size], training=False))
+                for i in range(0, len(fake), self.batch_size)])
+            if "is" in self.metric_names:
+                out["is"] = metrics.inception_score(probs, num_splits=1)[0]
+            if "coverage" in self.metric_names:
+                coverage = metrics.class_coverage(probs)
+                out["coverage"] = coverage["normalized_entropy"]
+                out["missing_classes"] = coverage["missing_classes"]
+        return {self.prefix + k: float(v) for k, v in out.items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        results = self.measure()
+        if logs is not None:
+            logs.update(results)

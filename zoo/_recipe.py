@@ -260,12 +260,12 @@ def run_gan(config):
 
 
 def export_and_register(model, name, version, info, metrics):
-    from keras_gans import export as export_lib
     from keras_gans import registry
+    from keras_gans.export import export
 
     base = ROOT / "savedmodels" / name
     if isinstance(model, _gan_classes()):
-        path = export_lib.export(model, str(base), version=version)
+        path = export(model, str(base), version=version)
     else:
         path = export_plain_model(model, base, version)
     registry.register(name, int(pathlib.Path(path).name), path, info, metrics,
@@ -282,11 +282,11 @@ def _gan_classes():
 
 def export_plain_model(model, base, version):
     """SavedModel of a plain Keras model (`serving_default`: its call), plus `.keras`."""
-    from keras_gans import export as export_lib
+    from keras_gans.export import next_version
 
     base = pathlib.Path(base)
     base.mkdir(parents=True, exist_ok=True)
-    version = export_lib.next_version(str(base)) if version is None else int(version)
+    version = next_version(str(base)) if version is None else int(version)
     final = base / str(version)
     if final.exists():
         raise FileExistsError(f"{final} already exists; versions are never overwritten.")

@@ -19,7 +19,7 @@ CONFIG = {
     "base_filters": 32,
     "model_kwargs": {"ema_decay": 0.999, "n_critic": 5, "gp_weight": 10.0},
     "batch_size": 64,
-    "epochs": 3,
+    "epochs": 2,
     "save_freq": 200,
     "classifier": "fashion_mnist_classifier",
 }

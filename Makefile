@@ -10,13 +10,16 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 $(VENV)/.installed: setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -e ".[test,demo]"
+	# tensorflow-serving-api requires `tensorflow`, which would replace tensorflow-cpu.
+	$(PIP) install --no-deps "tensorflow-serving-api>=2.16"
 	touch $@
 
 demo: $(VENV)/.installed
 	$(PY) -m keras_gans.demo --out demo_out
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
+	# Two workers: most test time is single-threaded tracing and subprocess start-up.
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check keras_gans tests zoo benchmarks

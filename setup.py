@@ -45,10 +45,11 @@ setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],
-        "test": ["pytest", "scipy", "ruff", "mlxtend", "grpcio"],
+        "test": ["pytest", "pytest-xdist", "scipy", "ruff", "mlxtend", "grpcio", "scikit-image"],
         "demo": ["mlxtend"],
         "metrics": ["scipy"],
-        # tensorflow-serving-api requires `tensorflow`; install it with --no-deps.
+        # The gRPC client also needs tensorflow-serving-api, which requires `tensorflow`
+        # (not tensorflow-cpu): `pip install --no-deps tensorflow-serving-api`.
         "serving": ["grpcio", "protobuf"],
         "bench": ["torch==2.13.0"],
     },

@@ -26,7 +26,7 @@ _LAZY = {
     "load_generator": ("keras_gans.registry", "load_generator"),
     "list_models": ("keras_gans.registry", "list_models"),
     "model_info": ("keras_gans.registry", "model_info"),
-    "export": ("keras_gans.export", "export"),
+    "export": ("keras_gans.export", None),  # a callable module: keras_gans.export(model, dir)
     "callbacks": ("keras_gans.callbacks", None),
     "data": ("keras_gans.data", None),
     "layers": ("keras_gans.layers", None),

@@ -59,13 +59,31 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised by `Checkpoint` when a logged loss or a weight becomes NaN or infinite."""
+    """Raised by `Checkpoint` when a logged loss or a weight becomes NaN or infinite.
+
+    Attributes:
+        step: the optimizer step at which it was found.
+        name: the name of the loss (a log key) or of the weight (its path).
+        value: the non-finite value (a loss), or `None` for a weight.
+        path: the checkpoint file, which still holds the last good step.
+    """
+
+    def __init__(self, message, step=None, name=None, value=None, path=None):
+        super().__init__(message)
+        self.step = step
+        self.name = name
+        self.value = value
+        self.path = path
 
 
 def _atomic_save(model, path):
     """Save `model` to `path` (.keras) through a temporary file and an atomic rename.
 
-    A kill during the write leaves the previous file intact.
+    The file is written as `.tmp-<pid>-<name>` beside `path`, flushed to disk, then
+    renamed over `path` (`os.replace` is atomic on POSIX and Windows): a kill at any
+    moment leaves either the previous file or the new one, never a partial one. The
+    leftover temporary file of a killed write is removed by
+    `keras_gans.training.remove_stale_temporaries`.
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -75,9 +93,23 @@ def _atomic_save(model, path):
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_directory(directory)  # make the rename itself durable
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _fsync_directory(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # e.g. Windows, where directories cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -86,10 +118,10 @@ class Checkpoint(keras.callbacks.Callback):
     Every `save_freq` train steps (and at each epoch's end) the full model (all
     networks, all optimizers, EMA weights, noise step, history pools) is saved to
     `path` through a temporary file and an atomic rename, so a kill at any moment leaves
-    the last complete checkpoint loadable. Before saving, the logged losses and the
-    weights are checked: if any is NaN or infinite, training stops with
-    `NonFiniteLossError` naming the step and the loss, and the last good checkpoint
-    is not overwritten.
+    the last complete checkpoint loadable. After every step the logged losses are
+    checked, and before saving the weights: if any is NaN or infinite, training stops
+    with `NonFiniteLossError` naming the step and the loss, and the last good
+    checkpoint is not overwritten.
 
     Resume with `keras_gans.training.train(...)` (or load `path` and `fit` with
     `initial_epoch`): the step counter of the model's optimizer says where it stopped.
@@ -98,17 +130,29 @@ class Checkpoint(keras.callbacks.Callback):
         path: the `.keras` file to write.
         save_freq: save every this many steps (`"epoch"` for epoch ends only).
         check_weights: also check every weight for non-finite values before saving.
+
+    Example:
+
+    ```python
+    gan.fit(ds, epochs=10, callbacks=[keras_gans.callbacks.Checkpoint("ckpt.keras", 200)])
+    ```
     """
 
     def __init__(self, path, save_freq=100, check_weights=True):
         super().__init__()
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                "Received an invalid value for argument `path`. Expected a file name "
+                f"ending in `.keras`, received: {type(path).__name__}"
+            )
         path = os.fspath(path)
         if not path.endswith(".keras"):
             raise ValueError(
                 "Received an invalid value for argument `path`. Expected a file name "
                 f"ending in `.keras`, received: path={path!r}"
             )
-        if save_freq != "epoch" and (not isinstance(save_freq, int) or save_freq <= 0):
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or
+                                     isinstance(save_freq, bool) or save_freq <= 0):
             raise ValueError(
                 "Received an invalid value for argument `save_freq`. Expected a positive "
                 f"integer or 'epoch', received: save_freq={save_freq!r}"
@@ -122,26 +166,39 @@ class Checkpoint(keras.callbacks.Callback):
         return int(self.model.optimizer.iterations.numpy())
 
     def _check_finite(self, logs):
+        bad = []
         for name, value in (logs or {}).items():
             value = np.asarray(value)
             if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-                self.model.stop_training = True
-                raise NonFiniteLossError(
-                    f"Training stopped at step {self._step()}: `{name}` is {value.item()}. "
-                    f"The last good checkpoint ({self.path}) was kept. Lower the learning "
-                    "rate, add a penalty (r1_weight, gp_weight) or check the data."
-                )
+                bad.append((name, float(np.ravel(value)[~np.isfinite(np.ravel(value))][0])))
+        if not bad:
+            return
+        # Name a loss first: a NaN loss poisons every other log of the step.
+        bad.sort(key=lambda item: "loss" not in item[0])
+        name, value = bad[0]
+        others = f" (also non-finite: {', '.join(n for n, _ in bad[1:])})" if bad[1:] else ""
+        self.model.stop_training = True
+        step = self._step()
+        raise NonFiniteLossError(
+            f"Training stopped at step {step}: `{name}` is {value}{others}. The last good "
+            f"checkpoint ({self.path}) was kept. Lower the learning rate, add a penalty "
+            "(r1_weight, gp_weight) or check the data.",
+            step=step, name=name, value=value, path=self.path,
+        )
 
     def _check_weights(self):
         for w in self.model.weights:
             if w.dtype.startswith("float") and not np.all(np.isfinite(w.numpy())):
                 self.model.stop_training = True
+                step = self._step()
                 raise NonFiniteLossError(
-                    f"Training stopped at step {self._step()}: weight `{w.path}` is not "
-                    f"finite. The last good checkpoint ({self.path}) was kept."
+                    f"Training stopped at step {step}: weight `{w.path}` is not "
+                    f"finite. The last good checkpoint ({self.path}) was kept.",
+                    step=step, name=w.path, path=self.path,
                 )
 
     def save(self):
+        """Check the weights, then write the checkpoint atomically."""
         if self.check_weights:
             self._check_weights()
         _atomic_save(self.model, self.path)
@@ -272,3 +329,180 @@ class Evaluate(keras.callbacks.Callback):
         results = self.measure()
         if logs is not None:
             logs.update(results)
+
+
+class TensorBoardImages(keras.callbacks.Callback):
+    """Writes sample grids (or translation / super-resolution pairs) to TensorBoard.
+
+    Every `every_n_epochs` epochs one image summary per view goes into the `train` run
+    of `log_dir`, beside the loss scalars `keras.callbacks.TensorBoard(log_dir)` writes
+    there, at step `epoch` (Keras's step for epoch scalars), so the images line up with
+    the curves:
+
+    - models with `generate` (DCGAN, LSGAN, WGAN-GP, ...): tag `samples`, a grid of
+      `n` images from noise drawn once from `seed` (conditional GANs cycle the classes);
+    - models with `translate` (CycleGAN): tag `a2b`, each input beside its translation;
+      also `b2a` when `inputs` holds both domains;
+    - models with `upscale` (SRGAN): tag `upscale`, each low-resolution input upscaled
+      bicubically beside the model's output (and the original, when given).
+
+    Args:
+        log_dir: the TensorBoard log directory (the one given to Keras's `TensorBoard`).
+        every_n_epochs: how often to write.
+        n: images (or pairs) per summary.
+        seed: seed of the fixed noise (generators).
+        inputs: the fixed inputs of image-to-image models: for a CycleGAN, images of
+            domain A or an `(images_a, images_b)` pair; for an SRGAN, low-resolution
+            images or a `(low_res, high_res)` pair. Arrays (uint8 or float in [-1, 1])
+            or a `tf.data.Dataset` of such batches (e.g. `keras_gans.data.unpaired` /
+            `sr_pairs`), from which the first `n` are taken. Unused by generators.
+        run: the subdirectory of `log_dir` to write to.
+
+    Example:
+
+    ```python
+    gan.fit(ds, epochs=20, callbacks=[
+        keras.callbacks.TensorBoard("logs/"),
+        keras_gans.callbacks.TensorBoardImages("logs/", n=36),
+    ])
+    # tensorboard --logdir logs/
+    ```
+    """
+
+    def __init__(self, log_dir, every_n_epochs=1, n=16, seed=0, inputs=None, run="train"):
+        super().__init__()
+        for name, value in (("every_n_epochs", every_n_epochs), ("n", n)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(
+                    f"Received an invalid value for argument `{name}`. Expected a "
+                    f"positive integer, received: {name}={value!r}"
+                )
+        self.log_dir = os.fspath(log_dir)
+        self.every_n_epochs = every_n_epochs
+        self.n = n
+        self.seed = seed
+        self.inputs = inputs
+        self.run = run
+        self.written = []  # (tag, step) of every summary written
+        self._writer = None
+        self._fixed = None
+
+    @property
+    def directory(self):
+        return os.path.join(self.log_dir, self.run) if self.run else self.log_dir
+
+    def on_train_begin(self, logs=None):
+        import tensorflow as tf
+
+        if self._fixed is None:
+            self._fixed = self._fixed_inputs()
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.directory)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        self.write(epoch)
+
+    def write(self, step):
+        """Write the summaries now, at `step` (also usable outside `fit`)."""
+        import tensorflow as tf
+
+        if self._fixed is None:
+            self._fixed = self._fixed_inputs()
+        writer = self._writer or tf.summary.create_file_writer(self.directory)
+        with writer.as_default():
+            for tag, grid in self.grids().items():
+                tf.summary.image(tag, grid[None], step=step, max_outputs=1)
+                self.written.append((tag, int(step)))
+        writer.flush()
+        if writer is not self._writer:
+            writer.close()
+
+    def grids(self):
+        """`{tag: uint8 grid (H, W, C)}` for the current state of the model."""
+        model = self.model
+        if self._fixed is None:
+            self._fixed = self._fixed_inputs()
+        if hasattr(model, "generate"):
+            return {"samples": utils.make_grid(model.generate(z=self._fixed))}
+        first, second = self._fixed
+        if hasattr(model, "translate"):
+            grids = {"a2b": _pair_grid(first, model.translate(first, direction="a2b"))}
+            if second is not None:
+                grids["b2a"] = _pair_grid(second, model.translate(second, direction="b2a"))
+            return grids
+        columns = [_bicubic(first, model.scale), model.upscale(first)]
+        if second is not None:
+            columns.append(second)
+        return {"upscale": _pair_grid(*columns)}
+
+    def _fixed_inputs(self):
+        model = self.model
+        if hasattr(model, "generate"):
+            rng = np.random.default_rng(self.seed)
+            return rng.standard_normal((self.n, model.latent_dim)).astype("float32")
+        if not (hasattr(model, "translate") or hasattr(model, "upscale")):
+            raise TypeError(
+                "TensorBoardImages needs a model with `generate`, `translate` or "
+                f"`upscale`; received a {type(model).__name__}."
+            )
+        if self.inputs is None:
+            kind = "(images_a, images_b)" if hasattr(model, "translate") else \
+                "(low_res, high_res)"
+            raise ValueError(
+                f"TensorBoardImages needs `inputs` for a {type(model).__name__}: images or "
+                f"a pair {kind}, as arrays or a dataset; received: inputs=None"
+            )
+        return _take_inputs(self.inputs, self.n)
+
+
+def _take_inputs(inputs, n):
+    """The first `n` rows of `inputs` (arrays, a pair of arrays or a dataset) as float32."""
+    import tensorflow as tf
+
+    if isinstance(inputs, tf.data.Dataset):
+        parts = None
+        count = 0
+        for element in inputs.as_numpy_iterator():
+            element = element if isinstance(element, tuple) else (element,)
+            parts = [[] for _ in element] if parts is None else parts
+            for part, value in zip(parts, element):
+                part.append(value)
+            count += len(element[0])
+            if count >= n:
+                break
+        if parts is None:
+            raise ValueError("Received an invalid value for argument `inputs`: the dataset "
+                             "is empty.")
+        inputs = tuple(np.concatenate(part) for part in parts)
+    if not isinstance(inputs, (tuple, list)):
+        inputs = (inputs,)
+    if len(inputs) not in (1, 2):
+        raise ValueError(
+            "Received an invalid value for argument `inputs`. Expected images or a pair "
+            f"of image batches, received {len(inputs)} parts."
+        )
+    arrays = [utils.to_float(np.asarray(part)[:n]) for part in inputs]
+    return arrays[0], (arrays[1] if len(arrays) == 2 else None)
+
+
+def _bicubic(images, scale):
+    import tensorflow as tf
+
+    size = (images.shape[1] * scale, images.shape[2] * scale)
+    upscaled = tf.image.resize(images, size, method="bicubic", antialias=False)
+    return np.clip(upscaled.numpy(), -1.0, 1.0)
+
+
+def _pair_grid(*columns):
+    """Each row's images side by side (same height), tiled into one grid."""
+    columns = [utils.to_uint8(np.asarray(c)) for c in columns]
+    rows = np.concatenate(columns, axis=2)
+    ncols = max(1, int(np.ceil(np.sqrt(len(rows) / len(columns)))))
+    return utils.make_grid(rows, ncols=ncols)

@@ -137,7 +137,8 @@ def load_image_file(path, channels=None):
         image = tf.io.decode_image(contents, expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as e:
         raise ValueError(
-            f"Could not read the image file '{path}': {_short_tf_message(e)}"
+            f"Received an invalid value for argument `path`: could not read the image file "
+            f"'{path}': {_short_tf_message(e)}"
         ) from None
     if channels is None:
         channels = 1 if image.shape[-1] in (1, 2) else 3
@@ -603,12 +604,22 @@ def _array_source(array, label_values, argument):
             )
         array = array.astype(np.uint8)
     elif np.issubdtype(array.dtype, np.floating):
+        finite = np.isfinite(array)
+        if not finite.all():
+            raise ValueError(
+                f"Received an invalid value for argument `{argument}`: float images must be "
+                f"finite, in [-1, 1]; received {int((~finite).sum())} NaN or infinite "
+                f"values, e.g. {array[~finite][0]}"
+            )
         low, high = float(np.min(array)), float(np.max(array))
-        if not (-1.0 <= low and high <= 1.0):  # also catches NaN
+        if not (-1.0 <= low and high <= 1.0):
+            pixels = 0.0 <= low and 2.0 <= high <= 255.0
             raise ValueError(
                 f"Received an invalid value for argument `{argument}`: float images must be in "
-                f"[-1, 1]; received values in [{low}, {high}]. Pass uint8 0-255 or scale them "
-                "(e.g. x / 127.5 - 1)"
+                f"[-1, 1]; received values in [{low}, {high}]. "
+                + ("They look like 0-255 pixel values stored as floats: pass uint8 or x / "
+                   "127.5 - 1" if pixels else
+                   "Pass uint8 0-255 or scale them (e.g. x / 127.5 - 1)")
             )
         array = array.astype(np.float32, copy=False)
     else:

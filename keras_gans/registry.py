@@ -18,11 +18,13 @@ No file is used before its sha256 matches the manifest.
 
 import copy
 import difflib
+import errno
 import fnmatch
 import hashlib
 import json
 import os
 import pathlib
+import zipfile
 
 MANIFEST = "manifest.json"
 KERAS_FILE = "assets.extra/model.keras"
@@ -186,9 +188,9 @@ def resolve_file(name, relpath, version=None):
     if tampered:
         path, actual = tampered
         raise IntegrityError(
-            f"Refusing to load {path}: its sha256 is {actual}, but the manifest says "
-            f"{expected}. The file was modified or corrupted; reinstall keras_gans or "
-            "delete it to fetch it again."
+            f"Refusing to load zoo model name={name!r} v{version}: the sha256 of {path} is "
+            f"{actual}, but the manifest says {expected}. The file was modified or "
+            "corrupted; reinstall keras_gans or delete it to fetch it again."
         )
     raise FileNotFoundError(
         f"Zoo model {name!r} v{version}: {relpath} is neither in {home_dir()} nor in the "
@@ -212,7 +214,8 @@ def load(name, version=None, compile=True):
     """The full pretrained model (all networks and optimizers), ready to `fit` further.
 
     Args:
-        name: a zoo name (see `list_models()`).
+        name: a zoo name (see `list_models()`), or the path of a local `.keras` file
+            (then see `load_file`).
         version: an integer version; the latest by default.
         compile: restore the optimizers too (default).
 
@@ -220,13 +223,77 @@ def load(name, version=None, compile=True):
         The `keras.Model` (e.g. a `DCGAN`), loaded with `safe_mode=True` from the sha256-
         verified `.keras` file.
     """
+    if isinstance(name, (str, os.PathLike)) and os.fspath(name).endswith(".keras"):
+        if version is not None:
+            raise ValueError(
+                "Received an invalid value for argument `version`: a file has no "
+                f"versions, received: version={version!r} with name={os.fspath(name)!r}")
+        return load_file(name, compile=compile)
+    path = resolve_file(name, KERAS_FILE, version)
+    return _load_keras(path, compile)
+
+
+def load_file(path, expected_class=None, compile=True):
+    """A model from a local `.keras` file, loaded safely.
+
+    Nothing in the file is executed: Keras loads it with `safe_mode=True`, which refuses
+    `Lambda` layers and other Python code; no pickle is ever read. Before Keras sees it,
+    the file must exist and be a `.keras` (zip) archive; legacy `.h5` files are refused.
+
+    Args:
+        path: the `.keras` file.
+        expected_class: optionally, the class the model must be (e.g.
+            `keras_gans.DCGAN`); a file holding another class is refused.
+        compile: restore the optimizers too (default).
+
+    Returns:
+        The `keras.Model`.
+
+    Example:
+
+    >>> gan = keras_gans.registry.load_file("runs/dcgan/model.keras", keras_gans.DCGAN)
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            "Received an invalid value for argument `path`. Expected the path of a .keras "
+            f"file, received: {type(path).__name__}")
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(
+            "Received an invalid value for argument `path`. Expected a `.keras` file (the "
+            f"Keras 3 format; .h5 files and pickles are not loaded), received: path={path!r}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            errno.ENOENT, f"Received an invalid value for argument `path`: no such file: "
+            f"path={path!r}", path)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"Received an invalid value for argument `path`: {path!r} is not a .keras "
+            "archive (a zip file); it is truncated, corrupt or of another format")
+    model = _load_keras(path, compile)
+    if expected_class is not None and not isinstance(model, expected_class):
+        raise TypeError(
+            f"Received an invalid value for argument `path`: expected a .keras file "
+            f"holding a {expected_class.__name__}, received one holding a "
+            f"{type(model).__name__}: path={path!r}")
+    return model
+
+
+def _load_keras(path, compile):
     import keras
 
     from keras_gans import _register_all
 
     _register_all()
-    path = resolve_file(name, KERAS_FILE, version)
-    return keras.models.load_model(path, compile=compile, safe_mode=True)
+    try:
+        return keras.models.load_model(path, compile=compile, safe_mode=True)
+    except ValueError as e:
+        if "safe_mode" not in str(e):
+            raise
+        raise ValueError(
+            f"Refusing to load {path}: it holds Python code (e.g. a Lambda layer) that "
+            "Keras runs only outside safe_mode, and keras_gans never runs code from a "
+            f"model file. ({' '.join(str(e).split())[:300]})") from None
 
 
 def load_generator(name, version=None):

@@ -1,16 +1,28 @@
 """Resumable training runs: one directory holds the checkpoint, samples and logs.
 
-    model = keras_gans.training.resume_or_create(run_dir, lambda: make_and_compile())
+    model, resumed = keras_gans.training.resume_or_create(run_dir, make_and_compile)
     keras_gans.training.train(model, dataset, run_dir, epochs=20, save_freq=200)
 
 Started again with the same `run_dir` after a crash or a kill, the same two lines
-continue from the last checkpoint: the model with all its optimizers and counters is
-loaded, the epoch and the position in it come from the optimizer's step counter, and the
-batches of the interrupted epoch that were already trained on are skipped.
+continue from the last checkpoint, losing at most `save_freq` steps:
+
+- the model comes back whole from `checkpoint.keras` (both networks, all optimizers,
+  EMA weights, history pools, the noise step), loaded with `safe_mode=True`;
+- the position in the data comes from the optimizer's step counter: the batches of the
+  interrupted epoch that were already trained on are skipped, and the shuffle order is
+  the one the uninterrupted run would have drawn (see `train`), so a resumed run trains
+  on the same batches with the same noise as an uninterrupted one;
+- checkpoints are written to a temporary file and renamed (atomic), so a kill during a
+  write leaves the previous checkpoint loadable; leftovers of killed writes are removed;
+- a NaN or infinite loss or weight stops the run with `NonFiniteLossError` naming the
+  step and the loss, and the last good checkpoint is kept.
 """
 
+import errno
 import json
 import os
+import re
+import tempfile
 
 import keras
 
@@ -18,97 +30,320 @@ from keras_gans import callbacks as callbacks_lib
 
 CHECKPOINT = "checkpoint.keras"
 FINAL = "model.keras"
+STATE = "run.json"
+
+# `callbacks._atomic_save` writes `.tmp-<pid>-<name>.keras` beside the target.
+_TEMPORARY = re.compile(r"^\.tmp-(\d+)-.+\.keras$")
 
 
 def checkpoint_path(run_dir):
+    """`run_dir/checkpoint.keras`, the file `train` checkpoints to."""
     return os.path.join(os.fspath(run_dir), CHECKPOINT)
 
 
-def resume_or_create(run_dir, create_fn):
+def resume_or_create(run_dir, create_fn, expected_class=None):
     """The model checkpointed in `run_dir`, or `create_fn()` when there is none.
 
     Args:
-        run_dir: the run directory.
-        create_fn: builds and compiles a new model.
+        run_dir: the run directory (need not exist yet).
+        create_fn: a function of no arguments that builds and compiles a new model.
+        expected_class: optionally, the class the model must be (e.g.
+            `keras_gans.DCGAN`): a checkpoint holding another class is refused instead
+            of being resumed.
 
     Returns:
-        `(model, resumed)`.
+        `(model, resumed)`: `resumed` is `True` when the model came from the checkpoint.
+
+    Example:
+
+    ```python
+    def create():
+        gan = keras_gans.DCGAN.from_shape((28, 28, 1), latent_dim=64, seed=0)
+        gan.compile()
+        return gan
+
+    gan, resumed = keras_gans.training.resume_or_create("runs/dcgan", create)
+    keras_gans.training.train(gan, dataset, "runs/dcgan", epochs=20, save_freq=200)
+    ```
     """
+    run_dir = _check_path_argument("run_dir", run_dir)
+    if not callable(create_fn):
+        raise TypeError(
+            "Received an invalid value for argument `create_fn`. Expected a function "
+            f"that builds and compiles a model, received: {type(create_fn).__name__}"
+        )
     path = checkpoint_path(run_dir)
     if os.path.exists(path):
-        return keras.models.load_model(path, safe_mode=True), True
-    return create_fn(), False
+        from keras_gans import registry
 
-
-def _steps_per_epoch(data, steps_per_epoch):
-    if steps_per_epoch is not None:
-        return int(steps_per_epoch)
-    import tensorflow as tf
-
-    if isinstance(data, tf.data.Dataset):
-        n = int(data.cardinality().numpy())
-        if n > 0:
-            return n
-        raise ValueError(
-            "The dataset's length is unknown or infinite; pass `steps_per_epoch` so a "
-            f"resumed run knows its position (received cardinality {n})."
+        return registry.load_file(path, expected_class=expected_class), True
+    model = create_fn()
+    _check_model(model, "create_fn", "returned")
+    if expected_class is not None and not isinstance(model, expected_class):
+        raise TypeError(
+            f"Received an invalid value for argument `create_fn`: expected it to return a "
+            f"{expected_class.__name__}, it returned a {type(model).__name__}"
         )
-    raise TypeError(
-        "Received an invalid value for argument `data`. Expected a tf.data.Dataset "
-        f"(e.g. from keras_gans.data.images), received: {type(data).__name__}"
-    )
+    return model, False
 
 
 def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, callbacks=(),
           sample_grid=True, tensorboard=True, verbose="auto"):
     """Fit `model` on `data` for `epochs`, resumably, with checkpoints in `run_dir`.
 
+    Data position. With a finite dataset (one pass per epoch), a run resumed at step
+    `s` starts epoch `s // steps` at batch `s % steps`. Datasets that reshuffle on each
+    pass with a fixed seed (`keras_gans.data.images(..., seed=...)`) draw a new order
+    each time an iterator is created; `train` feeds Keras the data so that exactly one
+    order is drawn per epoch, and a resumed run first draws (without reading any data)
+    the orders of the epochs already done, so it sees the same batches as the
+    uninterrupted run (exactly so when an epoch is one pass over the data; a dataset
+    that repeats inside an epoch resumes at the right batch count, in a new order). The
+    batches of the interrupted epoch are skipped by reading them (at most one epoch).
+    With `steps_per_epoch` and an endless dataset (`repeat=True`), the data is one
+    stream and a resumed run continues it at batch `s`, reading the `s` batches to skip
+    them (a finite dataset resumes faster); its epochs then count `steps_per_epoch`
+    steps from the resume point, and the run ends after `epochs * steps_per_epoch` steps
+    in all.
+
     Args:
-        model: a compiled keras_gans model (new or from `resume_or_create`).
-        data: a finite `tf.data.Dataset` of batches (one epoch).
+        model: a compiled keras_gans model (new, or from `resume_or_create`).
+        data: a `tf.data.Dataset` of batches: finite (one epoch), or endless with
+            `steps_per_epoch`.
         run_dir: directory for `checkpoint.keras`, `model.keras` (at the end),
-            `samples/` (a grid per epoch), `logs/` (TensorBoard) and `history.csv`.
+            `samples/` (a grid per epoch), `logs/` (TensorBoard), `history.csv` and
+            `run.json` (the epoch length, checked when the run is resumed).
         epochs: total epochs of the run (not additional ones).
         save_freq: checkpoint every this many steps (and at each epoch end).
-        steps_per_epoch: needed when the dataset's length is unknown.
+        steps_per_epoch: steps per epoch; required when the dataset's length is unknown
+            or infinite.
         callbacks: more Keras callbacks.
         sample_grid: write a sample grid per epoch (models with `generate`).
         tensorboard: write TensorBoard logs.
+        verbose: passed to `fit`.
 
     Returns:
         The `History` of the last `fit` call, or `None` when the run had already ended.
+
+    Raises:
+        NonFiniteLossError: a loss or weight became NaN or infinite; the checkpoint
+            holds the last good step.
     """
-    run_dir = os.fspath(run_dir)
-    os.makedirs(run_dir, exist_ok=True)
-    steps = _steps_per_epoch(data, steps_per_epoch)
+    import tensorflow as tf
+
+    _check_model(model, "model", "received")
+    _check_positive_int("epochs", epochs)
+    if steps_per_epoch is not None:
+        _check_positive_int("steps_per_epoch", steps_per_epoch)
+    run_dir = _check_path_argument("run_dir", run_dir)
+    checkpoint = callbacks_lib.Checkpoint(checkpoint_path(run_dir), save_freq=save_freq)
+    if not isinstance(data, tf.data.Dataset):
+        raise TypeError(
+            "Received an invalid value for argument `data`. Expected a tf.data.Dataset "
+            f"(e.g. from keras_gans.data.images), received: {type(data).__name__}"
+        )
+    length = int(data.cardinality().numpy())
+    if length == 0:
+        raise ValueError(
+            "Received an invalid value for argument `data`: the dataset is empty (it "
+            "yields no batch; is batch_size larger than the number of images?)"
+        )
+    if steps_per_epoch is None and length < 0:
+        kind = "infinite" if length == tf.data.INFINITE_CARDINALITY else "unknown"
+        raise ValueError(
+            f"Received an invalid value for argument `data`: its length is {kind}, so "
+            "pass `steps_per_epoch` (a resumed run needs it to find its position)"
+        )
+    steps = steps_per_epoch or length
+    _prepare_run_dir(run_dir)
+    remove_stale_temporaries(run_dir)
+
     done = int(model.optimizer.iterations.numpy())
-    initial_epoch, offset = divmod(done, steps)
-    if initial_epoch >= epochs:
+    previous = _read_state(run_dir)
+    if done and previous.get("steps_per_epoch") not in (None, steps):
+        raise ValueError(
+            f"Received a dataset of {steps} steps per epoch, but the run in "
+            f"run_dir={run_dir!r} was started with {previous['steps_per_epoch']}: at "
+            f"step {done} the position in the data would be wrong. Resume with the same "
+            "data, batch_size and steps_per_epoch, or start a new run_dir"
+        )
+    final = os.path.join(run_dir, FINAL)
+    total = epochs * steps
+    if done >= total:
+        if not os.path.exists(final):  # killed between the last checkpoint and this
+            callbacks_lib._atomic_save(model, final)
         return None
-    cbs = [callbacks_lib.Checkpoint(checkpoint_path(run_dir), save_freq=save_freq),
+
+    cbs = [checkpoint,
            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)]
     if sample_grid and hasattr(model, "generate"):
         cbs.append(callbacks_lib.SampleGrid(os.path.join(run_dir, "samples")))
     if tensorboard:
         cbs.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
     cbs.extend(callbacks)
-    _write_state(run_dir, {"epochs": epochs, "steps_per_epoch": steps, "resumed_at_step": done})
+    _write_state(run_dir, {"epochs": epochs, "steps_per_epoch": steps,
+                           "resumed_at_step": done})
+    epoch, offset = divmod(done, steps)
     history = None
-    if offset:
-        # Finish the interrupted epoch on the batches it had not reached yet.
-        history = model.fit(data.skip(offset), epochs=initial_epoch + 1,
-                            initial_epoch=initial_epoch, callbacks=cbs, verbose=verbose)
-        initial_epoch += 1
-    if initial_epoch < epochs and not model.stop_training:
-        history = model.fit(data, epochs=epochs, initial_epoch=initial_epoch,
-                            steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose)
-    callbacks_lib._atomic_save(model, os.path.join(run_dir, FINAL))
+    if steps_per_epoch is None or steps_per_epoch == length:
+        # One pass over `data` per epoch: epoch `e` reads the `e`-th order drawn.
+        _draw_orders(data, epoch)
+        if offset:
+            # Finish the interrupted epoch on the batches it had not reached yet.
+            history = model.fit(_lazy(data.skip(offset), steps - offset), epochs=epoch + 1,
+                                initial_epoch=epoch, callbacks=cbs, shuffle=False,
+                                verbose=verbose)
+            epoch += 1
+        if epoch < epochs and not model.stop_training:
+            history = model.fit(_lazy(data, steps), epochs=epochs, initial_epoch=epoch,
+                                callbacks=cbs, shuffle=False, verbose=verbose)
+    else:
+        # One stream, read by a single iterator: continue it at batch `done`.
+        if length > 0:  # a finite dataset repeated: pass `p` reads the `p`-th order
+            passes, position = divmod(done, length)
+            _draw_orders(data, passes)
+            stream = _lazy(data.skip(position), length - position).concatenate(
+                _lazy(data, length).repeat())
+        else:
+            stream = _lazy(data.skip(done))
+        history = model.fit(stream, epochs=epochs, initial_epoch=epoch,
+                            steps_per_epoch=steps, callbacks=[*cbs, _StopAtStep(total)],
+                            shuffle=False, verbose=verbose)
+    callbacks_lib._atomic_save(model, final)
     return history
 
 
+def remove_stale_temporaries(directory):
+    """Delete the temporary files of checkpoint writes whose process is gone.
+
+    A process killed while writing a checkpoint leaves `.tmp-<pid>-<name>.keras`
+    behind (the checkpoint itself is intact). Returns the paths removed.
+    """
+    removed = []
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return removed
+    for name in os.listdir(directory):
+        match = _TEMPORARY.match(name)
+        if match and not _process_alive(int(match.group(1))):
+            path = os.path.join(directory, name)
+            try:
+                os.remove(path)
+                removed.append(path)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+# --- Helpers ---
+
+
+class _StopAtStep(keras.callbacks.Callback):
+    """Stops `fit` once the optimizer has made `total` steps."""
+
+    def __init__(self, total):
+        super().__init__()
+        self.total = total
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations.numpy()) >= self.total:
+            self.model.stop_training = True
+
+
+def _lazy(dataset, length=None):
+    """`dataset` behind a `flat_map`, so no iterator of it exists until a batch is read.
+
+    Keras creates iterators it never reads (at the end of each epoch, for the next
+    one); on a dataset that reshuffles each iteration every such iterator would draw
+    an order, and which order an epoch reads would depend on Keras internals.
+    """
+    import tensorflow as tf
+
+    wrapped = tf.data.Dataset.from_tensors(0).flat_map(lambda _: dataset)
+    if length is not None:
+        wrapped = wrapped.apply(tf.data.experimental.assert_cardinality(length))
+    return wrapped.with_options(dataset.options())
+
+
+def _draw_orders(dataset, count):
+    # Creating an iterator draws the next shuffle order without reading any data.
+    for _ in range(count):
+        iter(dataset)
+
+
+def _process_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected a positive "
+            f"integer, received: {name}={value!r}"
+        )
+
+
+def _check_path_argument(name, value):
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise TypeError(
+            f"Received an invalid value for argument `{name}`. Expected a directory "
+            f"path, received: {name}={value!r}"
+        )
+    return os.fspath(value)
+
+
+def _check_model(model, name, verb):
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"Received an invalid value for argument `{name}`: expected a compiled "
+            f"keras_gans model, {verb}: {type(model).__name__}"
+        )
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: the "
+            f"{type(model).__name__} it {verb} is not compiled; call `model.compile()` "
+            "first"
+        )
+
+
+def _prepare_run_dir(run_dir):
+    """Create `run_dir` and prove it writable now, not at the first checkpoint."""
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise FileExistsError(
+            errno.EEXIST, "Received an invalid value for argument `run_dir`: it is a file, "
+            f"not a directory: run_dir={run_dir!r}", run_dir)
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=run_dir)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise PermissionError(
+            e.errno or errno.EACCES, "Received an invalid value for argument `run_dir`: "
+            f"cannot write there ({e.strerror or e}): run_dir={run_dir!r}", run_dir) from None
+
+
+def _read_state(run_dir):
+    path = os.path.join(run_dir, STATE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
 def _write_state(run_dir, state):
-    path = os.path.join(run_dir, "run.json")
+    path = os.path.join(run_dir, STATE)
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with open(tmp, "w", encoding="utf-8") as f:
         json.dump(state, f, indent=2)
     os.replace(tmp, path)

@@ -83,11 +83,25 @@ def save_image(image, path):
     image = to_uint8(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    Image.fromarray(image).save(path)
-    return os.fspath(path)
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in Image.registered_extensions():
+        raise ValueError(
+            "Received an invalid value for argument `path`. Expected an image file name "
+            f"(.png, .jpg, ...), received: path={path!r}"
+        )
+    directory = os.path.dirname(path)
+    try:
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        Image.fromarray(image).save(path)
+    except OSError as e:
+        message = (f"Received an invalid value for argument `path`: cannot write {path!r} "
+                   f"({e.strerror or e})")
+        if e.errno is None:  # e.g. PIL: a mode the format cannot hold
+            raise OSError(message) from None
+        raise type(e)(e.errno, message, path) from None
+    return path
 
 
 def save_grid(images, path, ncols=None, padding=2):

@@ -37,7 +37,7 @@ FASHION_NOTE = ("Fashion-MNIST (Xiao et al. 2017) from Debian's dataset-fashion-
 GAN_CONFIG_KEYS = {"name", "variant", "description", "data", "image_shape", "latent_dim",
                    "num_classes", "base_filters", "model_kwargs", "compile_kwargs",
                    "batch_size", "epochs", "save_freq", "classifier", "eval_samples",
-                   "license", "seed"}
+                   "license", "seed", "steps_per_epoch"}
 
 
 # --- Data ---
@@ -206,8 +206,10 @@ def run_gan(config):
           f"{len(x_train)} training images", flush=True)
     data = keras_gans.data.images((x_train, y_train) if num_classes else x_train,
                                   labels=bool(num_classes), batch_size=config["batch_size"],
-                                  seed=config.get("seed", 0))
+                                  seed=config.get("seed", 0),
+                                  repeat=bool(config.get("steps_per_epoch")))
     training.train(model, data, args.run_dir, epochs=args.epochs,
+                   steps_per_epoch=config.get("steps_per_epoch"),
                    save_freq=config.get("save_freq", 200), verbose=2)
     train_seconds = time.time() - start
     steps = int(model.optimizer.iterations.numpy())

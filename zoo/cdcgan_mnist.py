@@ -21,7 +21,7 @@ CONFIG = {
     "base_filters": 64,
     "model_kwargs": {"ema_decay": 0.999},
     "batch_size": 64,
-    "epochs": 40,
+    "epochs": 20,
     "save_freq": 200,
     "classifier": "mnist_classifier",
 }

@@ -16,7 +16,7 @@ CONFIG = {
     "base_filters": 64,
     "model_kwargs": {"ema_decay": 0.999},
     "batch_size": 128,
-    "epochs": 3,
+    "epochs": 2,
     "save_freq": 200,
     "classifier": "fashion_mnist_classifier",
 }

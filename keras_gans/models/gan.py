@@ -55,6 +55,40 @@ def _network_input_shapes(model):
     return [tuple(t.shape) for t in inputs]
 
 
+def _replica_logs(metrics):
+    """`{name: result}` of the metric trackers, the logs a train or test step returns.
+
+    Keras averages each log over the replicas. Across workers
+    (`MultiWorkerMirroredStrategy`) it calls `strategy.reduce("MEAN", value, axis=0)`,
+    which rejects scalars (tensorflow/tensorflow#72388); a `[1]` tensor reduces to
+    the same scalar mean.
+    """
+    logs = {m.name: m.result() for m in metrics}
+    strategy = tf.distribute.get_strategy()
+    multi_worker = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and multi_worker():
+        logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
+
+
+def _argument(name):
+    return f"argument `{name}`" if name.isidentifier() else name
+
+
+def _build_if_unbuilt(model, iterator=None, data_batch=None):
+    """Replaces Keras's `_maybe_symbolic_build` in the package's models (as a method).
+
+    Under a distribution strategy `fit` and `evaluate` take a first batch and average
+    it over the replicas to build unbuilt layers, and `MultiWorkerMirroredStrategy`
+    cannot average a batch that is a tuple: `(images, labels)`, `(a, b)` and
+    `(low_res, high_res)` training failed there. These models are built when they are
+    created, so there is nothing to build.
+    """
+    if all(layer.built for layer in model._flatten_layers()):
+        return None
+    return keras.Model._maybe_symbolic_build(model, iterator=iterator, data_batch=data_batch)
+
+
 @keras.saving.register_keras_serializable(package="keras_gans")
 class GAN(keras.Model):
     """A generative adversarial network trained with `fit`.
@@ -165,6 +199,8 @@ class GAN(keras.Model):
         # A wrapper model that `fit` never calls is otherwise unbuilt, and Keras
         # refuses to save or load an unbuilt model.
         self.built = True
+
+    _maybe_symbolic_build = _build_if_unbuilt
 
     # --- Construction helpers ---
 
@@ -362,6 +398,89 @@ class GAN(keras.Model):
 
     # --- Train step ---
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking the training data.
+
+        In-memory images must have the model's `image_shape` and be float32 in [-1, 1]
+        or uint8 (0-255, scaled to [-1, 1] in the train step); a conditional GAN's
+        labels must be class ids in `[0, num_classes)`. An empty dataset is an error,
+        not a silent no-op. The shapes and dtypes of a dataset's batches are checked
+        when the train step is built; for the value range of datasets use
+        `keras_gans.data.images`, which checks it.
+        """
+        self._check_fit_data(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def _check_fit_data(self, x, y):
+        if isinstance(x, tf.data.Dataset):
+            if int(x.cardinality()) == 0:
+                raise ValueError(
+                    "Received an invalid value for argument `x`: the dataset is empty "
+                    "(cardinality 0; is batch_size larger than the number of images?)"
+                )
+            return
+        if not isinstance(x, np.ndarray):
+            return
+        self._check_image_spec(x.shape, x.dtype, "x")
+        if x.shape[0] == 0:
+            raise ValueError(
+                f"Received an invalid value for argument `x`: no images (shape {x.shape})"
+            )
+        if np.issubdtype(x.dtype, np.floating):
+            low, high = float(np.min(x)), float(np.max(x))
+            if not (-1.0 <= low and high <= 1.0):  # NaN fails too
+                hint = (" They look like 0-255 pixel values stored as floats: pass uint8 "
+                        "or x / 127.5 - 1." if 2.0 <= high <= 255.0 and low >= 0.0 else
+                        " Pass uint8 0-255 or scale them to [-1, 1].")
+                raise ValueError(
+                    "Received an invalid value for argument `x`. Expected float images in "
+                    f"[-1, 1], received values in [{low}, {high}].{hint}"
+                )
+        if self.num_classes and y is not None:
+            labels = np.asarray(y)
+            if labels.ndim == 2 and labels.shape[1] == 1:
+                labels = labels[:, 0]
+            if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+                raise ValueError(
+                    f"Received an invalid value for argument `y`. Expected {x.shape[0]} "
+                    f"integer class ids, received an array of shape {labels.shape} and "
+                    f"dtype {labels.dtype}."
+                )
+            if labels.min() < 0 or labels.max() >= self.num_classes:
+                # An out-of-range id would read past the label embedding: an error on
+                # CPU, but silently zeros on GPU.
+                raise ValueError(
+                    "Received an invalid value for argument `y`. Expected class ids in "
+                    f"[0, {self.num_classes - 1}] (num_classes={self.num_classes}), "
+                    f"received values in [{labels.min()}, {labels.max()}]."
+                )
+
+    def _check_image_spec(self, shape, dtype, argument):
+        """Static checks of training images against `image_shape`: rank, size, dtype."""
+        try:
+            expected = tuple(self.image_shape)
+        except (AttributeError, IndexError, TypeError):  # a network without known outputs
+            return
+        if isinstance(shape, tf.TensorShape):
+            shape = None if shape.rank is None else tuple(shape.as_list())
+        else:
+            shape = tuple(shape)
+        if shape is not None and (len(shape) != len(expected) + 1 or any(
+                s is not None and e is not None and s != e
+                for s, e in zip(shape[1:], expected))):
+            raise ValueError(
+                f"Received an invalid value for {_argument(argument)}. Expected a batch "
+                f"of images of shape (N, {', '.join(map(str, expected))}) (this "
+                f"{type(self).__name__} has image_shape={expected}), received shape "
+                f"{shape}."
+            )
+        dtype = tf.as_dtype(dtype)
+        if not (dtype.is_floating or dtype == tf.uint8):
+            raise TypeError(
+                f"Received an invalid value for {_argument(argument)}. Expected float32 "
+                f"images in [-1, 1] or uint8 (0-255), received dtype {dtype.name}."
+            )
+
     def _unpack(self, data):
         labels = None
         if isinstance(data, (tuple, list)):
@@ -377,8 +496,12 @@ class GAN(keras.Model):
                 f"This GAN is conditional (num_classes={self.num_classes}): the dataset "
                 "must yield (images, labels); it yields images only."
             )
-        images = tf.cast(data, self.compute_dtype if self.compute_dtype != "float16"
-                         else "float32")
+        self._check_image_spec(data.shape, data.dtype, "the training images")
+        dtype = self.compute_dtype if self.compute_dtype != "float16" else "float32"
+        if data.dtype == tf.uint8:  # pixels 0-255, the `keras_gans.data` convention
+            images = tf.cast(tf.cast(data, "float32") / 127.5 - 1.0, dtype)
+        else:
+            images = tf.cast(data, dtype)
         if labels is not None and self.num_classes:
             labels = tf.reshape(tf.cast(labels, "int32"), [-1])
         else:
@@ -386,16 +509,33 @@ class GAN(keras.Model):
         return images, labels
 
     def _seed(self, stream):
-        """A stateless seed for draw `stream` of the current step on this replica."""
-        ctx = tf.distribute.get_replica_context()
-        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-        replica = tf.cast(replica, "int64")
+        """A stateless seed for draw `stream` of the current step (the same on all replicas)."""
         step = tf.cast(self.noise_step, "int64")
-        return tf.stack([tf.constant(self.seed, "int64") * 1000 + replica,
-                         step * 64 + stream])
+        return tf.stack([tf.constant(self.seed, "int64") * 1000, step * 64 + stream])
+
+    def _replica_rows(self, sample, shape, seed):
+        """This replica's rows of `sample(global_shape, seed)`, a per-example random draw.
+
+        Draws are made for the global batch (`num_replicas_in_sync * B` rows) and
+        replica `r` keeps rows `[r * B, (r + 1) * B)`, the rows of its share of the
+        batch. So the replicas draw independent numbers, and training on `R` replicas
+        draws exactly what one device draws for the same global batch (results do not
+        depend on the number of replicas). Assumes an evenly split batch.
+        """
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        if replicas == 1:
+            return sample(shape, seed)
+        shape = tf.convert_to_tensor(shape, dtype_hint="int32")
+        batch = shape[0]
+        start = tf.cast(ctx.replica_id_in_sync_group, shape.dtype) * batch
+        rows = sample(tf.concat([[batch * replicas], shape[1:]], axis=0), seed)
+        return rows[start:start + batch]
 
     def _noise(self, batch, stream):
-        return tf.random.stateless_normal((batch, self.latent_dim), seed=self._seed(stream))
+        return self._replica_rows(
+            lambda shape, seed: tf.random.stateless_normal(shape, seed=seed),
+            (batch, self.latent_dim), self._seed(stream))
 
     def _g_inputs(self, z, labels):
         return [z, labels] if self.num_classes else z
@@ -406,8 +546,10 @@ class GAN(keras.Model):
     def _add_instance_noise(self, images, stream):
         if not self.instance_noise:
             return images
-        noise = tf.random.stateless_normal(tf.shape(images), seed=self._seed(stream),
-                                           dtype=images.dtype)
+        noise = self._replica_rows(
+            lambda shape, seed: tf.random.stateless_normal(shape, seed=seed,
+                                                           dtype=images.dtype),
+            tf.shape(images), self._seed(stream))
         return images + self.instance_noise * noise
 
     def _scale_for_replicas(self, loss):
@@ -439,7 +581,9 @@ class GAN(keras.Model):
                 d_loss = self.discriminator_loss(real_out, fake_out)
                 d_loss = d_loss + self.discriminator_penalty(real, fake, labels,
                                                              self._seed(4 * i + 3))
-            grads = tape.gradient(self._scale_for_replicas(d_loss), d_vars)
+                # Inside the tape: an op outside it would cut the gradient.
+                scaled = self._scale_for_replicas(d_loss)
+            grads = tape.gradient(scaled, d_vars)
             self.d_optimizer.apply(grads, d_vars)
 
         z = self._noise(batch, stream=63)
@@ -447,7 +591,8 @@ class GAN(keras.Model):
             fake = self.generator(self._g_inputs(z, labels), training=True)
             fake_out = self.discriminator(self._d_inputs(fake, labels), training=True)
             g_loss = self.generator_loss(fake_out)
-        grads = tape.gradient(self._scale_for_replicas(g_loss), g_vars)
+            scaled = self._scale_for_replicas(g_loss)
+        grads = tape.gradient(scaled, g_vars)
         self.g_optimizer.apply(grads, g_vars)
 
         self._update_ema()
@@ -456,7 +601,7 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(tf.reduce_mean(self._d_probability(real_out)))
         self.d_fake_tracker.update_state(tf.reduce_mean(self._d_probability(fake_out)))
-        return {m.name: m.result() for m in self.metrics}
+        return _replica_logs(self.metrics)
 
     def _update_ema(self):
         if self.ema_generator is None:
@@ -479,7 +624,7 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(self.generator_loss(fake_out))
         self.d_real_tracker.update_state(tf.reduce_mean(self._d_probability(real_out)))
         self.d_fake_tracker.update_state(tf.reduce_mean(self._d_probability(fake_out)))
-        return {m.name: m.result() for m in self.metrics}
+        return _replica_logs(self.metrics)
 
     def call(self, inputs, training=False):
         """Runs the generator (the EMA one when enabled and not training)."""
@@ -552,7 +697,13 @@ class GAN(keras.Model):
         if z is None:
             z = self.sample_noise(n, seed)
         else:
-            z = np.asarray(z, dtype="float32")
+            try:
+                z = np.asarray(z, dtype="float32")
+            except (TypeError, ValueError):
+                raise TypeError(
+                    "Received an invalid value for argument `z`. Expected a float array of "
+                    f"shape (n, {self.latent_dim}), received: {type(z).__name__} {z!r:.80}"
+                ) from None
             if z.ndim != 2 or z.shape[1] != self.latent_dim:
                 raise ValueError(
                     "Received an invalid value for argument `z`. Expected noise of shape "

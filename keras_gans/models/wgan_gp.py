@@ -27,9 +27,10 @@ class WGANGP(DCGAN):
             (`num_classes`, `ema_decay`, `instance_noise`, `r1_weight`, ...).
             `label_smoothing` does not apply to the Wasserstein loss and is rejected.
 
-    The interpolation coefficient is drawn uniformly in [0, 1] per example, on each
-    replica separately under `tf.distribute` (each computes the penalty on its own
-    share of the batch; the mean over replicas is the global-batch penalty).
+    The interpolation coefficient is drawn uniformly in [0, 1] per example. Under
+    `tf.distribute` each replica takes its examples' rows of the global batch's draw
+    and computes the penalty on its own share of the batch (the mean over replicas
+    is the global-batch penalty), so R replicas train as one device would.
 
     Logs `d_loss` (critic loss including the penalty), `g_loss`, `gp` and the mean
     critic scores `d_real`, `d_fake` (their difference estimates the W-distance).
@@ -89,7 +90,9 @@ class WGANGP(DCGAN):
         penalty = super().discriminator_penalty(real, fake, labels, step_seed)
         if not self.gp_weight:
             return penalty
-        alpha = tf.random.stateless_uniform([tf.shape(real)[0]], seed=step_seed)
+        alpha = self._replica_rows(
+            lambda shape, seed: tf.random.stateless_uniform(shape, seed=seed),
+            [tf.shape(real)[0]], step_seed)
         gp = losses_lib.gradient_penalty(self.discriminator, real, fake, alpha=alpha,
                                          condition=labels, one_sided=self.one_sided)
         self.gp_tracker.update_state(gp)

@@ -1,0 +1,368 @@
+"""Shared pieces of the speed benchmarks: the variants at their zoo sizes, the Keras
+networks (built by keras_gans), their PyTorch twins, and timing helpers.
+
+The PyTorch networks are layer-for-layer the same architectures (same kernels, strides,
+widths, normalisations and activations) so a comparison measures the frameworks, not
+the models. Weights are not copied: speed does not depend on their values.
+"""
+
+import contextlib
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# --- Variants at their zoo sizes ---
+
+#: name -> the zoo recipe's networks and batch (zoo/*.py; CycleGAN and SRGAN: the sizes
+#: of their documented examples). `dcgan_tutorial` is the TensorFlow DCGAN tutorial's
+#: networks, the issue's baseline.
+VARIANTS = {
+    "dcgan_tutorial": {"family": "gan", "image_shape": (28, 28, 1), "latent_dim": 100,
+                       "batch": 256},
+    "dcgan": {"family": "gan", "image_shape": (28, 28, 1), "latent_dim": 64,
+              "base_filters": 64, "batch": 64},
+    "lsgan": {"family": "gan", "image_shape": (28, 28, 1), "latent_dim": 64,
+              "base_filters": 64, "batch": 128},
+    "wgan_gp": {"family": "gan", "image_shape": (28, 28, 1), "latent_dim": 64,
+                "base_filters": 32, "batch": 64, "n_critic": 5},
+    "cyclegan": {"family": "cyclegan", "image_shape": (32, 32, 1), "filters": 32,
+                 "blocks": 3, "d_filters": 64, "batch": 16},
+    "srgan": {"family": "srgan", "scale": 4, "blocks": 8, "filters": 32, "hr_size": 64,
+              "channels": 3, "batch": 16},
+}
+
+
+@contextlib.contextmanager
+def keras_policy(name):
+    """Builds layers under the Keras dtype policy `name` ("float32", "mixed_bfloat16")."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def tutorial_generator(latent_dim=100):
+    """The generator of the TensorFlow DCGAN tutorial (tensorflow.org/tutorials/generative/dcgan)."""
+    layers = keras.layers
+    z = keras.Input((latent_dim,))
+    x = layers.Dense(7 * 7 * 256, use_bias=False)(z)
+    x = layers.LeakyReLU()(layers.BatchNormalization()(x))
+    x = layers.Reshape((7, 7, 256))(x)
+    x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
+    x = layers.LeakyReLU()(layers.BatchNormalization()(x))
+    x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)
+    x = layers.LeakyReLU()(layers.BatchNormalization()(x))
+    x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False)(x)
+    return keras.Model(z, layers.Activation("tanh", dtype="float32")(x), name="generator")
+
+
+def tutorial_discriminator():
+    """The discriminator of the TensorFlow DCGAN tutorial."""
+    layers = keras.layers
+    images = keras.Input((28, 28, 1))
+    x = layers.LeakyReLU()(layers.Conv2D(64, 5, strides=2, padding="same")(images))
+    x = layers.Dropout(0.3)(x)
+    x = layers.LeakyReLU()(layers.Conv2D(128, 5, strides=2, padding="same")(x))
+    x = layers.Dropout(0.3)(x)
+    x = layers.Dense(1)(layers.Flatten()(x))
+    return keras.Model(images, layers.Activation("linear", dtype="float32")(x),
+                       name="discriminator")
+
+
+def keras_networks(name):
+    """The variant's Keras networks, as keras_gans builds them (a dict of models)."""
+    from keras_gans.models import cyclegan, dcgan, srgan
+
+    cfg = VARIANTS[name]
+    if name == "dcgan_tutorial":
+        return {"generator": tutorial_generator(cfg["latent_dim"]),
+                "discriminator": tutorial_discriminator()}
+    if cfg["family"] == "gan":
+        normalization = "none" if name == "wgan_gp" else "batch"
+        return {
+            "generator": dcgan.build_generator(cfg["image_shape"], cfg["latent_dim"],
+                                               cfg["base_filters"]),
+            "discriminator": dcgan.build_discriminator(
+                cfg["image_shape"], cfg["base_filters"], normalization=normalization),
+        }
+    if cfg["family"] == "cyclegan":
+        c = cfg["image_shape"][-1]
+        return {
+            "generator_a2b": cyclegan.build_resnet_generator(c, cfg["filters"], cfg["blocks"],
+                                                             name="generator_a2b"),
+            "generator_b2a": cyclegan.build_resnet_generator(c, cfg["filters"], cfg["blocks"],
+                                                             name="generator_b2a"),
+            "discriminator_a": cyclegan.build_patchgan_discriminator(
+                c, cfg["d_filters"], name="discriminator_a"),
+            "discriminator_b": cyclegan.build_patchgan_discriminator(
+                c, cfg["d_filters"], name="discriminator_b"),
+        }
+    return {
+        "generator": srgan.build_generator(cfg["scale"], cfg["blocks"], cfg["filters"],
+                                           cfg["channels"]),
+        "discriminator": srgan.build_discriminator(cfg["hr_size"], cfg["channels"]),
+    }
+
+
+def keras_gans_model(name, policy="float32", pool_size=None):
+    """The keras_gans model of the variant, compiled with its defaults."""
+    from keras_gans.models.cyclegan import CycleGAN
+    from keras_gans.models.dcgan import DCGAN
+    from keras_gans.models.lsgan import LSGAN
+    from keras_gans.models.srgan import SRGAN
+    from keras_gans.models.wgan_gp import WGANGP
+
+    cfg = VARIANTS[name]
+    with keras_policy(policy):
+        nets = keras_networks(name)
+        if cfg["family"] == "gan":
+            cls = {"lsgan": LSGAN, "wgan_gp": WGANGP}.get(name, DCGAN)
+            kwargs = {"n_critic": cfg["n_critic"]} if name == "wgan_gp" else {}
+            model = cls(nets["generator"], nets["discriminator"], seed=0, **kwargs)
+            model.compile()
+        elif cfg["family"] == "cyclegan":
+            model = CycleGAN(**nets, image_shape=cfg["image_shape"], seed=0,
+                             **({} if pool_size is None else {"pool_size": pool_size}))
+            model.compile()
+        else:
+            model = SRGAN(nets["generator"], nets["discriminator"], scale=cfg["scale"])
+            model.compile(phase="adversarial", content_loss="mse")
+    return model
+
+
+def batch_shapes(name):
+    """Shapes of one training batch: a list of `(shape)` per input (uint8-free floats)."""
+    cfg = VARIANTS[name]
+    b = cfg["batch"]
+    if cfg["family"] == "gan":
+        return [(b, *cfg["image_shape"])]
+    if cfg["family"] == "cyclegan":
+        return [(b, *cfg["image_shape"])] * 2
+    hr, s, c = cfg["hr_size"], cfg["scale"], cfg["channels"]
+    return [(b, hr // s, hr // s, c), (b, hr, hr, c)]
+
+
+def random_batches(name, count=4, seed=0):
+    """`count` random batches in [-1, 1] (numpy), each a tuple of arrays."""
+    rng = np.random.default_rng(seed)
+    return [tuple(rng.uniform(-1, 1, shape).astype("float32") for shape in batch_shapes(name))
+            for _ in range(count)]
+
+
+def in_memory_dataset(batches):
+    """An endless tf.data of the given batches, autotune off (as keras_gans.data)."""
+    columns = [np.concatenate([b[i] for b in batches]) for i in range(len(batches[0]))]
+    batch = len(batches[0][0])
+    ds = tf.data.Dataset.from_tensor_slices(tuple(columns) if len(columns) > 1 else columns[0])
+    ds = ds.batch(batch, drop_remainder=True).cache().repeat().prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
+
+
+# --- PyTorch twins ---
+
+
+def torch_networks(name):
+    """The variant's networks in PyTorch (NCHW), same architecture as `keras_networks`."""
+    import torch
+    from torch import nn
+
+    cfg = VARIANTS[name]
+
+    class Reshape(nn.Module):
+        def __init__(self, *shape):
+            super().__init__()
+            self.shape = shape
+
+        def forward(self, x):
+            return x.view(x.shape[0], *self.shape)
+
+    if name == "dcgan_tutorial":
+        g = nn.Sequential(
+            nn.Linear(cfg["latent_dim"], 7 * 7 * 256, bias=False), nn.BatchNorm1d(7 * 7 * 256),
+            nn.LeakyReLU(0.3), Reshape(256, 7, 7),
+            nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False), nn.BatchNorm2d(128),
+            nn.LeakyReLU(0.3),
+            nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False),
+            nn.BatchNorm2d(64), nn.LeakyReLU(0.3),
+            nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1, bias=False), nn.Tanh())
+        d = nn.Sequential(
+            nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
+            nn.Conv2d(64, 128, 5, 2, 2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
+            nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
+        return {"generator": g, "discriminator": d}
+
+    if cfg["family"] == "gan":
+        from keras_gans.models.dcgan import upsampling_stages
+
+        h, w, c = cfg["image_shape"]
+        stages = upsampling_stages(h, w)
+        f = cfg["base_filters"] * 2 ** (stages - 1)
+        g_layers = [nn.Linear(cfg["latent_dim"], (h >> stages) * (w >> stages) * f, bias=False),
+                    Reshape(f, h >> stages, w >> stages), nn.BatchNorm2d(f), nn.ReLU()]
+        for _ in range(stages - 1):
+            g_layers += [nn.ConvTranspose2d(f, f // 2, 4, 2, 1, bias=False),
+                         nn.BatchNorm2d(f // 2), nn.ReLU()]
+            f //= 2
+        g_layers += [nn.ConvTranspose2d(f, c, 4, 2, 1), nn.Tanh()]
+        batch_norm = name != "wgan_gp"
+        f, d_layers, size = cfg["base_filters"], [], h
+        in_c = c
+        for i in range(stages):
+            d_layers.append(nn.Conv2d(in_c, f, 4, 2, 1, bias=i == 0 or not batch_norm))
+            if i > 0 and batch_norm:
+                d_layers.append(nn.BatchNorm2d(f))
+            d_layers.append(nn.LeakyReLU(0.2))
+            in_c, f, size = f, f * 2, size // 2
+        d_layers += [nn.Flatten(), nn.Linear(in_c * size * (w >> stages), 1)]
+        return {"generator": nn.Sequential(*g_layers), "discriminator": nn.Sequential(*d_layers)}
+
+    if cfg["family"] == "cyclegan":
+        def inorm(ch):
+            return nn.InstanceNorm2d(ch, affine=True, eps=1e-5)
+
+        class Residual(nn.Module):
+            def __init__(self, ch):
+                super().__init__()
+                self.body = nn.Sequential(
+                    nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3, bias=False), inorm(ch),
+                    nn.ReLU(), nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3, bias=False),
+                    inorm(ch))
+
+            def forward(self, x):
+                return x + self.body(x)
+
+        def generator():
+            c, f = cfg["image_shape"][-1], cfg["filters"]
+            return nn.Sequential(
+                nn.ReflectionPad2d(3), nn.Conv2d(c, f, 7, bias=False), inorm(f), nn.ReLU(),
+                nn.Conv2d(f, 2 * f, 3, 2, 1, bias=False), inorm(2 * f), nn.ReLU(),
+                nn.Conv2d(2 * f, 4 * f, 3, 2, 1, bias=False), inorm(4 * f), nn.ReLU(),
+                *[Residual(4 * f) for _ in range(cfg["blocks"])],
+                nn.ConvTranspose2d(4 * f, 2 * f, 3, 2, 1, output_padding=1, bias=False),
+                inorm(2 * f), nn.ReLU(),
+                nn.ConvTranspose2d(2 * f, f, 3, 2, 1, output_padding=1, bias=False),
+                inorm(f), nn.ReLU(),
+                nn.ReflectionPad2d(3), nn.Conv2d(f, c, 7), nn.Tanh())
+
+        def discriminator():
+            c, f = cfg["image_shape"][-1], cfg["d_filters"]
+            mods = [nn.Conv2d(c, f, 4, 2, 1), nn.LeakyReLU(0.2)]
+            in_c = f
+            for i in range(1, 4):
+                width = f * min(2 ** i, 8)
+                if i < 3:
+                    mods.append(nn.Conv2d(in_c, width, 4, 2, 1, bias=False))
+                else:  # stride 1, "same" (TF pads 1 before, 2 after)
+                    mods += [nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(in_c, width, 4, bias=False)]
+                mods += [inorm(width), nn.LeakyReLU(0.2)]
+                in_c = width
+            mods += [nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(in_c, 1, 4)]
+            return nn.Sequential(*mods)
+
+        return {"generator_a2b": generator(), "generator_b2a": generator(),
+                "discriminator_a": discriminator(), "discriminator_b": discriminator()}
+
+    # SRGAN
+    f, c, s = cfg["filters"], cfg["channels"], cfg["scale"]
+
+    class SRResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Sequential(nn.Conv2d(c, f, 9, padding=4), nn.PReLU(f))
+            self.blocks = nn.ModuleList(nn.Sequential(
+                nn.Conv2d(f, f, 3, padding=1, bias=False), nn.BatchNorm2d(f), nn.PReLU(f),
+                nn.Conv2d(f, f, 3, padding=1, bias=False), nn.BatchNorm2d(f))
+                for _ in range(cfg["blocks"]))
+            self.trunk = nn.Sequential(nn.Conv2d(f, f, 3, padding=1, bias=False),
+                                       nn.BatchNorm2d(f))
+            up = []
+            for _ in range(int(np.log2(s))):
+                up += [nn.Conv2d(f, 4 * f, 3, padding=1), nn.PixelShuffle(2), nn.PReLU(f)]
+            self.up = nn.Sequential(*up, nn.Conv2d(f, c, 9, padding=4), nn.Tanh())
+
+        def forward(self, x):
+            head = x = self.head(x)
+            for block in self.blocks:
+                x = x + block(x)
+            return self.up(head + self.trunk(x))
+
+    df, mods, in_c, size = 64, [], c, cfg["hr_size"]
+    mods += [nn.Conv2d(c, df, 3, padding=1), nn.LeakyReLU(0.2)]
+    in_c = df
+    for width, stride in [(df, 2), (2 * df, 1), (2 * df, 2), (4 * df, 1), (4 * df, 2),
+                          (8 * df, 1), (8 * df, 2)]:
+        mods += [nn.Conv2d(in_c, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width),
+                 nn.LeakyReLU(0.2)]
+        in_c, size = width, size // stride
+    mods += [nn.Flatten(), nn.Linear(in_c * size * size, 1024), nn.LeakyReLU(0.2),
+             nn.Linear(1024, 1)]
+    del torch
+    return {"generator": SRResNet(), "discriminator": nn.Sequential(*mods)}
+
+
+def torch_batches(batches):
+    """numpy NHWC batches -> torch NCHW tensors."""
+    import torch
+
+    return [tuple(torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2))) for a in b)
+            for b in batches]
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- Measuring ---
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def matmul_ceiling(dtype="float32", n=2048, repeats=10):
+    """GFLOP/s of one large `tf.matmul` on this machine (the fp32 compute ceiling)."""
+    a = tf.random.normal((n, n), dtype=dtype)
+    b = tf.random.normal((n, n), dtype=dtype)
+    fn = tf.function(lambda a, b: tf.matmul(a, b))
+    fn(a, b).numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(a, b).numpy()
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / min(times) / 1e9
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and cpu == "unknown CPU":
+                    cpu = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not flags:
+                    have = set(line.split(":", 1)[1].split())
+                    flags = " ".join(sorted(have & {"avx2", "avx512f", "avx512_bf16",
+                                                    "amx_bf16", "amx_tile", "fma"}))
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu} ({os.cpu_count()} CPUs; {flags or 'no avx flags'}); TensorFlow "
+            f"{tf.__version__}, Keras {keras.__version__}; load average {load:.2f} at start")

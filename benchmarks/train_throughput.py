@@ -1,0 +1,546 @@
+"""Training throughput: keras_gans `fit` vs a hand-written Keras train step vs PyTorch.
+
+For each variant at its zoo size (see `_common.VARIANTS`), three implementations train
+the identical networks on the same batch size:
+
+- `keras_gans`: the package's model and `fit` (what users run);
+- `handwritten`: a plain keras.io-style `keras.Model` subclass with its own
+  `train_step` (`training=True`, `compile(**kwargs)` forwarded, `SeedGenerator` noise)
+  doing the same maths: the floor for any Keras implementation, so the gap is the
+  library's overhead;
+- `torch`: the same architecture in PyTorch eager (the optional `bench` extra:
+  `pip install torch==2.13.0`).
+
+They run interleaved (A, B, C, A, B, C, ...) in one process so that load changes on
+the machine hit all of them alike; each round times `--steps` steps and the reported
+figure is the median step time over all rounds, as images per second. With
+`--precision both` every implementation also runs in bfloat16 (Keras's
+`mixed_bfloat16` policy; `torch.autocast("cpu", torch.bfloat16)`).
+
+It also measures, for the first variant: the input pipeline (`keras_gans.data.images`
+on real Fashion-MNIST pixels vs the in-memory batches), an epoch's wall time against
+the sum of its steps, and XLA (`jit_compile=True`) against the default; and the
+fp32 matmul ceiling of the machine, with the fraction of it each training run reaches
+(FLOPs per step counted by `torch.utils.flop_counter` on the PyTorch twin).
+
+    python benchmarks/train_throughput.py                       # everything (~30 min)
+    python benchmarks/train_throughput.py --quick               # a smoke run (~3 min)
+    python benchmarks/train_throughput.py --variants dcgan_tutorial --precision both
+"""
+
+import argparse
+import json
+import os
+import time
+
+import _common
+import keras
+import numpy as np
+import tensorflow as tf
+
+# --- The hand-written keras.io-style models ---
+
+
+def _bce_d(real_out, fake_out):
+    return tf.reduce_mean(tf.nn.softplus(-real_out)) + tf.reduce_mean(tf.nn.softplus(fake_out))
+
+
+def _bce_g(fake_out):
+    return tf.reduce_mean(tf.nn.softplus(-fake_out))
+
+
+HANDWRITTEN_LOSSES = {
+    "minimax": (_bce_d, _bce_g),
+    "least_squares": (
+        lambda r, f: 0.5 * tf.reduce_mean(tf.square(r - 1.0)) + 0.5 * tf.reduce_mean(
+            tf.square(f)),
+        lambda f: 0.5 * tf.reduce_mean(tf.square(f - 1.0))),
+    "wasserstein": (lambda r, f: tf.reduce_mean(f) - tf.reduce_mean(r),
+                    lambda f: -tf.reduce_mean(f)),
+}
+
+
+class HandWrittenGAN(keras.Model):
+    """The keras.io DCGAN / WGAN-GP example's train step, with `training=True`."""
+
+    def __init__(self, generator, discriminator, latent_dim, loss, n_critic=1, gp_weight=0.0):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim, self.n_critic, self.gp_weight = latent_dim, n_critic, gp_weight
+        self.d_loss_fn, self.g_loss_fn = HANDWRITTEN_LOSSES[loss]
+        self.seed_generator = keras.random.SeedGenerator(1337)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)  # forwards jit_compile, run_eagerly, ...
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def train_step(self, real):
+        batch = tf.shape(real)[0]
+        d_vars = self.discriminator.trainable_weights
+        for _ in range(self.n_critic):
+            z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+            with tf.GradientTape() as tape:
+                fake = self.generator(z, training=True)
+                real_out = self.discriminator(real, training=True)
+                fake_out = self.discriminator(fake, training=True)
+                d_loss = self.d_loss_fn(tf.cast(real_out, "float32"),
+                                        tf.cast(fake_out, "float32"))
+                if self.gp_weight:
+                    alpha = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator)
+                    x_hat = alpha * tf.cast(real, "float32") + (1.0 - alpha) * fake
+                    with tf.GradientTape() as gp_tape:
+                        gp_tape.watch(x_hat)
+                        pred = tf.cast(self.discriminator(x_hat, training=True), "float32")
+                    grads = gp_tape.gradient(pred, x_hat)
+                    norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
+                    d_loss += self.gp_weight * tf.reduce_mean(tf.square(norm - 1.0))
+            grads = tape.gradient(d_loss, d_vars)
+            self.d_optimizer.apply(grads, d_vars)
+        g_vars = self.generator.trainable_weights
+        z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake_out = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = self.g_loss_fn(tf.cast(fake_out, "float32"))
+        grads = tape.gradient(g_loss, g_vars)
+        self.g_optimizer.apply(grads, g_vars)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+
+class HandWrittenCycleGAN(keras.Model):
+    """CycleGAN's train step as keras_gans computes it (G first, then D), no pool."""
+
+    def __init__(self, generator_a2b, generator_b2a, discriminator_a, discriminator_b):
+        super().__init__()
+        self.g, self.f = generator_a2b, generator_b2a
+        self.d_a, self.d_b = discriminator_a, discriminator_b
+        self.g_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_tracker = keras.metrics.Mean(name="d_loss")
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    @property
+    def metrics(self):
+        return [self.g_tracker, self.d_tracker]
+
+    def train_step(self, data):
+        a, b = data
+        g_vars = self.g.trainable_weights + self.f.trainable_weights
+        d_vars = self.d_a.trainable_weights + self.d_b.trainable_weights
+        with tf.GradientTape() as tape:
+            fake_b, fake_a = self.g(a, training=True), self.f(b, training=True)
+            cycle = (tf.reduce_mean(tf.abs(a - self.f(fake_b, training=True)))
+                     + tf.reduce_mean(tf.abs(b - self.g(fake_a, training=True))))
+            identity = (tf.reduce_mean(tf.abs(b - self.g(b, training=True)))
+                        + tf.reduce_mean(tf.abs(a - self.f(a, training=True))))
+            adv = (tf.reduce_mean(tf.square(self.d_b(fake_b, training=True) - 1.0))
+                   + tf.reduce_mean(tf.square(self.d_a(fake_a, training=True) - 1.0)))
+            g_loss = adv + 10.0 * cycle + 5.0 * identity
+        self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
+        fake_a, fake_b = tf.stop_gradient(fake_a), tf.stop_gradient(fake_b)
+        with tf.GradientTape() as tape:
+            d_loss = 0.0
+            for d, real, fake in ((self.d_a, a, fake_a), (self.d_b, b, fake_b)):
+                d_loss += 0.5 * (tf.reduce_mean(tf.square(d(real, training=True) - 1.0))
+                                 + tf.reduce_mean(tf.square(d(fake, training=True))))
+        self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+        self.g_tracker.update_state(g_loss)
+        self.d_tracker.update_state(d_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+
+class HandWrittenSRGAN(keras.Model):
+    """SRGAN's adversarial train step with a pixel-MSE content loss."""
+
+    def __init__(self, generator, discriminator):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
+        self.g_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_tracker = keras.metrics.Mean(name="d_loss")
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    @property
+    def metrics(self):
+        return [self.g_tracker, self.d_tracker]
+
+    def train_step(self, data):
+        low, high = data
+        g_vars = self.generator.trainable_weights
+        d_vars = self.discriminator.trainable_weights
+        with tf.GradientTape() as g_tape:
+            sr = self.generator(low, training=True)
+            content = tf.reduce_mean(tf.square(sr - high))
+        with tf.GradientTape() as d_tape:
+            d_loss = _bce_d(self.discriminator(high, training=True),
+                            self.discriminator(tf.stop_gradient(sr), training=True))
+        self.d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
+        with g_tape:
+            g_loss = content + 1e-3 * _bce_g(self.discriminator(sr, training=True))
+        self.g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
+        self.g_tracker.update_state(g_loss)
+        self.d_tracker.update_state(d_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def handwritten_model(name, policy="float32", jit_compile=False):
+    cfg = _common.VARIANTS[name]
+    with _common.keras_policy(policy):
+        nets = _common.keras_networks(name)
+        if cfg["family"] == "gan":
+            loss = {"lsgan": "least_squares", "wgan_gp": "wasserstein"}.get(name, "minimax")
+            wgan = name == "wgan_gp"
+            model = HandWrittenGAN(nets["generator"], nets["discriminator"], cfg["latent_dim"],
+                                   loss, n_critic=cfg.get("n_critic", 1),
+                                   gp_weight=10.0 if wgan else 0.0)
+            hyper = ({"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9} if wgan
+                     else {"learning_rate": 2e-4, "beta_1": 0.5})
+        elif cfg["family"] == "cyclegan":
+            model = HandWrittenCycleGAN(**nets)
+            hyper = {"learning_rate": 2e-4, "beta_1": 0.5}
+        else:
+            model = HandWrittenSRGAN(nets["generator"], nets["discriminator"])
+            hyper = {"learning_rate": 1e-4, "beta_1": 0.9}
+        model.compile(d_optimizer=keras.optimizers.Adam(**hyper),
+                      g_optimizer=keras.optimizers.Adam(**hyper), jit_compile=jit_compile)
+    return model
+
+
+# --- Runners: one per implementation, each `run(steps)` returns step times ---
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Records each step's time (batch begin to batch end) and the epoch's wall time."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps, self.epoch_time = [], None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps.append(time.perf_counter() - self._start)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_time = time.perf_counter() - self._epoch_start
+
+
+class KerasRunner:
+    def __init__(self, model, dataset, batch):
+        self.model, self.dataset, self.batch = model, dataset, batch
+        self.run(3)  # trace and warm up
+
+    def run(self, steps):
+        timer = StepTimer()
+        self.model.fit(self.dataset, steps_per_epoch=steps, epochs=1, verbose=0,
+                       shuffle=False, callbacks=[timer])
+        return timer.steps[1:] if len(timer.steps) > 1 else timer.steps
+
+
+class TorchRunner:
+    """The same train step in PyTorch eager (float32, or bfloat16 autocast)."""
+
+    def __init__(self, name, batches, bf16=False):
+        import torch
+
+        self.torch = torch
+        self.name, self.cfg = name, _common.VARIANTS[name]
+        self.nets = _common.torch_networks(name)
+        for net in self.nets.values():
+            net.train()
+        self.batches = _common.torch_batches(batches)
+        self.bf16 = bf16
+        family = self.cfg["family"]
+        if family == "gan" and name == "wgan_gp":
+            hyper = {"lr": 1e-4, "betas": (0.0, 0.9)}
+        elif family == "srgan":
+            hyper = {"lr": 1e-4, "betas": (0.9, 0.999)}
+        else:
+            hyper = {"lr": 2e-4, "betas": (0.5, 0.999)}
+        g_params = [p for k, n in self.nets.items() if k.startswith("generator")
+                    for p in n.parameters()]
+        d_params = [p for k, n in self.nets.items() if k.startswith("discriminator")
+                    for p in n.parameters()]
+        # foreach: PyTorch's fast multi-tensor Adam (its default on CPU tensors is the
+        # per-tensor loop).
+        self.g_opt = torch.optim.Adam(g_params, foreach=True, **hyper)
+        self.d_opt = torch.optim.Adam(d_params, foreach=True, **hyper)
+        self.step_fn = {"gan": self._gan_step, "cyclegan": self._cyclegan_step,
+                        "srgan": self._srgan_step}[family]
+        self.run(3)
+
+    def _autocast(self):
+        return self.torch.autocast("cpu", dtype=self.torch.bfloat16, enabled=self.bf16)
+
+    def _gan_step(self, batch):
+        torch, F = self.torch, self.torch.nn.functional
+        (real,) = batch
+        g, d = self.nets["generator"], self.nets["discriminator"]
+        n = real.shape[0]
+        wgan = self.name == "wgan_gp"
+        for _ in range(self.cfg.get("n_critic", 1)):
+            z = torch.randn(n, self.cfg["latent_dim"])
+            with self._autocast():
+                with torch.no_grad():
+                    fake = g(z)
+                real_out, fake_out = d(real).float(), d(fake).float()
+                if wgan:
+                    d_loss = fake_out.mean() - real_out.mean()
+                    alpha = torch.rand(n, 1, 1, 1)
+                    x_hat = (alpha * real + (1 - alpha) * fake.float()).requires_grad_(True)
+                    pred = d(x_hat).float()
+                    grad = torch.autograd.grad(pred.sum(), x_hat, create_graph=True)[0]
+                    norm = torch.sqrt(grad.flatten(1).pow(2).sum(1) + 1e-12)
+                    d_loss = d_loss + 10.0 * (norm - 1).pow(2).mean()
+                elif self.name == "lsgan":
+                    d_loss = 0.5 * ((real_out - 1) ** 2).mean() + 0.5 * (fake_out ** 2).mean()
+                else:
+                    d_loss = F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+            self.d_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.d_opt.step()
+        z = torch.randn(n, self.cfg["latent_dim"])
+        with self._autocast():
+            fake_out = d(g(z)).float()
+            if wgan:
+                g_loss = -fake_out.mean()
+            elif self.name == "lsgan":
+                g_loss = 0.5 * ((fake_out - 1) ** 2).mean()
+            else:
+                g_loss = F.softplus(-fake_out).mean()
+        self.g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.g_opt.step()
+
+    def _cyclegan_step(self, batch):
+        a, b = batch
+        nets = self.nets
+        g, f = nets["generator_a2b"], nets["generator_b2a"]
+        d_a, d_b = nets["discriminator_a"], nets["discriminator_b"]
+        with self._autocast():
+            fake_b, fake_a = g(a), f(b)
+            cycle = ((a - f(fake_b).float()).abs().mean()
+                     + (b - g(fake_a).float()).abs().mean())
+            identity = (b - g(b).float()).abs().mean() + (a - f(a).float()).abs().mean()
+            adv = (((d_b(fake_b).float() - 1) ** 2).mean()
+                   + ((d_a(fake_a).float() - 1) ** 2).mean())
+            g_loss = adv + 10 * cycle + 5 * identity
+        self.g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.g_opt.step()
+        with self._autocast():
+            d_loss = 0.0
+            for d, real, fake in ((d_a, a, fake_a.detach()), (d_b, b, fake_b.detach())):
+                d_loss = d_loss + 0.5 * (((d(real).float() - 1) ** 2).mean()
+                                         + (d(fake).float() ** 2).mean())
+        self.d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.d_opt.step()
+
+    def _srgan_step(self, batch):
+        F = self.torch.nn.functional
+        low, high = batch
+        g, d = self.nets["generator"], self.nets["discriminator"]
+        with self._autocast():
+            sr = g(low)
+            content = ((sr.float() - high) ** 2).mean()
+            d_loss = (F.softplus(-d(high).float()).mean()
+                      + F.softplus(d(sr.detach()).float()).mean())
+        self.d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.d_opt.step()
+        with self._autocast():
+            g_loss = content + 1e-3 * F.softplus(-d(sr).float()).mean()
+        self.g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.g_opt.step()
+
+    def run(self, steps):
+        times = []
+        for i in range(steps):
+            start = time.perf_counter()
+            self.step_fn(self.batches[i % len(self.batches)])
+            times.append(time.perf_counter() - start)
+        return times
+
+    def flops_per_step(self):
+        from torch.utils.flop_counter import FlopCounterMode
+
+        with FlopCounterMode(display=False) as counter:
+            self.step_fn(self.batches[0])
+        return counter.get_total_flops()
+
+
+# --- Measurements ---
+
+
+def interleaved(runners, rounds, steps):
+    """Median step time of each runner, run A, B, C, A, B, C, ... `rounds` times."""
+    times = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, runner in runners.items():
+            times[name].extend(runner.run(steps))
+    return {name: _common.median(t) for name, t in times.items()}
+
+
+def throughput(name, precisions, rounds, steps, with_torch, pool):
+    cfg = _common.VARIANTS[name]
+    batch = cfg["batch"]
+    batches = _common.random_batches(name)
+    dataset = _common.in_memory_dataset(batches)
+    runners = {}
+    for precision in precisions:
+        policy = "mixed_bfloat16" if precision == "bf16" else "float32"
+        runners[f"keras_gans {precision}"] = KerasRunner(
+            _common.keras_gans_model(name, policy, pool_size=0 if not pool else None),
+            dataset, batch)
+        if pool and cfg["family"] == "cyclegan":
+            runners[f"keras_gans+pool {precision}"] = KerasRunner(
+                _common.keras_gans_model(name, policy), dataset, batch)
+        runners[f"handwritten {precision}"] = KerasRunner(
+            handwritten_model(name, policy), dataset, batch)
+        if with_torch:
+            runners[f"torch {precision}"] = TorchRunner(name, batches, bf16=precision == "bf16")
+    medians = interleaved(runners, rounds, steps)
+    flops = None
+    if with_torch:
+        torch_fp32 = next(r for k, r in runners.items() if k.startswith("torch"))
+        flops = torch_fp32.flops_per_step()
+    return {k: batch / v for k, v in medians.items()}, flops / batch if flops else None
+
+
+def pipeline_and_epoch(name, steps, rounds):
+    """Real `data.images` pipeline vs in-memory batches, and epoch wall vs its steps."""
+    from keras_gans import data
+
+    cfg = _common.VARIANTS[name]
+    batch = cfg["batch"]
+    path = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+    pixels = data.read_idx(path)[: batch * steps] if os.path.exists(path) else \
+        np.random.default_rng(0).integers(0, 256, (batch * steps, 28, 28), dtype=np.uint8)
+    model = _common.keras_gans_model(name)
+    memory = _common.in_memory_dataset(_common.random_batches(name))
+    real = data.images(pixels, batch_size=batch, seed=0, repeat=True)
+    epoch_ds = data.images(pixels, batch_size=batch, seed=0)
+    runners = {"in-memory": KerasRunner(model, memory, batch),
+               "data.images": KerasRunner(model, real, batch)}
+    medians = interleaved(runners, rounds, steps)
+    ratios = []
+    for _ in range(rounds):
+        timer = StepTimer()
+        start = time.perf_counter()
+        model.fit(epoch_ds, epochs=1, verbose=0, shuffle=False, callbacks=[timer])
+        wall = time.perf_counter() - start
+        ratios.append((wall / sum(timer.steps), timer.epoch_time / sum(timer.steps)))
+    return {
+        "images_per_s": {k: batch / v for k, v in medians.items()},
+        "pipeline_fraction": medians["in-memory"] / medians["data.images"],
+        "fit_wall_over_steps": _common.median([r[0] for r in ratios]),
+        "epoch_over_steps": _common.median([r[1] for r in ratios]),
+        "worst_fit_wall_over_steps": max(r[0] for r in ratios),
+    }
+
+
+def xla(name, steps, rounds):
+    """The default (no XLA on CPU) vs `compile(jit_compile=True)`."""
+    batch = _common.VARIANTS[name]["batch"]
+    dataset = _common.in_memory_dataset(_common.random_batches(name))
+    default = _common.keras_gans_model(name)
+    jit = _common.keras_gans_model(name)
+    jit.compile(jit_compile=True)
+    runners = {f"default (jit_compile={default.jit_compile})": KerasRunner(default, dataset,
+                                                                          batch),
+               "jit_compile=True": KerasRunner(jit, dataset, batch)}
+    return {k: batch / v for k, v in interleaved(runners, rounds, steps).items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variants", nargs="+", default=list(_common.VARIANTS),
+                        choices=list(_common.VARIANTS))
+    parser.add_argument("--precision", choices=("fp32", "bf16", "both"), default="both")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10, help="steps per round")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 rounds of 3 steps, first variant only for the extras")
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="skip the pipeline / epoch / XLA measurements")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.steps = 2, 3
+    precisions = ["fp32", "bf16"] if args.precision == "both" else [args.precision]
+    with_torch = not args.no_torch and _common.torch_available()
+    if with_torch:
+        import torch
+
+        torch.manual_seed(0)
+    print(_common.machine_description(), flush=True)
+    ceiling = _common.matmul_ceiling()
+    print(f"fp32 matmul ceiling (tf.matmul 2048^2): {ceiling:.1f} GFLOP/s", flush=True)
+    results = {"machine": _common.machine_description(), "matmul_gflops": ceiling,
+               "variants": {}}
+    for name in args.variants:
+        start = time.time()
+        ips, flops_per_image = throughput(name, precisions, args.rounds, args.steps,
+                                          with_torch, pool=True)
+        results["variants"][name] = {"images_per_s": ips, "flops_per_image": flops_per_image}
+        print(f"\n== {name} (batch {_common.VARIANTS[name]['batch']}; "
+              f"{time.time() - start:.0f} s)")
+        for key, value in ips.items():
+            line = f"  {key:26s} {value:9.1f} images/s"
+            if flops_per_image and key.endswith("fp32"):
+                line += f"   {value * flops_per_image / 1e9 / ceiling:6.1%} of the matmul ceiling"
+            print(line)
+        for precision in precisions:
+            ours = ips[f"keras_gans {precision}"]
+            print(f"  {precision}: keras_gans / handwritten = "
+                  f"{ours / ips[f'handwritten {precision}']:.3f}", end="")
+            if with_torch:
+                print(f", keras_gans / torch = {ours / ips[f'torch {precision}']:.3f}", end="")
+            print()
+        if "bf16" in precisions and "fp32" in precisions:
+            print(f"  bf16 / fp32 (keras_gans) = "
+                  f"{ips['keras_gans bf16'] / ips['keras_gans fp32']:.3f}")
+        if flops_per_image:
+            print(f"  {flops_per_image / 1e6:.0f} MFLOP per image per train step "
+                  "(torch.utils.flop_counter)")
+        print(flush=True)
+    if not args.no_extras:
+        name = args.variants[0]
+        extra = pipeline_and_epoch(name, args.steps * 2, args.rounds)
+        results["pipeline"] = extra
+        print(f"== input pipeline and epoch tail ({name})")
+        for key, value in extra["images_per_s"].items():
+            print(f"  {key:26s} {value:9.1f} images/s")
+        print(f"  data.images / in-memory = {extra['pipeline_fraction']:.3f}")
+        print(f"  fit() wall / sum of step times = {extra['fit_wall_over_steps']:.3f} "
+              f"(worst {extra['worst_fit_wall_over_steps']:.3f}); epoch / steps = "
+              f"{extra['epoch_over_steps']:.3f}")
+        results["xla"] = xla(name, args.steps, args.rounds)
+        print(f"== XLA ({name})")
+        for key, value in results["xla"].items():
+            print(f"  {key:26s} {value:9.1f} images/s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,562 @@
+"""Export the served network of a GAN as a TensorFlow Serving SavedModel.
+
+`export(model, base_dir)` writes one numbered version in the layout TF Serving watches:
+
+```
+base_dir/
+  1/
+    saved_model.pb            the signatures below (what TF Serving loads)
+    variables/                the served network's weights
+    assets.extra/             ignored by TF Serving:
+      model.keras               the whole GAN (both networks, optimizers), for training on
+      metadata.json             class, shapes, versions, the signatures
+  2/ ...
+```
+
+The version is written into a hidden temporary directory beside it
+(`base_dir/.tmp-<version>-<random>`, a name TF Serving does not take for a version) and
+renamed into place when complete, so a server watching `base_dir` never loads a
+half-written model. An existing version is never overwritten.
+
+Signatures. Every signature is batch-size polymorphic (the leading dimension is `None`);
+float images are in [-1, 1], `images_uint8` is `round((images + 1) * 127.5)` clipped to
+[0, 255], exactly `keras_gans.utils.to_uint8`.
+
+GAN family (`GAN`, `DCGAN`, `LSGAN`, `WGANGP`); the EMA generator is served when the
+model keeps one (it is what `generate()` uses):
+
+| signature | inputs | outputs |
+|---|---|---|
+| `serving_default` | `z` float32 `[N, latent_dim]` (+ `labels` int32 `[N]`) | `images` float32 `[N, H, W, C]`, `images_uint8` uint8 `[N, H, W, C]` |
+| `sample` | `n` int32 `[]`, `seed` int64 `[]` (+ `labels` int32 `[N]` or `[0]`) | as `serving_default` |
+| `png` | as `sample` | `images_bytes` string `[N]`: one PNG per image |
+
+`labels` exist only for a conditional GAN (`num_classes` set); in `sample` and `png` an
+empty `labels` means the classes cycle `0, 1, ..., K-1`, as in `generate()`. The noise of
+`sample` is `tf.random.stateless_normal([n, latent_dim], seed=[seed, 0], alg="philox")`
+(`sample_noise` below), so a client needs no noise of its own; it differs from the numpy
+noise of `gan.generate(n, seed=seed)`, but `gan.generate(z=sample_noise(n, seed,
+latent_dim))` reproduces it. `png` exists for 1, 3 or 4 channels; its output ends in
+`_bytes`, so TF Serving's REST API base64-encodes it (`{"b64": "..."}`).
+
+CycleGAN: `translate_a2b` and `translate_b2a` (`serving_default` is `translate_a2b`);
+SRGAN: `upscale` (also `serving_default`):
+
+| signature | inputs | outputs |
+|---|---|---|
+| `translate_a2b`, `translate_b2a`, `upscale` | `images` uint8 `[N, h, w, C]` | `images` float32 `[N, H, W, C']`, `images_uint8` uint8 `[N, H, W, C']` |
+
+Any height and width are accepted: when the network downsamples by `m` the input is
+padded by reflection at the bottom and right to a multiple of `m` and the output cropped
+back, as `CycleGAN.translate` does (sides must be at least `m`). `upscale` returns
+`H = scale * h`, `W = scale * w`.
+
+Example:
+
+```python
+gan = keras_gans.DCGAN.from_shape((28, 28, 1), latent_dim=64)
+...
+path = keras_gans.export(gan, "savedmodels/my_gan")   # "savedmodels/my_gan/1"
+```
+"""
+
+import errno
+import importlib
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import types
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+#: Name of the full model and of the metadata under `<version>/assets.extra/`.
+KERAS_FILENAME = "model.keras"
+METADATA_FILENAME = "metadata.json"
+
+_VERSION_RE = re.compile(r"^[0-9]+$")
+# Signature names of each family, in the order they are registered; the first one is
+# also `serving_default` when the family has no signature of that name.
+GAN_SIGNATURES = ("serving_default", "sample", "png")
+CYCLEGAN_SIGNATURES = ("translate_a2b", "translate_b2a")
+SRGAN_SIGNATURES = ("upscale",)
+
+
+# --- Versions ---
+
+
+def versions(base_dir):
+    """The version numbers under `base_dir` (integer-named directories), sorted.
+
+    Args:
+        base_dir: the model's base directory (may not exist yet).
+
+    Returns:
+        A sorted list of ints; empty when `base_dir` does not exist.
+    """
+    base_dir = os.fspath(base_dir)
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(
+        int(name) for name in os.listdir(base_dir)
+        if _VERSION_RE.match(name) and os.path.isdir(os.path.join(base_dir, name))
+    )
+
+
+def next_version(base_dir):
+    """The next free version under `base_dir`: one more than the largest, or 1."""
+    existing = versions(base_dir)
+    return existing[-1] + 1 if existing else 1
+
+
+def _check_version(version):
+    if (isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer))
+            or version < 0):
+        raise ValueError(
+            "Received an invalid value for argument `version`. Expected a non-negative "
+            f"integer (TF Serving's version directories) or None, received: "
+            f"version={version!r}"
+        )
+    return int(version)
+
+
+def _prepare_base_dir(base_dir):
+    if os.path.exists(base_dir) and not os.path.isdir(base_dir):
+        raise ValueError(
+            "Received an invalid value for argument `base_dir`. Expected a directory "
+            f"(or a path to create), received the path of a file: base_dir={base_dir!r}"
+        )
+    try:
+        os.makedirs(base_dir, exist_ok=True)
+    except PermissionError:
+        raise PermissionError(
+            errno.EACCES, f"Cannot create the export directory `base_dir`={base_dir!r}: "
+            "permission denied.", base_dir) from None
+    if not os.access(base_dir, os.W_OK | os.X_OK):
+        raise PermissionError(
+            errno.EACCES, f"Cannot write into the export directory `base_dir`={base_dir!r}: "
+            "permission denied.", base_dir)
+
+
+def _version_exists_error(path):
+    return FileExistsError(
+        errno.EEXIST, f"Version directory {path!r} already exists; export never "
+        "overwrites a version. Pass another `version`, or `version=None` for the next "
+        "free one.", path)
+
+
+# --- Export ---
+
+
+def export(model, base_dir, version=None, include_keras=True):
+    """Write `model`'s served network as TF Serving SavedModel `base_dir/<version>/`.
+
+    See the module docstring for the layout and the signatures. The version appears
+    atomically (written beside it, then renamed) and an existing one is never replaced.
+
+    Args:
+        model: a `keras_gans` model: a GAN-family model (`DCGAN`, `LSGAN`, `WGANGP`,
+            any `GAN`), a `CycleGAN` or an `SRGAN`.
+        base_dir: the model's base directory, the `base_path` TF Serving watches;
+            created when missing.
+        version: the version number (a non-negative integer); `None` takes the next
+            free one (1 for a new `base_dir`).
+        include_keras: also store the whole model as
+            `<version>/assets.extra/model.keras`, so it can be loaded and trained on.
+
+    Returns:
+        The path of the version directory, `base_dir/<version>`.
+
+    Raises:
+        FileExistsError: `base_dir/<version>` already exists.
+        PermissionError: `base_dir` cannot be created or written to.
+        ValueError: `base_dir` is a file, or `version` is not a non-negative integer.
+        TypeError: `model` is not a model this module knows how to serve.
+
+    Example:
+
+    ```python
+    path = keras_gans.export(gan, "savedmodels/dcgan_mnist", version=1)
+    # docker run -p 8501:8501 -v $PWD/savedmodels/dcgan_mnist:/models/dcgan_mnist \\
+    #     -e MODEL_NAME=dcgan_mnist tensorflow/serving
+    ```
+    """
+    base_dir = os.fspath(base_dir)
+    auto_version = version is None
+    if not auto_version:
+        version = _check_version(version)
+    # Fail on the model before touching the disk.
+    family = _family(model)
+    _prepare_base_dir(base_dir)
+    if not auto_version:
+        path = os.path.join(base_dir, str(version))
+        if os.path.lexists(path):
+            raise _version_exists_error(path)
+    else:
+        version = next_version(base_dir)
+
+    # Not tempfile.mkdtemp: its 0700 mode would hide the version from a server running
+    # as another user; os.mkdir applies the usual umask.
+    tmp = os.path.join(base_dir, f".tmp-{version}-{secrets.token_hex(6)}")
+    try:
+        os.mkdir(tmp)
+    except PermissionError:
+        raise PermissionError(
+            errno.EACCES, f"Cannot write into the export directory `base_dir`={base_dir!r}: "
+            "permission denied.", base_dir) from None
+    try:
+        _write_saved_model(model, family, tmp)
+        _write_assets_extra(model, family, tmp, include_keras)
+        # Another exporter may have taken the version meanwhile; with `version=None`
+        # move on to the next free one.
+        for _ in range(100):
+            path = os.path.join(base_dir, str(version))
+            if os.path.lexists(path):
+                if not auto_version:
+                    raise _version_exists_error(path)
+                version = next_version(base_dir)
+                continue
+            try:
+                os.rename(tmp, path)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not auto_version:
+                    raise
+        else:  # pragma: no cover - a hundred concurrent exporters
+            raise RuntimeError(f"Could not claim a free version under {base_dir!r}.")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _write_saved_model(model, family, path):
+    signatures = {}
+    for name, fn, input_signature in family["endpoints"]:
+        function = tf.function(fn, input_signature=input_signature, autograph=False)
+        signatures[name] = function.get_concrete_function()
+    # TF Serving answers requests without a signature name with `serving_default`.
+    signatures.setdefault("serving_default", signatures[family["endpoints"][0][0]])
+    # Track the TensorFlow variables the signatures read (as Keras's ExportArchive does),
+    # so they are written to `variables/` and restored by TF Serving's graph loader.
+    module = tf.Module()
+    captured = {}
+    for function in signatures.values():
+        for variable in function.variables:
+            captured.setdefault(id(variable), variable)
+    module.served_variables = list(captured.values())
+    tf.saved_model.save(module, path, signatures=signatures)
+
+
+def _write_assets_extra(model, family, path, include_keras):
+    extra = os.path.join(path, "assets.extra")
+    os.makedirs(extra, exist_ok=True)
+    if include_keras:
+        model.save(os.path.join(extra, KERAS_FILENAME))
+    metadata = {
+        "class": type(model).__name__,
+        "module": type(model).__module__,
+        **family["metadata"],
+        "keras_model": KERAS_FILENAME if include_keras else None,
+        "signatures": read_signatures(path),
+        "versions": {
+            "keras_gans": _package_version(),
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+        },
+    }
+    with open(os.path.join(extra, METADATA_FILENAME), "w", encoding="utf-8") as f:
+        json.dump(metadata, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def _package_version():
+    import keras_gans
+
+    return keras_gans.__version__
+
+
+def read_signatures(export_dir):
+    """The serving signatures of a SavedModel, as TF Serving sees them.
+
+    Reads `saved_model.pb` (no TensorFlow graph is loaded).
+
+    Args:
+        export_dir: a SavedModel directory, e.g. `base_dir/1`.
+
+    Returns:
+        `{signature: {"inputs": {name: {"dtype": "float32", "shape": [-1, 64]}},
+        "outputs": {...}}}`, with -1 for a polymorphic dimension and `None` for an
+        unknown rank.
+    """
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(os.fspath(export_dir), "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    meta_graph = next(
+        (m for m in saved_model.meta_graphs if "serve" in m.meta_info_def.tags),
+        saved_model.meta_graphs[0],
+    )
+
+    def describe(infos):
+        return {
+            key: {
+                "dtype": tf.dtypes.as_dtype(info.dtype).name,
+                "shape": None if info.tensor_shape.unknown_rank
+                else [int(d.size) for d in info.tensor_shape.dim],
+            }
+            for key, info in sorted(infos.items())
+        }
+
+    return {
+        name: {"inputs": describe(sig.inputs), "outputs": describe(sig.outputs)}
+        for name, sig in sorted(meta_graph.signature_def.items())
+        if not name.startswith("__")  # e.g. `__saved_model_init_op`
+    }
+
+
+# --- Signature builders, one per model family ---
+
+
+def _optional_class(module_name, class_name):
+    """`module_name.class_name`, or None while that module does not exist."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name != module_name:
+            raise
+        return None
+    return getattr(module, class_name, None)
+
+
+def _family(model):
+    """The endpoints `(name, fn, input_signature)` and metadata of `model`'s family."""
+    # CycleGAN and SRGAN are checked first: they may subclass the GAN base.
+    cyclegan_cls = _optional_class("keras_gans.models.cyclegan", "CycleGAN")
+    if cyclegan_cls is not None and isinstance(model, cyclegan_cls):
+        return _cyclegan_family(model)
+    srgan_cls = _optional_class("keras_gans.models.srgan", "SRGAN")
+    if srgan_cls is not None and isinstance(model, srgan_cls):
+        return _srgan_family(model)
+    from keras_gans.models.gan import GAN
+
+    if isinstance(model, GAN):
+        return _gan_family(model)
+    raise TypeError(
+        "Received an invalid value for argument `model`. Expected a keras_gans model "
+        "(a GAN-family model such as DCGAN, a CycleGAN or an SRGAN), received: "
+        f"{type(model).__module__}.{type(model).__name__}"
+    )
+
+
+def sample_noise(n, seed, latent_dim):
+    """The noise the `sample` and `png` signatures draw: `[n, latent_dim]` float32.
+
+    `tf.random.stateless_normal` with key `[seed, 0]` and the Philox algorithm, so a
+    server and a client with the same `(n, seed)` get the same images. It is not the
+    numpy noise of `gan.generate(n, seed=seed)`; `gan.generate(z=sample_noise(n, seed,
+    gan.latent_dim))` gives what the server returns.
+
+    Args:
+        n: number of rows (a scalar; a tensor inside a graph).
+        seed: an integer.
+        latent_dim: size of the noise vector.
+
+    Returns:
+        A float32 tensor `[n, latent_dim]`.
+    """
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(
+        tf.stack([tf.cast(n, tf.int32), latent_dim]), seed=seed, alg="philox")
+
+
+def _to_uint8(images):
+    # Round half to even like np.rint in keras_gans.utils.to_uint8.
+    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
+
+
+def _to_float(images):
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def _image_outputs(images):
+    images = tf.cast(images, tf.float32)
+    return {"images": images, "images_uint8": _to_uint8(images)}
+
+
+def _gan_family(model):
+    net = model.ema_generator if model.ema_generator is not None else model.generator
+    latent_dim, num_classes = model.latent_dim, model.num_classes
+    image_shape = tuple(int(s) for s in model.image_shape)
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+    n_spec = tf.TensorSpec([], tf.int32, name="n")
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+
+    def checked_labels(labels, n):
+        checks = [
+            tf.debugging.assert_equal(
+                tf.size(labels), n,
+                message="`labels` must hold one class id per image"),
+            tf.debugging.assert_non_negative(labels, message="`labels` must be >= 0"),
+            tf.debugging.assert_less(
+                labels, num_classes, message=f"`labels` must be < num_classes={num_classes}"),
+        ]
+        with tf.control_dependencies(checks):
+            return tf.identity(labels)
+
+    def generate(z, labels=None):
+        if num_classes:
+            labels = checked_labels(labels, tf.shape(z)[0])
+            return _image_outputs(net([z, labels], training=False))
+        return _image_outputs(net(z, training=False))
+
+    def sample_images(n, seed, labels=None):
+        with tf.control_dependencies([
+                tf.debugging.assert_positive(n, message="`n` must be a positive integer")]):
+            z = sample_noise(n, seed, latent_dim)
+        if num_classes:
+            # No labels: cycle the classes, as `generate()` does.
+            labels = tf.cond(tf.equal(tf.size(labels), 0),
+                             lambda: tf.range(n, dtype=tf.int32) % num_classes,
+                             lambda: labels)
+        return generate(z, labels)
+
+    def encode_png(images_uint8):
+        return tf.map_fn(tf.io.encode_png, images_uint8,
+                         fn_output_signature=tf.TensorSpec([], tf.string))
+
+    if num_classes:
+        def serving_default(z, labels):
+            return generate(z, labels)
+
+        def sample(n, seed, labels):
+            return sample_images(n, seed, labels)
+
+        def png(n, seed, labels):
+            return {"images_bytes": encode_png(sample_images(n, seed, labels)["images_uint8"])}
+
+        z_inputs, sample_inputs = [z_spec, labels_spec], [n_spec, seed_spec, labels_spec]
+    else:
+        def serving_default(z):
+            return generate(z)
+
+        def sample(n, seed):
+            return sample_images(n, seed)
+
+        def png(n, seed):
+            return {"images_bytes": encode_png(sample_images(n, seed)["images_uint8"])}
+
+        z_inputs, sample_inputs = [z_spec], [n_spec, seed_spec]
+
+    endpoints = [("serving_default", serving_default, z_inputs),
+                 ("sample", sample, sample_inputs)]
+    if image_shape[-1] in (1, 3, 4):  # the channel counts PNG can hold
+        endpoints.append(("png", png, sample_inputs))
+    return {
+        "endpoints": endpoints,
+        "metadata": {
+            "family": "gan",
+            "latent_dim": latent_dim,
+            "num_classes": num_classes,
+            "image_shape": list(image_shape),
+            "served_network": "ema_generator" if net is not model.generator else "generator",
+            "sample_noise": "tf.random.stateless_normal([n, latent_dim], seed=[seed, 0], "
+                            "alg='philox')",
+        },
+    }
+
+
+def size_multiple(network):
+    """The factor by which a fully convolutional network downsamples its input.
+
+    The product of the strides of its convolutions and poolings (transposed
+    convolutions upsample and do not count); inputs whose sides are multiples of it come
+    back at the expected size.
+
+    Args:
+        network: a Keras model or layer.
+
+    Returns:
+        A positive integer (1 for a network that never downsamples).
+    """
+    downsampling = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D,
+                    keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
+                    keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+    multiple = 1
+    for layer in network._flatten_layers(include_self=True, recursive=True):
+        if isinstance(layer, downsampling):
+            multiple *= int(max(np.atleast_1d(layer.strides)))
+    return multiple
+
+
+def _channels(network, name):
+    shape = network.inputs[0].shape if getattr(network, "inputs", None) else None
+    if shape is None or shape[-1] is None:
+        raise ValueError(
+            f"Cannot export `{name}`: its input shape is unknown, so the channels of the "
+            f"serving signature cannot be fixed; received input shape {shape}."
+        )
+    return int(shape[-1])
+
+
+def _image_to_image_fn(net, multiple, scale=1):
+    """uint8 images of any size -> the network's images, padded and cropped around it."""
+
+    def fn(images):
+        x = _to_float(images)
+        height, width = tf.shape(x)[1], tf.shape(x)[2]
+        if multiple > 1:
+            pad_h, pad_w = (-height) % multiple, (-width) % multiple
+            x = tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+        y = net(x, training=False)
+        if multiple > 1:
+            y = y[:, :height * scale, :width * scale, :]
+        return _image_outputs(y)
+
+    return fn
+
+
+def _cyclegan_family(model):
+    endpoints, metadata = [], {"family": "cyclegan"}
+    for name, attr in (("translate_a2b", "generator_a2b"), ("translate_b2a", "generator_b2a")):
+        net = getattr(model, attr)
+        channels = _channels(net, attr)
+        multiple = getattr(model, "size_multiple", None) or size_multiple(net)
+        spec = tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")
+        endpoints.append((name, _image_to_image_fn(net, multiple), [spec]))
+        metadata[f"{attr}_channels"] = [channels, int(net.outputs[0].shape[-1])]
+        metadata[f"{attr}_size_multiple"] = multiple
+    return {
+        "endpoints": endpoints,
+        "metadata": metadata,
+    }
+
+
+def _srgan_family(model):
+    net = getattr(model, "ema_generator", None) or model.generator
+    channels = _channels(net, "generator")
+    multiple = getattr(model, "size_multiple", None) or size_multiple(net)
+    scale = int(model.scale)
+    spec = tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")
+    return {
+        "endpoints": [("upscale", _image_to_image_fn(net, multiple, scale), [spec])],
+        "metadata": {"family": "srgan", "scale": scale, "channels": channels,
+                     "size_multiple": multiple},
+    }
+
+
+# `keras_gans.export` names both this module and its `export` function; once the module
+# is imported, Python binds the package attribute to the module, so make the module
+# callable and `keras_gans.export(model, base_dir)` works whichever was imported first.
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,903 @@
+"""CycleGAN (Zhu, Park, Isola & Efros 2017, arXiv:1703.10593).
+
+Unpaired image-to-image translation between two domains A and B: two generators
+`G: A -> B` (`generator_a2b`) and `F: B -> A` (`generator_b2a`), two PatchGAN
+discriminators `D_A` (real A vs `F(b)`) and `D_B` (real B vs `G(a)`), trained with a
+least-squares adversarial loss, the cycle-consistency loss `|a - F(G(a))| + |b - G(F(b))|`
+and the identity loss `|b - G(b)| + |a - F(a)|`.
+
+The file reads top to bottom: the learning-rate schedule, the history pool, the network
+builders (the ResNet generator of Johnson et al. 2016 with reflection padding and
+instance normalisation, the 70x70 PatchGAN of Isola et al. 2017), then the model.
+
+    gan = CycleGAN.from_shape((256, 256, 3))
+    gan.compile(total_steps=200 * steps_per_epoch)     # the paper's schedule
+    gan.fit(keras_gans.data.unpaired("horses/", "zebras/", image_size=256, jitter=True),
+            epochs=200)
+    zebras = gan.translate(horse_photos, direction="a2b")
+"""
+
+import random
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from keras_gans import losses as losses_lib
+from keras_gans import utils
+from keras_gans.layers import ReflectionPadding2D
+from keras_gans.models.gan import _build_if_unbuilt, _check_positive_int, _replica_logs
+
+#: The generators downsample twice by 2, so images sides must be multiples of this.
+SIZE_MULTIPLE = 4
+DIRECTIONS = ("a2b", "b2a")
+# `translate` runs batches of at most this many images through a generator.
+_TRANSLATE_CHUNK = 32
+
+
+# --- Learning-rate schedule ---
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Constant learning rate, then a linear decay to zero (the CycleGAN schedule).
+
+    `lr(step) = initial_learning_rate * (1 - clip((step - decay_start) /
+    (total_steps - decay_start), 0, 1))`: constant for the first `decay_start` steps,
+    zero from `total_steps` on. Zhu et al. 2017 (https://arxiv.org/abs/1703.10593),
+    section 7.1: "keep the same learning rate for the first 100 epochs and linearly decay
+    the rate to zero over the next 100 epochs" (here per step rather than per epoch).
+
+    Args:
+        initial_learning_rate: the constant rate of the first phase.
+        total_steps: the step at which the rate reaches zero (the whole run).
+        decay_start: the step where the decay begins; defaults to `total_steps // 2`.
+
+    Example:
+
+    ```python
+    schedule = LinearDecay(2e-4, total_steps=10_000)     # decays over steps 5000-10000
+    optimizer = keras.optimizers.Adam(schedule, beta_1=0.5)
+    ```
+    """
+
+    def __init__(self, initial_learning_rate, total_steps, decay_start=None):
+        if not isinstance(initial_learning_rate, (int, float)) or initial_learning_rate <= 0:
+            raise ValueError(
+                "Received an invalid value for argument `initial_learning_rate`. Expected a "
+                f"positive number, received: initial_learning_rate={initial_learning_rate!r}"
+            )
+        _check_positive_int("total_steps", total_steps)
+        if decay_start is None:
+            decay_start = total_steps // 2
+        if (isinstance(decay_start, bool) or not isinstance(decay_start, (int, np.integer))
+                or not 0 <= decay_start < total_steps):
+            raise ValueError(
+                "Received an invalid value for argument `decay_start`. Expected an integer "
+                f"in [0, total_steps={total_steps}), received: decay_start={decay_start!r}"
+            )
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.total_steps = int(total_steps)
+        self.decay_start = int(decay_start)
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        progress = (step - self.decay_start) / float(self.total_steps - self.decay_start)
+        return self.initial_learning_rate * (1.0 - keras.ops.clip(progress, 0.0, 1.0))
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "total_steps": self.total_steps,
+            "decay_start": self.decay_start,
+        }
+
+
+# --- Losses ---
+
+
+def least_squares_generator_loss(fake_outputs):
+    """The paper's least-squares generator loss: `L_G = E[(D(G(x)) - 1)^2]`.
+
+    Zhu et al. 2017 (https://arxiv.org/abs/1703.10593), section 4: the least-squares GAN
+    loss of Mao et al. 2017 without LSGAN's factor 1/2, as in the authors' code
+    (`MSELoss(D(fake), 1)`), so that the adversarial terms keep their weight 1 next to
+    the cycle term's 10. Twice `keras_gans.losses.least_squares_generator_loss`. (The
+    discriminator's objective, halved in the paper, is exactly
+    `keras_gans.losses.least_squares_discriminator_loss`.)
+
+    Args:
+        fake_outputs: discriminator outputs on translated images, any shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    return 2.0 * losses_lib.least_squares_generator_loss(fake_outputs)
+
+
+def _adversarial_losses(loss):
+    """`(d_loss_fn, g_loss_fn)` for a loss name or a pair of callables."""
+    if loss == "least_squares":
+        return losses_lib.least_squares_discriminator_loss, least_squares_generator_loss
+    try:
+        return losses_lib.get(loss)
+    except ValueError:
+        raise ValueError(
+            "Received an invalid value for argument `loss`. Expected a loss name "
+            "(\"least_squares\", \"non_saturating\", \"hinge\", ...) or a pair of callables "
+            f"(d_loss, g_loss), received: loss={loss!r}"
+        ) from None
+
+
+# --- History pool ---
+
+
+def history_pool_query(pool, count, images, seed, swap_probability=0.5):
+    """Exchanges generated images with a pool of earlier ones (Shrivastava et al. 2017).
+
+    The discriminators of CycleGAN see a mix of current and earlier translations, which
+    damps oscillation: Shrivastava et al., 2017, "Learning from Simulated and
+    Unsupervised Images through Adversarial Training" (https://arxiv.org/abs/1612.07828),
+    section 2.3; Zhu et al. 2017, section 4 (a pool of 50). The images are handled one
+    after the other, as in the authors' `ImagePool`:
+
+    - while the pool is not full, the image is stored and returned;
+    - once full, with probability `swap_probability` a uniformly chosen stored image is
+      returned and replaced by the new one; otherwise the new image is returned.
+
+    A pure function of tensors (no Python state), so it runs inside a compiled train
+    step; the randomness is stateless in `seed`.
+
+    Args:
+        pool: `[pool_size, H, W, C]` stored images (slots `>= count` are unused).
+        count: integer scalar, the number of stored images (at most `pool_size`).
+        images: `[N, H, W, C]` new generated images.
+        seed: a `[2]` integer seed for `tf.random.stateless_*`.
+        swap_probability: the chance that a full pool swaps.
+
+    Returns:
+        `(returned, new_pool, new_count)`: `[N, H, W, C]` images for the discriminator,
+        the updated pool and count (same dtype as `count`).
+    """
+    pool_size = pool.shape[0]
+    if not pool_size:
+        return images, pool, count
+    images = tf.cast(images, pool.dtype)
+    n = tf.shape(images)[0]
+    # Integer Philox draws only: the default algorithm, and float draws, differ between
+    # XLA and the plain kernels. These are the same with and without XLA (jit_compile is
+    # on by default on GPUs), so a run resumed elsewhere continues exactly.
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, "int64"), 2, alg="philox")
+    resolution = 2**24
+    draws = tf.random.stateless_uniform([n], seed=seeds[0], minval=0, maxval=resolution,
+                                        dtype="int32", alg="philox")
+    swaps = draws < round(swap_probability * resolution)
+    slots = tf.random.stateless_uniform([n], seed=seeds[1], minval=0, maxval=pool_size,
+                                        dtype="int32", alg="philox")
+    # Work on indices into concat([pool, images]) so the loop never copies images:
+    # `owner[j]` is where slot j's image comes from, `picked[i]` what image i returns.
+    start_count = tf.cast(count, "int32")
+
+    def body(i, filled, owner, picked):
+        new = pool_size + i
+        filling = filled < pool_size
+        slot = tf.where(filling, filled, slots[i])
+        store = filling | swaps[i]
+        returned = tf.where(filling | ~swaps[i], new, owner[slot])
+        owner = tf.tensor_scatter_nd_update(
+            owner, [[slot]], [tf.where(store, new, owner[slot])])
+        picked = tf.tensor_scatter_nd_update(picked, [[i]], [returned])
+        return i + 1, filled + tf.cast(filling, "int32"), owner, picked
+
+    _, filled, owner, picked = tf.while_loop(
+        lambda i, *_: i < n, body,
+        (tf.constant(0), start_count, tf.range(pool_size), tf.zeros([n], "int32")))
+    everything = tf.concat([pool, images], axis=0)
+    return (tf.gather(everything, picked), tf.gather(everything, owner),
+            tf.cast(filled, count.dtype))
+
+
+# --- Networks ---
+
+
+def _instance_norm(name):
+    # GroupNormalization with one group per channel is instance normalisation
+    # (Ulyanov et al. 2016); epsilon as in PyTorch's InstanceNorm2d.
+    return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+
+
+def residual_block(x, filters, name):
+    """One residual block of the ResNet generator: `x + IN(conv(pad(ReLU(IN(conv(pad(x)))))))`.
+
+    Two 3x3 convolutions, each after a reflection padding of 1 and followed by instance
+    normalisation, ReLU between them, no activation after the sum (Johnson et al. 2016,
+    https://arxiv.org/abs/1603.08155, supplementary; the CycleGAN code's
+    `ResnetBlock`).
+
+    Args:
+        x: a `[B, H, W, filters]` symbolic tensor.
+        filters: channels of `x` (and of both convolutions).
+        name: prefix of the layer names.
+
+    Returns:
+        The block's output, same shape as `x`.
+    """
+    y = ReflectionPadding2D(1, name=f"{name}_pad1")(x)
+    y = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv1")(y)
+    y = _instance_norm(f"{name}_norm1")(y)
+    y = layers.ReLU(name=f"{name}_relu")(y)
+    y = ReflectionPadding2D(1, name=f"{name}_pad2")(y)
+    y = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv2")(y)
+    y = _instance_norm(f"{name}_norm2")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def build_resnet_generator(channels=3, filters=64, num_residual_blocks=9, name="generator"):
+    """The CycleGAN generator: `c7s1-f, d2f, d4f, R4f x n, u2f, uf, c7s1-C`, tanh.
+
+    Zhu et al. 2017 (https://arxiv.org/abs/1703.10593), appendix 7.2, after Johnson et al.
+    2016 (https://arxiv.org/abs/1603.08155): a 7x7 convolution after a reflection padding
+    of 3, two stride-2 3x3 convolutions, `n` residual blocks, two stride-2 transposed
+    convolutions, a 7x7 convolution to `C` channels; instance normalisation and ReLU
+    after every convolution but the last. The paper uses `f=64` and 6 blocks for
+    128x128 images, 9 for 256x256; `f=32` and 3-4 blocks suit 32x32 images.
+
+    Fully convolutional: the input is `(None, None, channels)` and any image whose sides
+    are multiples of 4 comes out the same size.
+
+    Args:
+        channels: image channels (the same in and out).
+        filters: `f`, the channels of the first convolution.
+        num_residual_blocks: `n` (0 leaves a plain encoder-decoder).
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model`: `[B, H, W, C]` in [-1, 1] -> `[B, H, W, C]` in [-1, 1].
+    """
+    _check_positive_int("channels", channels)
+    _check_positive_int("filters", filters)
+    if (isinstance(num_residual_blocks, bool)
+            or not isinstance(num_residual_blocks, (int, np.integer)) or num_residual_blocks < 0):
+        raise ValueError(
+            "Received an invalid value for argument `num_residual_blocks`. Expected a "
+            f"non-negative integer, received: num_residual_blocks={num_residual_blocks!r}"
+        )
+    images = keras.Input((None, None, channels), name="images")
+    x = ReflectionPadding2D(3, name="stem_pad")(images)
+    x = layers.Conv2D(filters, 7, use_bias=False, name="stem_conv")(x)
+    x = _instance_norm("stem_norm")(x)
+    x = layers.ReLU(name="stem_relu")(x)
+    for i, width in enumerate((2 * filters, 4 * filters)):
+        x = layers.Conv2D(width, 3, strides=2, padding="same", use_bias=False,
+                          name=f"down{i}_conv")(x)
+        x = _instance_norm(f"down{i}_norm")(x)
+        x = layers.ReLU(name=f"down{i}_relu")(x)
+    for i in range(num_residual_blocks):
+        x = residual_block(x, 4 * filters, name=f"res{i}")
+    for i, width in enumerate((2 * filters, filters)):
+        x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", use_bias=False,
+                                   name=f"up{i}_conv")(x)
+        x = _instance_norm(f"up{i}_norm")(x)
+        x = layers.ReLU(name=f"up{i}_relu")(x)
+    x = ReflectionPadding2D(3, name="head_pad")(x)
+    x = layers.Conv2D(channels, 7, name="head_conv")(x)
+    # tanh in float32 so mixed precision still returns float32 images in [-1, 1].
+    outputs = layers.Activation("tanh", dtype="float32", name="translated")(x)
+    return keras.Model(images, outputs, name=name)
+
+
+def build_patchgan_discriminator(channels=3, filters=64, num_layers=3, name="discriminator"):
+    """The PatchGAN discriminator: one real/fake score per overlapping image patch.
+
+    `C64-C128-C256-C512`, then a 1-channel convolution, for `num_layers=3` (the 70x70
+    PatchGAN of Isola et al. 2017, https://arxiv.org/abs/1611.07004, used by Zhu et al.
+    2017, appendix 7.2): 4x4 convolutions, stride 2 but for the last two, LeakyReLU(0.2),
+    instance normalisation on all but the first. Fewer layers give smaller patches for
+    small images (`num_layers=2`: 34x34 patches).
+
+    Args:
+        channels: image channels.
+        filters: channels of the first convolution; each later one doubles, up to 8x.
+        num_layers: the number of stride-2 convolutions.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model`: `[B, H, W, C]` -> raw scores
+        `[B, ceil(H / 2^n), ceil(W / 2^n), 1]` (no sigmoid: the least-squares loss uses
+        them as they are).
+    """
+    _check_positive_int("channels", channels)
+    _check_positive_int("filters", filters)
+    _check_positive_int("num_layers", num_layers)
+    images = keras.Input((None, None, channels), name="images")
+    x = layers.Conv2D(filters, 4, strides=2, padding="same", name="down0_conv")(images)
+    x = layers.LeakyReLU(0.2, name="down0_lrelu")(x)
+    for i in range(1, num_layers + 1):
+        stride = 2 if i < num_layers else 1
+        width = filters * min(2 ** i, 8)
+        x = layers.Conv2D(width, 4, strides=stride, padding="same", use_bias=False,
+                          name=f"down{i}_conv")(x)
+        x = _instance_norm(f"down{i}_norm")(x)
+        x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
+    x = layers.Conv2D(1, 4, padding="same", name="patch_conv")(x)
+    scores = layers.Activation("linear", dtype="float32", name="scores")(x)
+    return keras.Model(images, scores, name=name)
+
+
+def default_num_residual_blocks(image_shape):
+    """The paper's generator depth: 9 residual blocks for 256x256 images and up, else 6."""
+    return 9 if min(image_shape[:2]) >= 256 else 6
+
+
+def _check_image_shape(image_shape):
+    ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
+        for s in image_shape)
+    if not ok:
+        raise ValueError(
+            "Received an invalid value for argument `image_shape`. Expected (height, "
+            f"width, channels) as positive integers, received: image_shape={image_shape!r}"
+        )
+    height, width, _ = image_shape
+    if height % SIZE_MULTIPLE or width % SIZE_MULTIPLE:
+        raise ValueError(
+            "Received an invalid value for argument `image_shape`. CycleGAN needs image "
+            f"sides that are multiples of {SIZE_MULTIPLE} (the generators downsample by 2 "
+            f"twice); received: image_shape={tuple(image_shape)}. Resize the images, e.g. "
+            "`keras_gans.data.unpaired(..., image_size=...)`."
+        )
+    return tuple(int(s) for s in image_shape)
+
+
+def _scale_for_replicas(loss):
+    # Optimizers sum gradients over replicas; the mean loss per replica must be divided
+    # by their number for the global-batch gradient.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
+
+
+# --- Model ---
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class CycleGAN(keras.Model):
+    """CycleGAN (Zhu et al. 2017): unpaired translation between domains A and B.
+
+    Holds four networks, two optimizers (one for both generators, one for both
+    discriminators, as in the authors' code), a history pool of generated images per
+    domain and the train step. It subclasses `keras.Model` rather than
+    `keras_gans.models.gan.GAN`: that base is one noise-driven generator against one
+    discriminator, this is two image-to-image generators against two discriminators.
+
+    `fit` takes `(a_batch, b_batch)` pairs: `keras_gans.data.unpaired(a, b, ...)`, or
+    `fit(a_images, b_images)` with two arrays of the same length. Each step:
+
+    1. generators: `fake_b = G(a)`, `fake_a = F(b)`, and minimise
+       `L_G = g_a2b_loss + g_b2a_loss + cycle_weight * cycle_loss
+       + identity_weight * identity_loss`;
+    2. discriminators: the fakes of step 1 go through the history pools, and `D_A`,
+       `D_B` minimise their adversarial losses on real vs pooled images.
+
+    Logged metrics (means over the epoch):
+
+    - `d_a_loss`, `d_b_loss`: adversarial losses of `D_A` (real A vs `F(b)`) and `D_B`
+      (real B vs `G(a)`);
+    - `g_a2b_loss`, `g_b2a_loss`: adversarial losses of `G` (fooling `D_B`) and `F`
+      (fooling `D_A`);
+    - `cycle_loss`: `|a - F(G(a))| + |b - G(F(b))|` (mean absolute errors, unweighted);
+    - `identity_loss`: `|b - G(b)| + |a - F(a)|` (unweighted; 0 when
+      `identity_weight=0`).
+
+    The history pool holds `pool_size` images of `image_shape` per domain in
+    non-trainable variables, saved with the model; its randomness is stateless in
+    `(seed, step)`, so a resumed run continues exactly. Under `tf.distribute` every
+    replica reads the shared pool, but only the first replica's exchange is kept (the
+    pool then only collects that replica's translations).
+
+    Args:
+        generator_a2b: `G`, a Keras model mapping A images to B images in [-1, 1].
+        generator_b2a: `F`, a Keras model mapping B images to A images.
+        discriminator_a: `D_A`, scores A images (any output shape, e.g. patches).
+        discriminator_b: `D_B`, scores B images.
+        image_shape: `(H, W, C)` of the training images. Fixes the size of the pool's
+            images; the networks may accept other sizes. Inferred from `generator_a2b`'s
+            input when that is fully known.
+        pool_size: images per history pool (50 in the paper; 0 disables it).
+        seed: seed of the pool's randomness; random when omitted.
+
+    Example:
+
+    ```python
+    gan = keras_gans.CycleGAN.from_shape((32, 32, 1), filters=32, num_residual_blocks=3)
+    gan.compile()
+    gan.fit(keras_gans.data.unpaired(sneakers, boots, batch_size=16), epochs=5)
+    boots_like = gan.translate(sneakers_test, direction="a2b")
+    ```
+    """
+
+    #: Default optimizer hyper-parameters (Zhu et al. 2017, section 7.1).
+    default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}  # noqa: RUF012
+    #: The networks, in the order of the constructor's arguments.
+    network_names = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
+
+    def __init__(self, generator_a2b, generator_b2a, discriminator_a, discriminator_b,
+                 image_shape=None, pool_size=50, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        networks = (generator_a2b, generator_b2a, discriminator_a, discriminator_b)
+        for name, net in zip(self.network_names, networks):
+            if not isinstance(net, keras.Model):
+                raise TypeError(
+                    f"Received an invalid value for argument `{name}`. Expected a "
+                    f"keras.Model, received: {type(net).__name__}"
+                )
+        if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)) \
+                or pool_size < 0:
+            raise ValueError(
+                "Received an invalid value for argument `pool_size`. Expected a "
+                f"non-negative integer, received: pool_size={pool_size!r}"
+            )
+        self.generator_a2b = generator_a2b
+        self.generator_b2a = generator_b2a
+        self.discriminator_a = discriminator_a
+        self.discriminator_b = discriminator_b
+        self.pool_size = int(pool_size)
+        self.image_shape = self._resolve_image_shape(image_shape)
+        self.seed = int(random.randint(0, 2**31 - 1) if seed is None else seed)
+        self._check_channels()
+
+        # Counts train steps; the pool's draws are a function of (seed, step), so a
+        # resumed run makes the same draws as an uninterrupted one.
+        self.step_counter = self.add_weight(
+            shape=(), dtype="int64", initializer="zeros", trainable=False,
+            aggregation="only_first_replica", name="step_counter")
+        self.pool_a = self.pool_b = self.pool_a_count = self.pool_b_count = None
+        if self.pool_size:
+            for domain in ("a", "b"):
+                setattr(self, f"pool_{domain}", self.add_weight(
+                    shape=(self.pool_size, *self.image_shape), dtype="float32",
+                    initializer="zeros", trainable=False,
+                    aggregation="only_first_replica", name=f"pool_{domain}"))
+                setattr(self, f"pool_{domain}_count", self.add_weight(
+                    shape=(), dtype="int64", initializer="zeros", trainable=False,
+                    aggregation="only_first_replica", name=f"pool_{domain}_count"))
+
+        self.d_a_loss_tracker = keras.metrics.Mean(name="d_a_loss")
+        self.d_b_loss_tracker = keras.metrics.Mean(name="d_b_loss")
+        self.g_a2b_loss_tracker = keras.metrics.Mean(name="g_a2b_loss")
+        self.g_b2a_loss_tracker = keras.metrics.Mean(name="g_b2a_loss")
+        self.cycle_loss_tracker = keras.metrics.Mean(name="cycle_loss")
+        self.identity_loss_tracker = keras.metrics.Mean(name="identity_loss")
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self.cycle_weight = None
+        self.identity_weight = None
+        self._loss_name = None
+        self._d_loss_fn = None
+        self._g_loss_fn = None
+        self._translate_fns = {}
+        # A wrapper model that `fit` never calls is otherwise unbuilt, and Keras
+        # refuses to save or load an unbuilt model.
+        self.built = True
+
+    _maybe_symbolic_build = _build_if_unbuilt
+
+    # --- Construction helpers ---
+
+    def _resolve_image_shape(self, image_shape):
+        if image_shape is not None:
+            return _check_image_shape(image_shape)
+        inputs = getattr(self.generator_a2b, "inputs", None)
+        shape = tuple(inputs[0].shape[1:]) if inputs else None
+        if shape is None or len(shape) != 3 or None in shape:
+            raise ValueError(
+                "Argument `image_shape` is required when `generator_a2b`'s input shape is "
+                f"not fully known (received: image_shape=None, generator input shape "
+                f"{shape}): the history pool stores images of the training size."
+            )
+        return _check_image_shape(shape)
+
+    def _check_channels(self):
+        channels = self.image_shape[-1]
+        for name in self.network_names:
+            net = getattr(self, name)
+            shapes = [tuple(t.shape) for t in (getattr(net, "inputs", None) or [])]
+            if shapes and (len(shapes) != 1 or shapes[0][-1] not in (None, channels)):
+                raise ValueError(
+                    f"`{name}` must take one image input with {channels} channels "
+                    f"(image_shape={self.image_shape}); received one with input shapes "
+                    f"{shapes}."
+                )
+        for name in self.network_names[:2]:
+            outputs = getattr(self, name).outputs
+            if outputs and outputs[0].shape[-1] not in (None, channels):
+                raise ValueError(
+                    f"`{name}` must output images with {channels} channels "
+                    f"(image_shape={self.image_shape}); its output shape is "
+                    f"{tuple(outputs[0].shape)}."
+                )
+
+    @classmethod
+    def from_shape(cls, image_shape, filters=64, num_residual_blocks=None, d_filters=64,
+                   d_layers=3, **kwargs):
+        """Build the paper's four networks for `image_shape`.
+
+        Args:
+            image_shape: `(H, W, C)` of the training images, sides multiples of 4.
+            filters: the generators' first width (64 in the paper; 32 suits 32x32).
+            num_residual_blocks: residual blocks per generator; defaults to the paper's
+                9 for images of 256 pixels or more, 6 below. 3 or 4 suit tiny images.
+            d_filters: the discriminators' first width.
+            d_layers: the discriminators' stride-2 layers (3: 70x70 patches).
+            **kwargs: options of the model (`pool_size`, `seed`).
+
+        Returns:
+            A `CycleGAN`, not yet compiled.
+        """
+        image_shape = _check_image_shape(image_shape)
+        if num_residual_blocks is None:
+            num_residual_blocks = default_num_residual_blocks(image_shape)
+        channels = image_shape[-1]
+        nets = {
+            "generator_a2b": build_resnet_generator(channels, filters, num_residual_blocks,
+                                                    name="generator_a2b"),
+            "generator_b2a": build_resnet_generator(channels, filters, num_residual_blocks,
+                                                    name="generator_b2a"),
+            "discriminator_a": build_patchgan_discriminator(channels, d_filters, d_layers,
+                                                            name="discriminator_a"),
+            "discriminator_b": build_patchgan_discriminator(channels, d_filters, d_layers,
+                                                            name="discriminator_b"),
+        }
+        return cls(**nets, image_shape=image_shape, **kwargs)
+
+    # --- Config ---
+
+    def get_config(self):
+        config = super().get_config()
+        for name in self.network_names:
+            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
+        config.update({"image_shape": list(self.image_shape), "pool_size": self.pool_size,
+                       "seed": self.seed})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in cls.network_names:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        config["image_shape"] = tuple(config["image_shape"])
+        return cls(**config)
+
+    # --- Compile ---
+
+    def compile(self, d_optimizer=None, g_optimizer=None, loss="least_squares",
+                cycle_weight=10.0, identity_weight=None, total_steps=None, **kwargs):
+        """Configure the optimizers and the loss weights; defaults follow the paper.
+
+        Args:
+            d_optimizer: the optimizer of both discriminators (instance, name or config).
+                Default: Adam(2e-4, beta_1=0.5).
+            g_optimizer: the optimizer of both generators; same default.
+            loss: the adversarial loss: `"least_squares"` (the paper), another name of
+                `keras_gans.losses.get`, or a pair of callables
+                `(d_loss(real_out, fake_out), g_loss(fake_out))`.
+            cycle_weight: `lambda` of the cycle-consistency loss (10 in the paper).
+            identity_weight: weight of the identity loss; defaults to
+                `0.5 * cycle_weight` (the paper's photo <-> painting setting). 0 turns it
+                off (and skips its computation).
+            total_steps: when given, the default optimizers use
+                `LinearDecay(2e-4, total_steps)`: constant for the first half of the
+                steps, then linearly to zero (the paper's 100 + 100 epochs). Pass
+                `epochs * steps_per_epoch`. For your own optimizers, give them a
+                `LinearDecay` schedule instead.
+            **kwargs: passed on to `keras.Model.compile` (e.g. `run_eagerly`,
+                `jit_compile`, `steps_per_execution`).
+        """
+        for key in ("optimizer", "metrics", "loss_weights"):
+            if key in kwargs:
+                raise ValueError(
+                    f"`CycleGAN.compile` does not take `{key}`; pass `d_optimizer` / "
+                    f"`g_optimizer` / `loss` instead. Received: {key}={kwargs[key]!r}"
+                )
+        for name, value in (("cycle_weight", cycle_weight), ("identity_weight",
+                                                             identity_weight)):
+            if value is not None and (isinstance(value, bool) or not isinstance(
+                    value, (int, float, np.floating, np.integer)) or value < 0):
+                raise ValueError(
+                    f"Received an invalid value for argument `{name}`. Expected a "
+                    f"non-negative number, received: {name}={value!r}"
+                )
+        schedule = None
+        if total_steps is not None:
+            if d_optimizer is not None or g_optimizer is not None:
+                raise ValueError(
+                    "Argument `total_steps` sets the learning-rate decay of the default "
+                    "optimizers; with your own optimizers give them a "
+                    "`keras_gans.models.cyclegan.LinearDecay` schedule instead. Received: "
+                    f"total_steps={total_steps!r}"
+                )
+            schedule = total_steps
+        self.d_optimizer = self._make_optimizer(d_optimizer, "d_optimizer", schedule)
+        self.g_optimizer = self._make_optimizer(g_optimizer, "g_optimizer", schedule)
+        self._d_loss_fn, self._g_loss_fn = _adversarial_losses(loss)
+        self._loss_name = loss if isinstance(loss, str) else None
+        self.cycle_weight = float(cycle_weight)
+        self.identity_weight = (0.5 * self.cycle_weight if identity_weight is None
+                                else float(identity_weight))
+        # `optimizer` points at the generators' optimizer so Keras callbacks that read
+        # `model.optimizer` (TensorBoard's step, LR schedulers) see a real one.
+        super().compile(optimizer=self.g_optimizer, **kwargs)
+        # Build both optimizers now, on the right variables: restoring a checkpoint
+        # (`load_model`, BackupAndRestore) needs their slots to exist, and under
+        # tf.distribute they must be built inside the strategy scope.
+        self.d_optimizer.build(self._discriminator_variables())
+        self.g_optimizer.build(self._generator_variables())
+        self._compile_kwargs = {k: v for k, v in kwargs.items()
+                                if k in ("run_eagerly", "jit_compile", "steps_per_execution")}
+
+    def _make_optimizer(self, value, name, total_steps):
+        if value is None:
+            options = dict(self.default_optimizer)
+            if total_steps is not None:
+                options["learning_rate"] = LinearDecay(options["learning_rate"], total_steps)
+            return keras.optimizers.Adam(**options)
+        try:
+            return keras.optimizers.get(value)
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`: {value!r} ({e})"
+            ) from None
+
+    def _generator_variables(self):
+        return self.generator_a2b.trainable_variables + self.generator_b2a.trainable_variables
+
+    def _discriminator_variables(self):
+        return (self.discriminator_a.trainable_variables
+                + self.discriminator_b.trainable_variables)
+
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return None
+        if self._loss_name is None:
+            loss = [keras.saving.serialize_keras_object(f) for f in
+                    (self._d_loss_fn, self._g_loss_fn)]
+        else:
+            loss = self._loss_name
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "loss": loss,
+            "cycle_weight": self.cycle_weight,
+            "identity_weight": self.identity_weight,
+            **getattr(self, "_compile_kwargs", {}),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        if isinstance(config.get("loss"), list):
+            config["loss"] = tuple(
+                keras.saving.deserialize_keras_object(f) for f in config["loss"])
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        return [self.d_a_loss_tracker, self.d_b_loss_tracker, self.g_a2b_loss_tracker,
+                self.g_b2a_loss_tracker, self.cycle_loss_tracker,
+                self.identity_loss_tracker]
+
+    # --- Train step ---
+
+    def _unpack(self, data):
+        if isinstance(data, (tuple, list)) and len(data) >= 2 and data[1] is not None:
+            real_a, real_b = data[0], data[1]
+        else:
+            raise ValueError(
+                "CycleGAN trains on `(a_batch, b_batch)` pairs: pass "
+                "`keras_gans.data.unpaired(a, b)` or `fit(a_images, b_images)`. Received "
+                f"a dataset element of structure {tf.nest.map_structure(lambda t: '*', data)}."
+            )
+        for name, images in (("a", real_a), ("b", real_b)):
+            shape = tuple(images.shape)
+            expected = self.image_shape if self.pool_size else (None, None,
+                                                                 self.image_shape[-1])
+            ok = len(shape) == 4 and all(
+                e is None or s is None or s == e for s, e in zip(shape[1:], expected))
+            if not ok:
+                what = "images of shape" if self.pool_size else "images with"
+                wanted = (self.image_shape if self.pool_size
+                          else f"{self.image_shape[-1]} channels")
+                raise ValueError(
+                    f"This CycleGAN trains on {what} {wanted} (image_shape="
+                    f"{self.image_shape}); domain `{name}` of the training data has batches "
+                    f"of shape {shape}. Resize or convert the images, e.g. "
+                    "`keras_gans.data.unpaired(a, b, image_size=..., channels=...)`."
+                )
+        return tf.cast(real_a, "float32"), tf.cast(real_b, "float32")
+
+    def _seed(self, stream):
+        """A stateless seed for draw `stream` of the current step on this replica."""
+        ctx = tf.distribute.get_replica_context()
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        step = tf.cast(self.step_counter, "int64")
+        return tf.stack([tf.constant(self.seed, "int64") * 1000 + tf.cast(replica, "int64"),
+                         step * 64 + stream])
+
+    def _query_pool(self, domain, images, stream):
+        """Exchange `images` with the pool of `domain` (see `history_pool_query`)."""
+        if not self.pool_size:
+            return images
+        pool = getattr(self, f"pool_{domain}")
+        count = getattr(self, f"pool_{domain}_count")
+        returned, new_pool, new_count = history_pool_query(
+            tf.convert_to_tensor(pool), tf.convert_to_tensor(count), images,
+            self._seed(stream))
+        pool.assign(new_pool)
+        count.assign(new_count)
+        return returned
+
+    def _generator_losses(self, real_a, real_b, training):
+        g, f = self.generator_a2b, self.generator_b2a
+        fake_b = g(real_a, training=training)
+        fake_a = f(real_b, training=training)
+        cycle = (losses_lib.cycle_consistency_loss(real_a, f(fake_b, training=training))
+                 + losses_lib.cycle_consistency_loss(real_b, g(fake_a, training=training)))
+        g_a2b = self._g_loss_fn(self.discriminator_b(fake_b, training=training))
+        g_b2a = self._g_loss_fn(self.discriminator_a(fake_a, training=training))
+        identity = tf.constant(0.0)
+        if self.identity_weight:
+            identity = (losses_lib.identity_loss(real_b, g(real_b, training=training))
+                        + losses_lib.identity_loss(real_a, f(real_a, training=training)))
+        return fake_a, fake_b, g_a2b, g_b2a, cycle, identity
+
+    def _discriminator_losses(self, real_a, real_b, fake_a, fake_b, training):
+        d_a = self._d_loss_fn(self.discriminator_a(real_a, training=training),
+                              self.discriminator_a(fake_a, training=training))
+        d_b = self._d_loss_fn(self.discriminator_b(real_b, training=training),
+                              self.discriminator_b(fake_b, training=training))
+        return d_a, d_b
+
+    def train_step(self, data):
+        real_a, real_b = self._unpack(data)
+        g_vars = self._generator_variables()
+        d_vars = self._discriminator_variables()
+
+        # Generators first, against the current discriminators (as the authors' code).
+        with tf.GradientTape() as tape:
+            fake_a, fake_b, g_a2b, g_b2a, cycle, identity = self._generator_losses(
+                real_a, real_b, training=True)
+            g_total = (g_a2b + g_b2a + self.cycle_weight * cycle
+                       + self.identity_weight * identity)
+            # Inside the tape: an op outside it would cut the gradient.
+            g_total = _scale_for_replicas(g_total)
+        grads = tape.gradient(g_total, g_vars)
+        self.g_optimizer.apply(grads, g_vars)
+
+        # Discriminators on real images vs this step's translations, exchanged with the
+        # pools of earlier ones. One optimizer step on the summed loss equals two
+        # separate steps: the two discriminators share no variables.
+        pooled_a = self._query_pool("a", tf.stop_gradient(fake_a), stream=0)
+        pooled_b = self._query_pool("b", tf.stop_gradient(fake_b), stream=1)
+        with tf.GradientTape() as tape:
+            d_a, d_b = self._discriminator_losses(real_a, real_b, pooled_a, pooled_b,
+                                                  training=True)
+            d_total = _scale_for_replicas(d_a + d_b)
+        grads = tape.gradient(d_total, d_vars)
+        self.d_optimizer.apply(grads, d_vars)
+
+        self.step_counter.assign_add(1)
+        return self._update_metrics(d_a, d_b, g_a2b, g_b2a, cycle, identity)
+
+    def test_step(self, data):
+        # `fit(validation_data=...)` and `evaluate`: the same losses, no update, no pool.
+        real_a, real_b = self._unpack(data)
+        fake_a, fake_b, g_a2b, g_b2a, cycle, identity = self._generator_losses(
+            real_a, real_b, training=False)
+        d_a, d_b = self._discriminator_losses(real_a, real_b, fake_a, fake_b,
+                                              training=False)
+        return self._update_metrics(d_a, d_b, g_a2b, g_b2a, cycle, identity)
+
+    def _update_metrics(self, d_a, d_b, g_a2b, g_b2a, cycle, identity):
+        for tracker, value in zip(self.metrics, (d_a, d_b, g_a2b, g_b2a, cycle, identity)):
+            tracker.update_state(value)
+        return _replica_logs(self.metrics)
+
+    def call(self, inputs, training=False):
+        """Translates A images to B (`generator_a2b`)."""
+        return self.generator_a2b(inputs, training=training)
+
+    # --- Translation ---
+
+    def _get_translate_fn(self, direction):
+        if direction not in self._translate_fns:
+            net = self.generator_a2b if direction == "a2b" else self.generator_b2a
+            spec = tf.TensorSpec([None, None, None, self.image_shape[-1]], tf.float32)
+
+            @tf.function(input_signature=[spec])
+            def fn(images):
+                return tf.cast(net(images, training=False), tf.float32)
+
+            self._translate_fns[direction] = fn
+        return self._translate_fns[direction]
+
+    def translate(self, images, direction="a2b", batch_size=_TRANSLATE_CHUNK):
+        """Translate images from A to B (`"a2b"`, with `G`) or B to A (`"b2a"`, with `F`).
+
+        The generators are fully convolutional, so any image size works, not only the
+        training size. Sides that are not multiples of 4 are padded by reflection at the
+        bottom and right up to the next multiple of 4, and the result is cropped back.
+
+        Args:
+            images: a batch `(N, H, W, C)` or one image `(H, W, C)` (`(H, W)` when
+                `C = 1`); uint8 in [0, 255] or floats in [-1, 1]. Sides of 4 pixels or
+                more.
+            direction: `"a2b"` or `"b2a"`.
+            batch_size: images per generator call (bounds memory).
+
+        Returns:
+            The translations, the same shape as `images`: uint8 for uint8 input,
+            float32 in [-1, 1] otherwise.
+
+        Runs a `tf.function` (not `predict`), so a single image costs milliseconds.
+        """
+        if direction not in DIRECTIONS:
+            raise ValueError(
+                "Received an invalid value for argument `direction`. Expected one of "
+                f"{DIRECTIONS}, received: direction={direction!r}"
+            )
+        _check_positive_int("batch_size", batch_size)
+        channels = self.image_shape[-1]
+        array = np.asarray(images)
+        squeeze = ()
+        if array.ndim == 2 and channels == 1:
+            array, squeeze = array[None, ..., None], (0, 3)
+        elif array.ndim == 3:
+            array, squeeze = array[None], (0,)
+        if array.ndim != 4:
+            raise ValueError(
+                "Received an invalid value for argument `images`. Expected a batch (N, H, "
+                f"W, C) or one image (H, W, C), received an array of shape "
+                f"{np.shape(images)}."
+            )
+        if array.shape[-1] != channels:
+            raise ValueError(
+                f"Received an invalid value for argument `images`. This CycleGAN translates "
+                f"images with {channels} channel(s) (image_shape={self.image_shape}); "
+                f"received images of shape {np.shape(images)} with {array.shape[-1]} "
+                "channel(s). Convert them first (e.g. `keras_gans.data.images(..., "
+                f"channels={channels})`)."
+            )
+        height, width = array.shape[1:3]
+        if min(height, width) < SIZE_MULTIPLE:
+            raise ValueError(
+                f"Received an invalid value for argument `images`. Sides must be at least "
+                f"{SIZE_MULTIPLE} pixels, received images of shape {np.shape(images)}."
+            )
+        as_uint8 = array.dtype == np.uint8
+        array = utils.to_float(array)
+        pad_h, pad_w = -height % SIZE_MULTIPLE, -width % SIZE_MULTIPLE
+        if pad_h or pad_w:
+            array = np.pad(array, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="reflect")
+        self._check_generator_accepts(direction, array.shape)
+        fn = self._get_translate_fn(direction)
+        out = [fn(array[start:start + batch_size]).numpy()
+               for start in range(0, len(array), batch_size)]
+        out = (np.concatenate(out) if out else np.zeros_like(array))[:, :height, :width]
+        if as_uint8:
+            out = utils.to_uint8(out)
+        return np.squeeze(out, axis=squeeze) if squeeze else out
+
+    def _check_generator_accepts(self, direction, shape):
+        name = "generator_a2b" if direction == "a2b" else "generator_b2a"
+        inputs = getattr(self, name).inputs
+        if not inputs:
+            return
+        expected = tuple(inputs[0].shape[1:3])
+        if any(e is not None and e != s for e, s in zip(expected, shape[1:3])):
+            raise ValueError(
+                f"`{name}` only accepts images of {expected[0]}x{expected[1]} pixels; "
+                f"received images of shape {shape} (after padding to multiples of "
+                f"{SIZE_MULTIPLE}). Build it with a `(None, None, C)` input, as "
+                "`build_resnet_generator` does, to translate other sizes."
+            )

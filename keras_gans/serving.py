@@ -1,0 +1,586 @@
+"""Serve exported models with TensorFlow Serving: `models.config` and a client.
+
+`keras_gans.export` writes the SavedModels; this module writes the server's model
+config for several models and talks to a running server over REST or gRPC.
+
+```python
+keras_gans.serving.write_models_config(
+    "savedmodels/models.config",
+    {"dcgan_mnist": "/models/dcgan_mnist", "srgan_div2k": "/models/srgan_div2k"})
+# docker run -p 8500:8500 -p 8501:8501 -v $PWD/savedmodels:/models tensorflow/serving \\
+#     --model_config_file=/models/models.config
+
+client = keras_gans.serving.Client("localhost", 8501, "dcgan_mnist")
+images = client.sample(16, seed=0)                 # float32 in [-1, 1], (16, 28, 28, 1)
+pictures = client.sample(4, seed=0, as_pil=True)   # PIL images
+```
+
+The gRPC client needs `grpcio` and `tensorflow-serving-api`; the latter depends on
+`tensorflow` (not `tensorflow-cpu`), so install it without its dependencies:
+`pip install --no-deps tensorflow-serving-api` (the `serving` extra).
+"""
+
+import base64
+import io
+import json
+import re
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+REST_PORT = 8501
+GRPC_PORT = 8500
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# TensorFlow's DataType enum names -> numpy dtypes, for REST metadata (no TF import).
+_DTYPES = {
+    "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16,
+    "DT_INT8": np.int8, "DT_INT16": np.int16, "DT_INT32": np.int32, "DT_INT64": np.int64,
+    "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32,
+    "DT_UINT64": np.uint64, "DT_BOOL": np.bool_, "DT_STRING": object,
+}
+
+
+# --- models.config ---
+
+
+def _quote(text):
+    # A protobuf text-format string literal.
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+    return f"'{escaped}'"
+
+
+def _check_model_name(name):
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(
+            "Received an invalid model name in argument `models`. Expected letters, "
+            f"digits, '_', '.' or '-' (it becomes part of URLs), received: {name!r}"
+        )
+
+
+def models_config_text(models):
+    """The text of TF Serving's `models.config` for `models` (see `write_models_config`)."""
+    if not isinstance(models, dict) or not models:
+        raise ValueError(
+            "Received an invalid value for argument `models`. Expected a non-empty dict "
+            f"{{name: base_path}}, received: models={models!r}"
+        )
+    lines = ["model_config_list {"]
+    for name, spec in models.items():
+        _check_model_name(name)
+        spec = {"base_path": spec} if isinstance(spec, str) or hasattr(spec, "__fspath__") \
+            else dict(spec)
+        unknown = set(spec) - {"base_path", "versions"}
+        if unknown or "base_path" not in spec:
+            raise ValueError(
+                f"Received an invalid value for model {name!r} in argument `models`. "
+                "Expected a base path, or a dict with `base_path` and optionally "
+                f"`versions`, received: {spec!r}"
+            )
+        lines += ["  config {", f"    name: {_quote(name)}",
+                  f"    base_path: {_quote(str(spec['base_path']))}",
+                  "    model_platform: 'tensorflow'"]
+        served = spec.get("versions")
+        if served is not None:
+            served = [served] if isinstance(served, int) else list(served)
+            if not served or not all(isinstance(v, int) and not isinstance(v, bool)
+                                     and v >= 0 for v in served):
+                raise ValueError(
+                    f"Received invalid `versions` for model {name!r}. Expected "
+                    f"non-negative integers, received: {spec['versions']!r}"
+                )
+            listed = " ".join(f"versions: {v}" for v in served)
+            lines.append(f"    model_version_policy {{ specific {{ {listed} }} }}")
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_models_config(path, models):
+    """Write TF Serving's model config file, serving several models from one server.
+
+    Each model is served from its base directory (the `base_dir` of `keras_gans.export`)
+    and, by default, at its latest version; TF Serving picks up new versions as they
+    appear.
+
+    Args:
+        path: where to write the file (e.g. `savedmodels/models.config`).
+        models: `{name: base_path}`, or `{name: {"base_path": ..., "versions": [1, 2]}}`
+            to serve specific versions. Paths are as the server sees them: inside the
+            Docker container, e.g. `/models/dcgan_mnist`.
+
+    Returns:
+        The path written.
+
+    Example:
+
+    ```python
+    write_models_config("savedmodels/models.config",
+                        {"dcgan_mnist": "/models/dcgan_mnist",
+                         "cyclegan_horse2zebra": "/models/cyclegan_horse2zebra"})
+    ```
+
+    then `docker run -p 8501:8501 -v $PWD/savedmodels:/models tensorflow/serving
+    --model_config_file=/models/models.config`.
+    """
+    text = models_config_text(models)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+# --- Client ---
+
+
+class ServingError(RuntimeError):
+    """The server answered with an error (bad input, unknown model or signature)."""
+
+
+def _b64_decode(value):
+    if isinstance(value, dict) and set(value) == {"b64"}:
+        return base64.b64decode(value["b64"])
+    if isinstance(value, list):
+        return [_b64_decode(v) for v in value]
+    return value
+
+
+def _json_value(array):
+    """A numpy array as TF Serving's REST JSON: nested lists, bytes as {"b64": ...}."""
+    if array.dtype == object or array.dtype.kind in "SU":
+        def encode(v):
+            if isinstance(v, str):
+                v = v.encode("utf-8")
+            return {"b64": base64.b64encode(bytes(v)).decode("ascii")}
+        return np.vectorize(encode, otypes=[object])(array).tolist() if array.ndim \
+            else encode(array.item())
+    return array.tolist()
+
+
+def _to_array(value, dtype=None):
+    value = _b64_decode(value)
+    if dtype is object:
+        return np.array(value, dtype=object)
+    return np.asarray(value, dtype=dtype)
+
+
+def _pil_images(images_uint8):
+    from PIL import Image
+
+    return [Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im) for im in images_uint8]
+
+
+def _uint8_batch(images):
+    """Images from the user (uint8, float in [-1, 1], PIL, one or a batch) -> uint8 NHWC."""
+    from keras_gans.utils import to_uint8
+
+    if not isinstance(images, np.ndarray):
+        items = images if isinstance(images, (list, tuple)) else [images]
+        if items and all(hasattr(im, "mode") and hasattr(im, "size") for im in items):
+            images = np.stack([np.asarray(im) for im in items])
+    images = to_uint8(np.asarray(images))
+    if images.ndim == 2:
+        images = images[None, ..., None]
+    elif images.ndim == 3:
+        # One image (H, W, C) with C in 1, 3, 4, or a batch of gray images (N, H, W).
+        images = images[None] if images.shape[-1] in (1, 3, 4) else images[..., None]
+    if images.ndim != 4 or 0 in images.shape:
+        raise ValueError(
+            "Received an invalid value for argument `images`. Expected an image or a "
+            f"batch of images (N, H, W, C), received shape {images.shape}."
+        )
+    return images
+
+
+class Client:
+    """A client of TensorFlow Serving for exported `keras_gans` models.
+
+    Speaks REST (`:predict` in the columnar `inputs` or the row `instances` format) or
+    gRPC (`PredictionService`) and returns numpy arrays, or PIL images when asked. The
+    signature names and tensors are those of `keras_gans.export`.
+
+    Args:
+        host: the server's host name.
+        port: its REST port (8501 by default) or gRPC port (8500 by default).
+        model: the model's name on the server (`MODEL_NAME`, or a name in
+            `models.config`).
+        protocol: `"rest"` or `"grpc"`. gRPC needs `grpcio` and
+            `tensorflow-serving-api` (`pip install --no-deps tensorflow-serving-api`).
+        version: a model version to query; `None` for the latest the server has.
+        rest_format: `"inputs"` (columnar) or `"instances"` (row format) for REST
+            requests. Signatures with scalar inputs (`sample`, `png`) always use
+            `"inputs"`, as the row format cannot carry scalars.
+        timeout: seconds to wait for an answer.
+
+    Example:
+
+    ```python
+    client = Client("localhost", 8501, "dcgan_mnist")
+    images = client.generate(np.random.normal(size=(4, 64)).astype("float32"))
+    pngs = client.png(4, seed=1)                  # list of PNG files' bytes
+    client = Client("localhost", 8500, "cyclegan_horse2zebra", protocol="grpc")
+    zebras = client.translate(horses_uint8, direction="a2b", as_pil=True)
+    ```
+    """
+
+    def __init__(self, host="localhost", port=None, model=None, protocol="rest", version=None,
+                 rest_format="inputs", timeout=30.0):
+        if protocol not in ("rest", "grpc"):
+            raise ValueError(
+                "Received an invalid value for argument `protocol`. Expected 'rest' or "
+                f"'grpc', received: protocol={protocol!r}"
+            )
+        if not isinstance(model, str) or not _NAME_RE.match(model):
+            raise ValueError(
+                "Received an invalid value for argument `model`. Expected the model's "
+                f"name on the server, received: model={model!r}"
+            )
+        if rest_format not in ("inputs", "instances"):
+            raise ValueError(
+                "Received an invalid value for argument `rest_format`. Expected 'inputs' "
+                f"or 'instances', received: rest_format={rest_format!r}"
+            )
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                    or version < 0):
+            raise ValueError(
+                "Received an invalid value for argument `version`. Expected a "
+                f"non-negative integer or None, received: version={version!r}"
+            )
+        self.host = host
+        self.port = int(port if port is not None else
+                        (REST_PORT if protocol == "rest" else GRPC_PORT))
+        self.model = model
+        self.protocol = protocol
+        self.version = version
+        self.rest_format = rest_format
+        self.timeout = timeout
+        self._signatures = None
+        self._channel = None
+        self._stub = None
+
+    def __repr__(self):
+        return (f"Client(host={self.host!r}, port={self.port}, model={self.model!r}, "
+                f"protocol={self.protocol!r}, version={self.version})")
+
+    def close(self):
+        """Close the gRPC channel (a REST client holds no connection)."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = self._stub = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- Generic calls ---
+
+    def signatures(self):
+        """The model's signatures, from the server's model metadata (cached).
+
+        Returns:
+            `{signature: {"inputs": {name: (numpy dtype, shape)}, "outputs": {...}}}`,
+            with -1 for a polymorphic dimension.
+        """
+        if self._signatures is None:
+            if self.protocol == "rest":
+                raw = self._rest_metadata()
+            else:
+                raw = self._grpc_metadata()
+            self._signatures = {
+                name: {
+                    side: {key: (_DTYPES.get(info.get("dtype"), None),
+                                 [int(d.get("size", 0)) for d in
+                                  info.get("tensor_shape", {}).get("dim", [])])
+                           for key, info in sig.get(side, {}).items()}
+                    for side in ("inputs", "outputs")
+                }
+                for name, sig in raw.items() if not name.startswith("__")
+            }
+        return self._signatures
+
+    def predict(self, inputs, signature="serving_default", rest_format=None):
+        """Run one signature on the server.
+
+        Args:
+            inputs: `{input name: array-like}` (or one array-like for a signature with
+                one input). Values are cast to the signature's dtypes.
+            signature: the signature name.
+            rest_format: override the client's REST format for this call.
+
+        Returns:
+            `{output name: numpy array}`; string outputs (`*_bytes`) as object arrays of
+            `bytes`.
+        """
+        spec = self.signatures().get(signature)
+        if spec is None:
+            raise ServingError(
+                f"Model {self.model!r} has no signature {signature!r}; it has "
+                f"{sorted(self.signatures())}."
+            )
+        if not isinstance(inputs, dict):
+            if len(spec["inputs"]) != 1:
+                raise ValueError(
+                    f"Signature {signature!r} takes inputs {sorted(spec['inputs'])}; pass "
+                    "a dict of them."
+                )
+            inputs = {next(iter(spec["inputs"])): inputs}
+        arrays = {}
+        for key, value in inputs.items():
+            dtype = spec["inputs"].get(key, (None, None))[0]
+            arrays[key] = np.array(value, dtype=dtype) if dtype is not None \
+                else np.asarray(value)
+        if self.protocol == "grpc":
+            return self._grpc_predict(arrays, signature)
+        return self._rest_predict(arrays, signature, spec, rest_format or self.rest_format)
+
+    # --- The keras_gans signatures ---
+
+    def _label_inputs(self, signature, labels, n, cycle=False):
+        takes_labels = "labels" in self.signatures().get(signature, {}).get("inputs", {})
+        if not takes_labels:
+            if labels is not None:
+                raise ValueError(
+                    f"Model {self.model!r} is unconditional; received labels={labels!r}"
+                )
+            return {}
+        if labels is None:
+            if not cycle:
+                raise ValueError(
+                    f"Model {self.model!r} is conditional: pass `labels`, one class id "
+                    "per image (or one for all)."
+                )
+            return {"labels": np.zeros([0], np.int32)}  # the server cycles the classes
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full([n], labels)
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(
+                f"Received an invalid value for argument `labels`. Expected {n} integer "
+                f"class ids, received an array of shape {labels.shape} and dtype "
+                f"{labels.dtype}."
+            )
+        return {"labels": labels.astype(np.int32)}
+
+    @staticmethod
+    def _images_result(outputs, as_pil):
+        return _pil_images(outputs["images_uint8"]) if as_pil else outputs["images"]
+
+    def generate(self, z, labels=None, as_pil=False):
+        """Images from noise `z` `[N, latent_dim]` (`serving_default` of a GAN).
+
+        Args:
+            z: float noise, shape `[N, latent_dim]`.
+            labels: for a conditional model, `N` class ids (or one for all).
+            as_pil: return a list of PIL images instead of float32 in [-1, 1].
+        """
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2:
+            raise ValueError(
+                "Received an invalid value for argument `z`. Expected noise of shape "
+                f"(N, latent_dim), received shape {z.shape}."
+            )
+        inputs = {"z": z, **self._label_inputs("serving_default", labels, n=len(z))}
+        return self._images_result(self.predict(inputs, "serving_default"), as_pil)
+
+    def _sample_inputs(self, n, seed, labels, signature):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            raise ValueError(
+                "Received an invalid value for argument `n`. Expected a positive integer, "
+                f"received: n={n!r}"
+            )
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(
+                "Received an invalid value for argument `seed`. Expected an integer, "
+                f"received: seed={seed!r}"
+            )
+        return {"n": np.int32(n), "seed": np.int64(seed),
+                **self._label_inputs(signature, labels, n=n, cycle=True)}
+
+    def sample(self, n, seed=0, labels=None, as_pil=False):
+        """`n` images drawn on the server from `seed` (the `sample` signature).
+
+        The same `(n, seed)` gives the same images; the noise is
+        `keras_gans.export.sample_noise(n, seed, latent_dim)`.
+
+        Args:
+            n: number of images.
+            seed: an integer.
+            labels: for a conditional model, `n` class ids (or one for all); by default
+                the classes cycle.
+            as_pil: return a list of PIL images instead of float32 in [-1, 1].
+        """
+        outputs = self.predict(self._sample_inputs(n, seed, labels, "sample"), "sample",
+                               rest_format="inputs")
+        return self._images_result(outputs, as_pil)
+
+    def png(self, n, seed=0, labels=None, as_pil=False):
+        """`n` images drawn on the server from `seed`, as PNG files (the `png` signature).
+
+        Returns:
+            A list of `bytes`, each a PNG file, or of PIL images with `as_pil=True`.
+        """
+        outputs = self.predict(self._sample_inputs(n, seed, labels, "png"), "png",
+                               rest_format="inputs")
+        files = [bytes(b) for b in outputs["images_bytes"]]
+        if not as_pil:
+            return files
+        from PIL import Image
+
+        return [Image.open(io.BytesIO(b)) for b in files]
+
+    def translate(self, images, direction="a2b", as_pil=False):
+        """Translate images with a CycleGAN (`translate_a2b` / `translate_b2a`).
+
+        Args:
+            images: uint8 images, float images in [-1, 1] or PIL images; one image
+                `(H, W, C)` or a batch `(N, H, W, C)` of any height and width.
+            direction: `"a2b"` or `"b2a"`.
+            as_pil: return a list of PIL images instead of float32 in [-1, 1].
+        """
+        if direction not in ("a2b", "b2a"):
+            raise ValueError(
+                "Received an invalid value for argument `direction`. Expected 'a2b' or "
+                f"'b2a', received: direction={direction!r}"
+            )
+        outputs = self.predict({"images": _uint8_batch(images)}, f"translate_{direction}")
+        return self._images_result(outputs, as_pil)
+
+    def upscale(self, images, as_pil=False):
+        """Super-resolve images with an SRGAN (the `upscale` signature).
+
+        Args:
+            images: low-resolution uint8, float in [-1, 1] or PIL images, one or a batch,
+                any height and width.
+            as_pil: return a list of PIL images instead of float32 in [-1, 1].
+        """
+        outputs = self.predict({"images": _uint8_batch(images)}, "upscale")
+        return self._images_result(outputs, as_pil)
+
+    # --- REST ---
+
+    def _rest_url(self, verb):
+        url = f"http://{self.host}:{self.port}/v1/models/{self.model}"
+        if self.version is not None:
+            url += f"/versions/{self.version}"
+        return url + verb
+
+    def _rest_call(self, url, body=None):
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(
+            url, data=data, method="GET" if data is None else "POST",
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode("utf-8", "replace")
+            try:
+                detail = json.loads(detail).get("error", detail)
+            except ValueError:
+                pass
+            raise ServingError(f"{url} answered HTTP {e.code}: {detail}") from None
+        except urllib.error.URLError as e:
+            raise ServingError(f"Cannot reach TF Serving at {url}: {e.reason}") from None
+
+    def _rest_metadata(self):
+        answer = self._rest_call(self._rest_url("/metadata"))
+        return answer["metadata"]["signature_def"]["signature_def"]
+
+    def _rest_predict(self, arrays, signature, spec, rest_format):
+        if rest_format == "instances":
+            scalars = [k for k, v in arrays.items() if v.ndim == 0]
+            if scalars:
+                raise ValueError(
+                    f"Signature {signature!r} has scalar inputs {scalars}, which the REST "
+                    "row format ('instances') cannot carry; use rest_format='inputs'."
+                )
+            batch = {len(v) for v in arrays.values()}
+            if len(batch) != 1:
+                raise ValueError(
+                    "The REST row format ('instances') needs inputs with the same batch "
+                    f"size; received sizes { {k: len(v) for k, v in arrays.items()} }."
+                )
+            columns = {k: _json_value(v) for k, v in arrays.items()}
+            instances = [{k: columns[k][i] for k in columns} for i in range(batch.pop())]
+            body = {"signature_name": signature, "instances": instances}
+        else:
+            body = {"signature_name": signature,
+                    "inputs": {k: _json_value(v) for k, v in arrays.items()}}
+        answer = self._rest_call(self._rest_url(":predict"), body)
+        outputs = spec["outputs"]
+        if "outputs" in answer:
+            result = answer["outputs"]
+            if not isinstance(result, dict) or len(outputs) == 1:
+                # A single output comes back unnamed.
+                result = {next(iter(outputs)): result}
+        else:
+            rows = answer["predictions"]
+            if len(outputs) == 1:
+                result = {next(iter(outputs)): rows}
+            else:
+                result = {k: [row[k] for row in rows] for k in outputs}
+        return {k: _to_array(v, outputs.get(k, (None,))[0]) for k, v in result.items()}
+
+    # --- gRPC ---
+
+    def _grpc(self):
+        if self._stub is None:
+            try:
+                import grpc
+                from tensorflow_serving.apis import prediction_service_pb2_grpc
+            except ImportError as e:
+                raise ImportError(
+                    "The gRPC client needs `grpcio` and `tensorflow-serving-api`: "
+                    "`pip install grpcio && pip install --no-deps tensorflow-serving-api` "
+                    f"({e})."
+                ) from None
+            self._channel = grpc.insecure_channel(f"{self.host}:{self.port}")
+            self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+        return self._stub
+
+    def _model_spec(self, spec, signature=None):
+        spec.name = self.model
+        if signature is not None:
+            spec.signature_name = signature
+        if self.version is not None:
+            spec.version.value = self.version
+
+    def _grpc_call(self, method, request):
+        import grpc
+
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as e:
+            raise ServingError(
+                f"TF Serving at {self.host}:{self.port} answered {e.code().name}: "
+                f"{e.details()}"
+            ) from None
+
+    def _grpc_metadata(self):
+        from google.protobuf import json_format
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        stub = self._grpc()
+        request = get_model_metadata_pb2.GetModelMetadataRequest()
+        self._model_spec(request.model_spec)
+        request.metadata_field.append("signature_def")
+        response = self._grpc_call(stub.GetModelMetadata, request)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata["signature_def"].Unpack(signature_map)
+        # The same JSON as the REST metadata, so both share one parser.
+        return json_format.MessageToDict(
+            signature_map, preserving_proto_field_name=True)["signature_def"]
+
+    def _grpc_predict(self, arrays, signature):
+        import tensorflow as tf
+        from tensorflow_serving.apis import predict_pb2
+
+        stub = self._grpc()
+        request = predict_pb2.PredictRequest()
+        self._model_spec(request.model_spec, signature)
+        for key, value in arrays.items():
+            request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+        response = self._grpc_call(stub.Predict, request)
+        return {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}

@@ -1,0 +1,337 @@
+"""`keras_gans.export`: TF Serving SavedModels, checked the way the server loads them.
+
+TF Serving cannot be installed here, so serve-readiness is shown as the server sees the
+model: the graph-mode loader in a `tf.compat.v1.Session`, each signature run by the
+tensor names of its `SignatureDef` (`serving_standins.SessionServable`), and
+`saved_model_cli show --all`.
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+from serving_standins import InvalidArgument, SessionServable
+
+import keras_gans
+import keras_gans.export
+from keras_gans.export import (
+    export,
+    next_version,
+    read_signatures,
+    sample_noise,
+    size_multiple,
+    versions,
+)
+from keras_gans.models.cyclegan import CycleGAN
+from keras_gans.models.dcgan import DCGAN
+from keras_gans.models.srgan import SRGAN
+from keras_gans.utils import to_uint8
+
+export_lib = sys.modules["keras_gans.export"]
+LATENT = 4
+SHAPE = (8, 8, 1)
+
+
+def tiny_gan(**kwargs):
+    return DCGAN.from_shape(SHAPE, latent_dim=LATENT, base_filters=4, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    gan = tiny_gan()
+    base = tmp_path_factory.mktemp("plain") / "dcgan"
+    path = export(gan, base)
+    return gan, path, SessionServable(path)
+
+
+@pytest.fixture(scope="module")
+def conditional_ema(tmp_path_factory):
+    gan = tiny_gan(num_classes=3, ema_decay=0.9)
+    # Make the EMA generator differ from the live one, as after training.
+    gan.ema_generator.set_weights([w * 0.5 if w.ndim > 1 else w
+                                   for w in gan.generator.get_weights()])
+    path = export(gan, tmp_path_factory.mktemp("cond") / "cdcgan", include_keras=False)
+    return gan, path, SessionServable(path)
+
+
+def z_batch(n, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, LATENT)).astype("float32")
+
+
+def assert_uint8_close(actual, expected):
+    # Float outputs equal to 1e-4 may round to neighbouring levels at a .5 boundary.
+    assert actual.dtype == np.uint8 and actual.shape == expected.shape
+    assert np.abs(actual.astype(int) - expected).max() <= 1
+
+
+# --- Layout and metadata ---
+
+
+def test_layout_metadata_and_keras_model(plain):
+    gan, path, _ = plain
+    base = os.path.dirname(path)
+    assert os.path.basename(path) == "1"
+    assert sorted(os.listdir(base)) == ["1"]  # no temporary directory left behind
+    assert {"saved_model.pb", "variables", "assets.extra"} <= set(os.listdir(path))
+    # Readable by a server running as another user, like any directory made here.
+    os.mkdir(os.path.join(base, "probe"))
+    assert os.stat(path).st_mode == os.stat(os.path.join(base, "probe")).st_mode
+    os.rmdir(os.path.join(base, "probe"))
+    assert os.listdir(os.path.join(path, "variables"))  # the generator's weights
+    with open(os.path.join(path, "assets.extra", "metadata.json")) as f:
+        metadata = json.load(f)
+    assert metadata["class"] == "DCGAN"
+    assert metadata["latent_dim"] == LATENT
+    assert metadata["num_classes"] is None
+    assert metadata["image_shape"] == list(SHAPE)
+    assert metadata["served_network"] == "generator"
+    assert metadata["keras_model"] == "model.keras"
+    assert metadata["versions"]["keras"] == keras.__version__
+    assert metadata["signatures"] == read_signatures(path)
+
+    # The whole GAN travels along for further training.
+    restored = keras.saving.load_model(os.path.join(path, "assets.extra", "model.keras"))
+    assert isinstance(restored, DCGAN)
+    z = z_batch(3)
+    np.testing.assert_allclose(restored.generate(z=z), gan.generate(z=z), atol=1e-6)
+
+
+def test_signature_defs_have_documented_names_dtypes_and_polymorphic_batch(plain):
+    _, path, _ = plain
+    images = {"images": {"dtype": "float32", "shape": [-1, *SHAPE]},
+              "images_uint8": {"dtype": "uint8", "shape": [-1, *SHAPE]}}
+    sample_inputs = {"n": {"dtype": "int32", "shape": []},
+                     "seed": {"dtype": "int64", "shape": []}}
+    assert read_signatures(path) == {
+        "serving_default": {"inputs": {"z": {"dtype": "float32", "shape": [-1, LATENT]}},
+                            "outputs": images},
+        "sample": {"inputs": sample_inputs, "outputs": images},
+        "png": {"inputs": sample_inputs,
+                "outputs": {"images_bytes": {"dtype": "string", "shape": [-1]}}},
+    }
+
+
+def test_saved_model_cli_lists_the_signatures(plain):
+    _, path, _ = plain
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    result = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True,
+                            text=True, timeout=120, check=False,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for name in ("serving_default", "sample", "png"):
+        assert f"signature_def['{name}']" in out
+    for tensor in ("inputs['z']", "inputs['n']", "inputs['seed']", "outputs['images']",
+                   "outputs['images_uint8']", "outputs['images_bytes']"):
+        assert tensor in out
+    assert "DT_UINT8" in out and "DT_STRING" in out
+
+
+# --- Signatures run like TF Serving runs them ---
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_serving_default_equals_keras_model(plain, n):
+    gan, _, servable = plain
+    z = z_batch(n, seed=n)
+    out = servable.run("serving_default", {"z": z})
+    expected = gan.generate(z=z)
+    assert out["images"].dtype == np.float32 and out["images"].shape == (n, *SHAPE)
+    np.testing.assert_allclose(out["images"], expected, atol=1e-5)
+    np.testing.assert_array_equal(out["images_uint8"], to_uint8(out["images"]))
+
+
+def test_sample_draws_documented_noise_from_seed(plain):
+    gan, _, servable = plain
+    out = servable.run("sample", {"n": np.int32(3), "seed": np.int64(7)})
+    expected = gan.generate(z=sample_noise(3, 7, LATENT).numpy())
+    np.testing.assert_allclose(out["images"], expected, atol=1e-5)
+    np.testing.assert_array_equal(out["images_uint8"], to_uint8(out["images"]))
+    again = servable.run("sample", {"n": np.int32(3), "seed": np.int64(7)})
+    np.testing.assert_array_equal(again["images"], out["images"])
+    other = servable.run("sample", {"n": np.int32(3), "seed": np.int64(8)})
+    assert not np.allclose(other["images"], out["images"])
+    one = servable.run("sample", {"n": np.int32(1), "seed": np.int64(7)})
+    assert one["images"].shape == (1, *SHAPE)
+    with pytest.raises(InvalidArgument, match="positive"):
+        servable.run("sample", {"n": np.int32(0), "seed": np.int64(7)})
+
+
+def test_png_returns_encoded_images_uint8(plain):
+    _, _, servable = plain
+    pngs = servable.run("png", {"n": np.int32(2), "seed": np.int64(3)})["images_bytes"]
+    reference = servable.run("sample", {"n": np.int32(2), "seed": np.int64(3)})
+    assert pngs.shape == (2,)
+    for data, expected in zip(pngs, reference["images_uint8"]):
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(data))),
+                                      expected[..., 0])
+
+
+def test_conditional_gan_serves_the_ema_generator_with_labels(conditional_ema):
+    gan, path, servable = conditional_ema
+    z, labels = z_batch(4), np.array([0, 2, 1, 2], np.int32)
+    out = servable.run("serving_default", {"z": z, "labels": labels})
+    np.testing.assert_allclose(out["images"], gan.generate(z=z, labels=labels), atol=1e-5)
+    live = gan.generator([z, labels], training=False).numpy()
+    assert not np.allclose(out["images"], live, atol=1e-3)  # the EMA one is served
+
+    noise = sample_noise(5, 11, LATENT).numpy()
+    cycled = servable.run("sample", {"n": np.int32(5), "seed": np.int64(11),
+                                     "labels": np.zeros([0], np.int32)})
+    np.testing.assert_allclose(cycled["images"],
+                               gan.generate(z=noise, labels=np.arange(5) % 3), atol=1e-5)
+    chosen = servable.run("sample", {"n": np.int32(5), "seed": np.int64(11),
+                                     "labels": np.full([5], 2, np.int32)})
+    np.testing.assert_allclose(chosen["images"], gan.generate(z=noise, labels=2), atol=1e-5)
+
+    with pytest.raises(InvalidArgument, match="num_classes"):
+        servable.run("serving_default", {"z": z, "labels": np.array([0, 1, 3, 0], np.int32)})
+    with pytest.raises(InvalidArgument, match="one class id per image"):
+        servable.run("sample", {"n": np.int32(5), "seed": np.int64(1),
+                                "labels": np.zeros([2], np.int32)})
+    with open(os.path.join(path, "assets.extra", "metadata.json")) as f:
+        metadata = json.load(f)
+    assert metadata["served_network"] == "ema_generator"
+    assert metadata["num_classes"] == 3
+    assert metadata["keras_model"] is None
+    assert not os.path.exists(os.path.join(path, "assets.extra", "model.keras"))
+    assert sorted(read_signatures(path)["sample"]["inputs"]) == ["labels", "n", "seed"]
+
+
+def test_cyclegan_translates_uint8_images_of_any_size(tmp_path):
+    gan = CycleGAN.from_shape((8, 8, 3), filters=2, num_residual_blocks=1, d_filters=2,
+                              d_layers=1)
+    path = export(gan, tmp_path / "cyclegan", include_keras=False)
+    signatures = read_signatures(path)
+    assert {"translate_a2b", "translate_b2a", "serving_default"} <= set(signatures)
+    assert signatures["translate_a2b"]["inputs"] == {
+        "images": {"dtype": "uint8", "shape": [-1, -1, -1, 3]}}
+    servable = SessionServable(path)
+    # 10x13 is not a multiple of the generators' 4: padded to 12x16, cropped back.
+    images = np.random.default_rng(0).integers(0, 256, (2, 10, 13, 3), dtype=np.uint8)
+    for direction in ("a2b", "b2a"):
+        out = servable.run(f"translate_{direction}", {"images": images})
+        assert out["images"].shape == images.shape
+        np.testing.assert_allclose(out["images"], gan.translate(images / 127.5 - 1.0,
+                                                                direction), atol=1e-4)
+        assert_uint8_close(out["images_uint8"], gan.translate(images, direction))
+    assert size_multiple(gan.generator_a2b) == 4
+
+
+def test_srgan_upscales_uint8_images_of_any_size(tmp_path):
+    gan = SRGAN(scale=2, num_blocks=1, filters=4, channels=3, hr_size=8, d_filters=2,
+                dense_units=4)
+    path = export(gan, tmp_path / "srgan", include_keras=False)
+    assert read_signatures(path)["upscale"]["outputs"]["images_uint8"] == {
+        "dtype": "uint8", "shape": [-1, -1, -1, 3]}
+    servable = SessionServable(path)
+    images = np.random.default_rng(1).integers(0, 256, (2, 5, 7, 3), dtype=np.uint8)
+    out = servable.run("upscale", {"images": images})
+    assert out["images"].shape == (2, 10, 14, 3)
+    np.testing.assert_allclose(out["images"],
+                               gan.upscale(images.astype("float32") / 127.5 - 1.0),
+                               atol=1e-4)
+    assert_uint8_close(out["images_uint8"], gan.upscale(images))
+    with open(os.path.join(path, "assets.extra", "metadata.json")) as f:
+        assert json.load(f)["scale"] == 2
+
+
+# --- Versions: next free, never overwritten, never half-written ---
+
+
+@pytest.fixture
+def fast_writes(plain, monkeypatch):
+    """Replace the SavedModel writer by a copy of the fixture's export (speed only)."""
+    _, source, _ = plain
+    seen = []
+
+    def write(model, family, tmp):
+        base = os.path.dirname(tmp)
+        # While a version is written, only the hidden temporary directory exists.
+        assert os.path.basename(tmp).startswith(".tmp-")
+        seen.append(versions(base))
+        shutil.copytree(source, tmp, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("assets.extra"))
+
+    monkeypatch.setattr(export_lib, "_write_saved_model", write)
+    return seen
+
+
+def test_versions_are_next_free_integers(tmp_path, fast_writes):
+    gan, base = tiny_gan(), tmp_path / "model"
+    assert next_version(base) == 1
+    assert export(gan, base, include_keras=False) == os.path.join(base, "1")
+    assert export(gan, base, include_keras=False) == os.path.join(base, "2")
+    assert export(gan, base, version=7, include_keras=False) == os.path.join(base, "7")
+    (base / "not_a_version").mkdir()
+    assert export(gan, base, include_keras=False) == os.path.join(base, "8")
+    assert versions(base) == [1, 2, 7, 8]
+    assert fast_writes == [[], [1], [1, 2], [1, 2, 7]]  # the new one appeared only after
+    assert sorted(os.listdir(base)) == ["1", "2", "7", "8", "not_a_version"]
+
+
+def test_existing_version_is_never_overwritten(tmp_path, fast_writes):
+    gan, base = tiny_gan(), tmp_path / "model"
+    (base / "3").mkdir(parents=True)
+    (base / "3" / "keep.txt").write_text("old")
+    with pytest.raises(FileExistsError, match=r"model/3"):
+        export(gan, base, version=3, include_keras=False)
+    assert sorted(os.listdir(base)) == ["3"]
+    assert (base / "3" / "keep.txt").read_text() == "old"
+    assert fast_writes == []  # refused before writing anything
+
+
+def test_failed_export_leaves_nothing_behind(tmp_path, fast_writes, monkeypatch):
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_lib, "_write_assets_extra", broken)
+    base = tmp_path / "model"
+    with pytest.raises(OSError, match="disk full"):
+        export(tiny_gan(), base)
+    assert os.listdir(base) == []
+
+
+def test_unwritable_or_file_base_dir_is_a_clear_error(tmp_path, monkeypatch):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(ValueError, match="base_dir.*file"):
+        export(tiny_gan(), a_file)
+    # The test may run as root, which ignores permission bits: report "not writable".
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if os.fspath(p).endswith(
+        "locked") else real_access(p, mode))
+    (tmp_path / "locked").mkdir()
+    with pytest.raises(PermissionError, match="locked"):
+        export(tiny_gan(), tmp_path / "locked")
+    assert os.listdir(tmp_path / "locked") == []
+
+
+@pytest.mark.parametrize("version", [-1, 1.0, "2", True])
+def test_invalid_version(tmp_path, version):
+    with pytest.raises(ValueError, match="version"):
+        export(tiny_gan(), tmp_path / "m", version=version)
+    assert not os.path.exists(tmp_path / "m")
+
+
+def test_unsupported_model_is_a_type_error(tmp_path):
+    with pytest.raises(TypeError, match="Sequential"):
+        export(keras.Sequential([keras.layers.Dense(1)]), tmp_path / "m")
+    assert not os.path.exists(tmp_path / "m")
+
+
+def test_package_attribute_is_callable(tmp_path, fast_writes):
+    # `keras_gans.export` names the module and the function; once the module is imported
+    # the package attribute is the module, which is callable.
+    path = keras_gans.export(tiny_gan(), tmp_path / "m", include_keras=False)
+    assert path == os.path.join(tmp_path, "m", "1")
+    path = export_lib(tiny_gan(), tmp_path / "m", include_keras=False)
+    assert path == os.path.join(tmp_path, "m", "2")

@@ -1,0 +1,52 @@
+"""Regenerate the zoo tables of zoo/README.md and README.md from savedmodels/manifest.json.
+
+    python zoo/make_tables.py
+"""
+
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+START, END = "<!-- ZOO-TABLE-START -->", "<!-- ZOO-TABLE-END -->"
+
+
+def rows():
+    manifest = json.loads((ROOT / "savedmodels" / "manifest.json").read_text())
+    for name, entry in manifest["models"].items():
+        version = entry["versions"][str(entry["latest"])]
+        m = version["metrics"]
+        if "generated" in m:
+            g, r = m["generated"], m["real_train_vs_test_reference"]
+            quality = (f"FD {g['frechet_distance']:.1f} (real {r['frechet_distance']:.1f}); "
+                       f"score {g['classifier_score']:.2f} (real {r['classifier_score']:.2f}); "
+                       f"class entropy {g['class_entropy']:.2f}/{g['class_entropy_max']:.2f}, "
+                       f"{g['classes_missing']} missing")
+            if "label_accuracy" in g:
+                quality += f"; label accuracy {g['label_accuracy']:.1%}"
+            steps = f"{m['train_steps']} steps"
+        else:
+            quality = f"test accuracy {m['test_accuracy']:.1%} on {m['n_test']} held-out"
+            steps = f"{m.get('train_seconds', '?')} s"
+        yield (f"| `{name}` | {entry['variant']} | `{entry['command']}` | "
+               f"{entry['data'].split(':')[0].split(' (')[0]} | {steps} | {quality} |")
+
+
+def table():
+    head = ("| entry | variant | command | data | training | quality (held-out) |\n"
+            "|---|---|---|---|---|---|\n")
+    return head + "\n".join(rows()) + "\n"
+
+
+def replace(path):
+    text = path.read_text()
+    if START not in text:
+        return
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    path.write_text(before + START + "\n" + table() + END + after)
+
+
+if __name__ == "__main__":
+    for p in (ROOT / "README.md", ROOT / "zoo" / "README.md"):
+        replace(p)
+    print(table())

@@ -33,7 +33,9 @@ _LAZY = {
     "losses": ("keras_gans.losses", None),
     "metrics": ("keras_gans.metrics", None),
     "models": ("keras_gans.models", None),
+    "registry": ("keras_gans.registry", None),
     "serving": ("keras_gans.serving", None),
+    "training": ("keras_gans.training", None),
     "utils": ("keras_gans.utils", None),
 }
 
@@ -56,7 +58,9 @@ __all__ = [  # the public names of _LAZY, plus the version
     "metrics",
     "model_info",
     "models",
+    "registry",
     "serving",
+    "training",
     "utils",
 ]
 

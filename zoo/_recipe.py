@@ -252,6 +252,9 @@ def run_gan(config):
         "quality_floor": {
             "classifier_score_min": round(0.8 * quality["classifier_score"], 3),
             "frechet_distance_max": round(1.5 * quality["frechet_distance"] + 1.0, 3),
+            "classes_missing_max": quality["classes_missing"],
+            **({"label_accuracy_min": round(0.8 * quality["label_accuracy"], 3)}
+               if "label_accuracy" in quality else {}),
             "n": 1000,
             "classifier": config["classifier"],
         },

@@ -349,20 +349,41 @@ def matmul_ceiling(dtype="float32", n=2048, repeats=10):
     return 2 * n**3 / min(times) / 1e9
 
 
-def machine_description():
-    cpu = "unknown CPU"
-    flags = ""
+def cpu_flags():
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name") and cpu == "unknown CPU":
-                    cpu = line.split(":", 1)[1].strip()
-                if line.startswith("flags") and not flags:
-                    have = set(line.split(":", 1)[1].split())
-                    flags = " ".join(sorted(have & {"avx2", "avx512f", "avx512_bf16",
-                                                    "amx_bf16", "amx_tile", "fma"}))
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
     except OSError:
         pass
+    return set()
+
+
+def native_bf16():
+    """Whether the CPU does bfloat16 arithmetic in hardware (AVX512-BF16 or AMX)."""
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+#: Printed when PyTorch's bf16 runs are skipped: measured on an AVX2-only AMD EPYC,
+#: PyTorch 2.13 bf16 convolutions ran at 0.9 GFLOP/s and matmuls at 0.3 (fp32: 21 and
+#: 19; TensorFlow bf16: 30 and 21), so one bf16 training step of a zoo model takes
+#: minutes.
+TORCH_BF16_SKIPPED = ("torch bf16 skipped: this CPU has no native bfloat16 (avx512_bf16 "
+                      "or amx_bf16) and PyTorch's bf16 kernels then run ~25x slower than "
+                      "fp32; pass --torch-bf16 to run them anyway")
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    flags = " ".join(sorted(cpu_flags() & {"avx2", "fma", "avx512f", "avx512_bf16",
+                                           "amx_bf16", "amx_tile"}))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu} ({os.cpu_count()} CPUs; {flags or 'no avx flags'}); TensorFlow "
             f"{tf.__version__}, Keras {keras.__version__}; load average {load:.2f} at start")

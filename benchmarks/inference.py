@@ -55,7 +55,7 @@ def _inputs(name, batch, rng):
     return rng.integers(0, 256, (batch, size, size, cfg["channels"]), dtype=np.uint8)
 
 
-def _calls(name, model, served, served_bf16, torch_net, x):
+def _calls(name, model, served, served_bf16, torch_net, x, torch_bf16):
     """name -> a zero-argument function doing one inference on `x`."""
     calls = {}
     x_float = x if x.dtype == np.float32 else (x.astype("float32") / 127.5 - 1.0)
@@ -91,7 +91,8 @@ def _calls(name, model, served, served_bf16, torch_net, x):
                 return torch_net(t).float().numpy()
 
         calls["torch eager fp32"] = lambda: run_torch(False)
-        calls["torch eager bf16"] = lambda: run_torch(True)
+        if torch_bf16:
+            calls["torch eager bf16"] = lambda: run_torch(True)
     return calls
 
 
@@ -120,11 +121,16 @@ def main():
                         help="seconds per (model, batch) before stopping early")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--torch-bf16", action="store_true",
+                        help="run PyTorch bf16 even on a CPU without native bf16")
     args = parser.parse_args()
     if args.quick:
         args.batches, args.repeats, args.budget = [1, 64], 5, 10.0
     with_torch = not args.no_torch and _common.torch_available()
+    torch_bf16 = with_torch and (args.torch_bf16 or _common.native_bf16())
     print(_common.machine_description(), flush=True)
+    if with_torch and not torch_bf16:
+        print(_common.TORCH_BF16_SKIPPED)
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
     for name in args.models:
@@ -141,8 +147,8 @@ def main():
             print(f"\n== {name}", flush=True)
             for batch in args.batches:
                 x = _inputs(name, batch, rng)
-                medians = measure(_calls(name, model, served, served_bf16, torch_net, x),
-                                  args.repeats, args.budget)
+                calls = _calls(name, model, served, served_bf16, torch_net, x, torch_bf16)
+                medians = measure(calls, args.repeats, args.budget)
                 print(f"  batch {batch}")
                 reference = medians.get("torch eager fp32")
                 for key, seconds in medians.items():

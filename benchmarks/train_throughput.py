@@ -243,7 +243,7 @@ class StepTimer(keras.callbacks.Callback):
 class KerasRunner:
     def __init__(self, model, dataset, batch):
         self.model, self.dataset, self.batch = model, dataset, batch
-        self.run(3)  # trace and warm up
+        self.run(2)  # trace and warm up
 
     def run(self, steps):
         timer = StepTimer()
@@ -282,7 +282,7 @@ class TorchRunner:
         self.d_opt = torch.optim.Adam(d_params, foreach=True, **hyper)
         self.step_fn = {"gan": self._gan_step, "cyclegan": self._cyclegan_step,
                         "srgan": self._srgan_step}[family]
-        self.run(3)
+        self.run(2)
 
     def _autocast(self):
         return self.torch.autocast("cpu", dtype=self.torch.bfloat16, enabled=self.bf16)
@@ -379,10 +379,14 @@ class TorchRunner:
         return times
 
     def flops_per_step(self):
+        """FLOPs of one step, or None where the counter cannot follow it."""
         from torch.utils.flop_counter import FlopCounterMode
 
-        with FlopCounterMode(display=False) as counter:
-            self.step_fn(self.batches[0])
+        try:
+            with FlopCounterMode(display=False) as counter:
+                self.step_fn(self.batches[0])
+        except RuntimeError:  # the gradient penalty's double backward (PyTorch 2.13)
+            return None
         return counter.get_total_flops()
 
 
@@ -398,7 +402,7 @@ def interleaved(runners, rounds, steps):
     return {name: _common.median(t) for name, t in times.items()}
 
 
-def throughput(name, precisions, rounds, steps, with_torch, pool):
+def throughput(name, precisions, rounds, steps, with_torch, pool, torch_bf16):
     cfg = _common.VARIANTS[name]
     batch = cfg["batch"]
     batches = _common.random_batches(name)
@@ -414,7 +418,7 @@ def throughput(name, precisions, rounds, steps, with_torch, pool):
                 _common.keras_gans_model(name, policy), dataset, batch)
         runners[f"handwritten {precision}"] = KerasRunner(
             handwritten_model(name, policy), dataset, batch)
-        if with_torch:
+        if with_torch and (precision == "fp32" or torch_bf16):
             runners[f"torch {precision}"] = TorchRunner(name, batches, bf16=precision == "bf16")
     medians = interleaved(runners, rounds, steps)
     flops = None
@@ -479,19 +483,25 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="2 rounds of 3 steps, first variant only for the extras")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--torch-bf16", action="store_true",
+                        help="run PyTorch bf16 even on a CPU without native bf16")
     parser.add_argument("--no-extras", action="store_true",
                         help="skip the pipeline / epoch / XLA measurements")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     if args.quick:
-        args.rounds, args.steps = 2, 3
+        args.rounds, args.steps = 2, 2
     precisions = ["fp32", "bf16"] if args.precision == "both" else [args.precision]
     with_torch = not args.no_torch and _common.torch_available()
     if with_torch:
         import torch
 
         torch.manual_seed(0)
+    torch_bf16 = with_torch and "bf16" in precisions and (args.torch_bf16
+                                                          or _common.native_bf16())
     print(_common.machine_description(), flush=True)
+    if with_torch and "bf16" in precisions and not torch_bf16:
+        print(_common.TORCH_BF16_SKIPPED)
     ceiling = _common.matmul_ceiling()
     print(f"fp32 matmul ceiling (tf.matmul 2048^2): {ceiling:.1f} GFLOP/s", flush=True)
     results = {"machine": _common.machine_description(), "matmul_gflops": ceiling,
@@ -499,7 +509,7 @@ def main():
     for name in args.variants:
         start = time.time()
         ips, flops_per_image = throughput(name, precisions, args.rounds, args.steps,
-                                          with_torch, pool=True)
+                                          with_torch, pool=True, torch_bf16=torch_bf16)
         results["variants"][name] = {"images_per_s": ips, "flops_per_image": flops_per_image}
         print(f"\n== {name} (batch {_common.VARIANTS[name]['batch']}; "
               f"{time.time() - start:.0f} s)")
@@ -512,12 +522,15 @@ def main():
             ours = ips[f"keras_gans {precision}"]
             print(f"  {precision}: keras_gans / handwritten = "
                   f"{ours / ips[f'handwritten {precision}']:.3f}", end="")
-            if with_torch:
+            if f"torch {precision}" in ips:
                 print(f", keras_gans / torch = {ours / ips[f'torch {precision}']:.3f}", end="")
             print()
         if "bf16" in precisions and "fp32" in precisions:
             print(f"  bf16 / fp32 (keras_gans) = "
                   f"{ips['keras_gans bf16'] / ips['keras_gans fp32']:.3f}")
+            if "torch bf16" in ips:
+                print(f"  keras_gans bf16 / torch bf16 = "
+                      f"{ips['keras_gans bf16'] / ips['torch bf16']:.3f}")
         if flops_per_image:
             print(f"  {flops_per_image / 1e6:.0f} MFLOP per image per train step "
                   "(torch.utils.flop_counter)")

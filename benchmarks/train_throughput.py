@@ -550,6 +550,10 @@ def main():
         print(f"== XLA ({name})")
         for key, value in results["xla"].items():
             print(f"  {key:26s} {value:9.1f} images/s")
+    end_ceiling = _common.matmul_ceiling()
+    print(f"\nfp32 matmul ceiling again at the end: {end_ceiling:.1f} GFLOP/s; load average "
+          f"{os.getloadavg()[0]:.2f} (a large change means the machine was busy)")
+    results["matmul_gflops_end"] = end_ceiling
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

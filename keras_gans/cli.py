@@ -78,6 +78,7 @@ TRAIN_VARIANT_OPTIONS = {
     "residual_blocks": (("cyclegan", "srgan"), None),
     "scale": (("srgan",), 4),
     "hr_size": (("srgan",), 96),
+    "bicubic_skip": (("srgan",), False),
     "phase": (("srgan",), "pretrain"),
     "content_loss": (("srgan",), None),
     "vgg_weights": (("srgan",), None),
@@ -315,6 +316,9 @@ def build_parser():
                    help="upscaling factor (default: 4)")
     g.add_argument("--hr-size", type=_positive_int, default=None,
                    help="side of the high-resolution training crops (default: 96)")
+    g.add_argument("--bicubic-skip", action="store_true", default=None,
+                   help="learn a correction to bicubic upscaling (not in the paper; much "
+                        "better after a short training)")
     g.add_argument("--phase", choices=("pretrain", "adversarial"), default=None,
                    help="pretrain: the generator alone on the content loss (SRResNet); "
                         "adversarial: SRGAN (default: pretrain)")
@@ -772,7 +776,8 @@ def _create_model(options, dataset, num_classes):
     else:
         model = cls(scale=options["scale"], num_blocks=options["residual_blocks"] or 16,
                     filters=options["base_filters"], d_filters=options["base_filters"],
-                    channels=spec[0].shape[-1], hr_size=options["hr_size"])
+                    channels=spec[0].shape[-1], hr_size=options["hr_size"],
+                    bicubic_skip=options["bicubic_skip"])
         compile_kwargs = {"phase": options["phase"]}
         if options["content_loss"]:
             compile_kwargs["content_loss"] = options["content_loss"]

@@ -1,6 +1,7 @@
 """Layers used by two or more models. All registered, so `.keras` files load in safe mode."""
 
 import keras
+import tensorflow as tf
 
 # --- ReflectionPadding2D (CycleGAN; any image-to-image network) ---
 
@@ -138,4 +139,59 @@ class PixelShuffle(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config["block_size"] = self.block_size
+        return config
+
+
+# --- BicubicUpsampling (SRGAN's bicubic skip; any residual-over-bicubic upsampler) ---
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class BicubicUpsampling(keras.layers.Layer):
+    """Bicubic upscaling of images of any size by an integer factor.
+
+    `tf.image.resize(method="bicubic")`, the same as `keras_gans.models.srgan.
+    bicubic_upscale` (without its clipping), with the output size computed from the
+    input's dynamic shape: `keras.layers.UpSampling2D(interpolation="bicubic")` cannot
+    take images whose height and width are unknown when the model is built, which a
+    fully convolutional super-resolution network needs.
+
+    Args:
+        scale: the upscaling factor, an integer >= 2.
+
+    Input shape:
+        `(batch, height, width, channels)`; height and width may be unknown.
+
+    Output shape:
+        `(batch, height * scale, width * scale, channels)`, in the input's dtype.
+
+    Example:
+    >>> BicubicUpsampling(4)(np.zeros((1, 5, 7, 3))).shape
+    TensorShape([1, 20, 28, 3])
+    """
+
+    def __init__(self, scale=2, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
+            raise ValueError(
+                "Received an invalid value for argument `scale`. Expected an integer >= 2, "
+                f"received: scale={scale!r}"
+            )
+        self.scale = scale
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def call(self, inputs):
+        shape = tf.shape(inputs)
+        out = tf.image.resize(inputs, (shape[1] * self.scale, shape[2] * self.scale),
+                              method="bicubic")
+        return tf.cast(out, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        s = self.scale
+        return (batch, None if height is None else height * s,
+                None if width is None else width * s, channels)
+
+    def get_config(self):
+        config = super().get_config()
+        config["scale"] = self.scale
         return config

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -306,6 +307,18 @@ def test_upscale_folder_and_file(launched, images, work, capsys):
                      str(work)]) == 0
     np.testing.assert_array_equal(read_png(work / "03.png"), read_png(out / "03.png"))
     assert "wrote" in capsys.readouterr().out
+
+
+def test_train_srgan_with_the_bicubic_skip(images, work, capsys):
+    run_dir = work / "sr_skip"
+    assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), "--scale", "2",
+                     "--hr-size", "8", "--residual-blocks", "1", "--base-filters", "4",
+                     "--bicubic-skip", "--epochs", "1", "--batch-size", "8",
+                     "--samples", "2", "--verbose", "0"]) == 0
+    model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+    assert model.bicubic_skip is True
+    assert model.generator.get_layer("bicubic") is not None
+    capsys.readouterr()
 
 
 def test_sample_labels_of_a_conditional_gan(launched, work, capsys, monkeypatch):

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -42,8 +44,14 @@ def test_fit_on_data_images_dataset():
     gan = tiny_gan()
     gan.compile()
     ds = tf.data.Dataset.from_tensor_slices(images(16)).batch(8)
-    history = gan.fit(ds, epochs=1, verbose=0)
+    with warnings.catch_warnings(record=True) as caught:
+        # Keras's default shuffle=True would warn that it cannot shuffle a dataset.
+        warnings.simplefilter("always")
+        history = gan.fit(ds, epochs=1, verbose=0)
+    assert not [w for w in caught if "shuffle" in str(w.message)]
     assert np.isfinite(history.history["g_loss"][0])
+    with pytest.warns(UserWarning, match="shuffle=True"):  # an explicit request is Keras's
+        gan.fit(ds, epochs=1, verbose=0, shuffle=True)
 
 
 @pytest.mark.parametrize("image_shape", [(28, 28, 1), (64, 64, 3), (8, 12, 3)])

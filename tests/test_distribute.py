@@ -385,6 +385,8 @@ def test_mixed_bfloat16_trains_in_bf16_with_float32_losses_and_outputs(case):
 
 
 def test_fit_traces_the_train_step_once_and_generate_once():
+    import tensorflow as tf
+
     from keras_gans import data
     from keras_gans.models.dcgan import DCGAN
 
@@ -404,9 +406,11 @@ def test_fit_traces_the_train_step_once_and_generate_once():
     gan.fit(dataset, epochs=1, verbose=0, shuffle=False)  # reuses the traced function
     assert len(traces) == 1
     assert int(gan.g_optimizer.iterations.numpy()) == 12
+    fn = gan._get_generate_fn()  # traced once, for any batch size
+    assert isinstance(fn, tf.types.experimental.ConcreteFunction)
     for n in (1, 3, 7, 1030):  # 1030: two chunks of different sizes
         assert gan.generate(n, seed=0).shape == (n, 8, 8, 1)
-    assert gan._get_generate_fn().experimental_get_tracing_count() == 1
+    assert gan._get_generate_fn() is fn
 
 
 def test_compile_never_jit_compiles_on_cpu_by_default_and_forwards_jit_compile():

@@ -7,7 +7,7 @@ from gan_test_utils import run_resume_test, state
 
 import keras_gans
 from keras_gans import metrics
-from keras_gans.layers import PixelShuffle
+from keras_gans.layers import BicubicUpsampling, PixelShuffle
 from keras_gans.models import srgan
 from keras_gans.models.srgan import SRGAN, bicubic_upscale, build_discriminator, build_generator
 
@@ -268,6 +268,33 @@ def test_user_feature_extractor_is_frozen_and_saved(tmp_path):
     assert len(gan.weights) == len(tiny_gan().weights)
 
 
+def test_bicubic_skip_starts_as_bicubic_trains_and_round_trips(tmp_path):
+    gan = SRGAN(discriminator=tiny_discriminator(), scale=2, num_blocks=1, filters=4,
+                bicubic_skip=True)
+    rng = np.random.default_rng(3)
+    # Smooth images (bicubic does well on them, as on photos) with some fine detail.
+    yy, xx = np.mgrid[0:HR, 0:HR] / HR
+    high = np.stack([np.sin(2 * np.pi * (f * xx + g * yy))
+                     for f, g in rng.uniform(0.2, 1.5, (8 * 3, 2))]).reshape(8, 3, HR, HR)
+    high = (0.8 * high.transpose(0, 2, 3, 1)).astype("float32")
+    low = np.asarray(keras.ops.image.resize(high, (HR // 2, HR // 2), "bicubic",
+                                            antialias=True))
+    untrained = gan.upscale(low)
+    # The untrained network is bicubic upscaling.
+    np.testing.assert_allclose(untrained, bicubic_upscale(low, 2), atol=1e-5)
+    error_before = np.mean((gan.upscale(low) - high) ** 2)
+    gan.compile(phase="pretrain", g_optimizer=keras.optimizers.Adam(1e-3))
+    gan.fit(low, high, batch_size=8, epochs=30, verbose=0)
+    assert np.mean((gan.upscale(low) - high) ** 2) < error_before
+    path = str(tmp_path / "skip.keras")
+    gan.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.bicubic_skip is True
+    np.testing.assert_allclose(loaded.upscale(low), gan.upscale(low), atol=1e-6)
+    with pytest.raises(TypeError, match=r"bicubic_skip.*received: bicubic_skip='yes'"):
+        SRGAN(scale=2, bicubic_skip="yes")
+
+
 def _adversarial_gan():
     gan = tiny_gan()
     gan.compile(phase="adversarial", content_loss="mse")
@@ -292,6 +319,7 @@ class NotUpscaling(keras.Model):
         (lambda: tiny_gan().upscale(np.zeros((8, 8, 1))), r"C=3.*\(8, 8, 1\)"),
         (lambda: tiny_gan().upscale(np.full((4, 4, 3), 3.0)), r"\[-1, 1\]"),
         (lambda: SRGAN(scale=3), r"`scale`.*scale=3"),
+        (lambda: BicubicUpsampling(1), r"`scale`.*integer >= 2.*scale=1"),
         (lambda: tiny_gan(hr_size=18, scale=4), r"hr_size.*scale=4.*hr_size=18"),
         (lambda: SRGAN(generator=NotUpscaling(), scale=2), r"scale=2.*\(1, 8, 8, 3\)"),
         (lambda: tiny_gan().compile(phase="gan"), r"`phase`.*phase='gan'"),

@@ -124,6 +124,11 @@ def test_nonsense_options_raise(build, compile_kwargs, match):
         build().compile(**compile_kwargs)
 
 
+def test_ema_warmup_must_be_a_bool():
+    with pytest.raises(TypeError, match="ema_warmup.*received: ema_warmup='no'"):
+        tiny(DCGAN, ema_decay=0.9, ema_warmup="no")
+
+
 def test_spectral_norm_wraps_the_discriminator():
     model = tiny(DCGAN, spectral_norm=True)
     wrapped = [layer for layer in model.discriminator.layers
@@ -133,8 +138,10 @@ def test_spectral_norm_wraps_the_discriminator():
                    for layer in model.discriminator.layers)
 
 
-def test_ema_generator_tracks_a_moving_average_and_is_used_by_generate():
-    model = compiled(tiny(DCGAN, ema_decay=0.5))
+@pytest.mark.parametrize("warmup, first_decay", [(False, 0.5), (True, 0.1)])
+def test_ema_generator_tracks_a_moving_average_and_is_used_by_generate(warmup, first_decay):
+    # With the warm-up the first step's decay is min(0.5, (1 + 0) / (10 + 0)) = 0.1.
+    model = compiled(tiny(DCGAN, ema_decay=0.5, ema_warmup=warmup))
     before_live = [w.copy() for w in model.generator.get_weights()]
     before_ema = [w.copy() for w in model.ema_generator.get_weights()]
     model.fit(images(8), batch_size=8, epochs=1, verbose=0)  # one step
@@ -142,7 +149,8 @@ def test_ema_generator_tracks_a_moving_average_and_is_used_by_generate():
                                          before_ema, model.ema_generator.get_weights(),
                                          model.generator.weights):
         if var.trainable:
-            np.testing.assert_allclose(ema1, 0.5 * ema0 + 0.5 * w, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(ema1, first_decay * ema0 + (1 - first_decay) * w,
+                                       rtol=1e-5, atol=1e-6)
         else:
             np.testing.assert_allclose(ema1, w)
     z = model.sample_noise(3, seed=0)

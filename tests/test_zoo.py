@@ -4,6 +4,8 @@ Parametrised over the manifest, so a new entry is tested as soon as its recipe
 registers it.
 """
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,11 @@ import keras_gans
 from keras_gans import metrics, registry
 
 ENTRIES = registry.list_models()
-GENERATIVE = [n for n in ENTRIES if "quality_floor" in registry.model_info(n)]
+GENERATIVE = [n for n in ENTRIES if "quality_floor" in registry.model_info(n)
+              and registry.model_info(n)["variant"] not in ("CycleGAN", "SRGAN")]
+TRANSLATION = [n for n in ENTRIES if registry.model_info(n)["variant"] == "CycleGAN"]
+SUPER_RESOLUTION = [n for n in ENTRIES if registry.model_info(n)["variant"] == "SRGAN"]
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def test_the_zoo_ships_its_core_entries():
@@ -27,7 +33,14 @@ def test_entry_loads_verified_and_matches_its_fingerprint(name):
         assert info[key]
     model = keras_gans.load(name)
     fingerprint = version["fingerprint"]
-    if hasattr(model, "generate"):
+    if hasattr(model, "upscale"):
+        x = model.upscale(np.linspace(-1, 1, 2 * 8 * 8 * 3, dtype="float32").reshape(2, 8, 8, 3))
+        assert model.d_optimizer is not None and model.g_optimizer is not None
+    elif hasattr(model, "translate"):
+        x = model.translate(
+            np.linspace(-1, 1, 4 * 28 * 28, dtype="float32").reshape(4, 28, 28, 1), "a2b")
+        assert model.d_optimizer is not None and model.g_optimizer is not None
+    elif hasattr(model, "generate"):
         kwargs = {"labels": np.arange(4) % model.num_classes} if model.num_classes else {}
         x = model.generate(4, seed=0, **kwargs)
         assert model.d_optimizer is not None  # full model: fit can continue
@@ -55,3 +68,46 @@ def test_quality_floor(name):
     assert coverage["missing_classes"] <= floor.get("classes_missing_max", 0)
     if labels is not None:
         assert np.mean(probs.argmax(1) == labels) >= floor.get("label_accuracy_min", 0.5)
+
+
+def test_the_zoo_ships_translation_and_super_resolution_entries():
+    assert "cyclegan_sneaker_boot" in TRANSLATION
+    assert "srgan_x4_wallpapers" in SUPER_RESOLUTION
+
+
+@pytest.mark.parametrize("name", SUPER_RESOLUTION)
+def test_super_resolution_quality_floor(name):
+    """On crops of held-out photos the model keeps its measured PSNR / SSIM (Y channel)."""
+    floor = registry.model_info(name)["quality_floor"]
+    gan = keras_gans.load(name, compile=False)
+    with np.load(ROOT / floor["heldout_images"]) as data:
+        low, high = data["low"], data["high"]
+    assert len(low) == floor["n"] and high.shape[1] == low.shape[1] * gan.scale
+    report = gan.evaluate_quality(low, high)
+    assert report["model"]["psnr_y"] >= floor["psnr_y_min"], report
+    assert report["model"]["ssim_y"] >= floor["ssim_y_min"], report
+
+
+@pytest.mark.parametrize("name", TRANSLATION)
+def test_translation_quality_floor(name):
+    """Held-out sneakers become boots (and back) by the zoo classifier's judgement, and
+    the cycle returns close to the input."""
+    floor = registry.model_info(name)["quality_floor"]
+    gan = keras_gans.load(name, compile=False)
+    classifier = keras_gans.load(floor["classifier"], compile=False)
+    with np.load(ROOT / floor["heldout_images"]) as data:
+        a, b = data["a"], data["b"]
+    assert len(a) == len(b) == floor["n_per_domain"]
+    a2b, b2a = gan.translate(a, "a2b"), gan.translate(b, "b2a")
+    assert a2b.dtype == np.uint8 and a2b.shape == a.shape  # uint8 in, uint8 out
+
+    def judged(images, target):
+        return np.mean(classifier.predict(keras_gans.utils.to_float(images), batch_size=500,
+                                          verbose=0).argmax(1) == target)
+
+    assert judged(a2b, 9) >= floor["judged_target_a2b_min"]
+    assert judged(b2a, 7) >= floor["judged_target_b2a_min"]
+    assert judged(a, 9) < floor["judged_target_a2b_min"]  # the untranslated inputs are not
+    x_a = keras_gans.utils.to_float(a)
+    cycle = np.mean(np.abs(x_a - gan.translate(gan.translate(x_a, "a2b"), "b2a")))
+    assert cycle <= floor["cycle_error_max"]

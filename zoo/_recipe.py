@@ -147,7 +147,15 @@ def sample_quality(heads, images, num_classes, reference_features, requested_lab
 
 def fingerprint_of(model):
     """A fixed-seed sample summary that a test compares against after loading."""
-    if hasattr(model, "generate"):
+    if hasattr(model, "upscale"):
+        x = model.upscale(np.linspace(-1, 1, 2 * 8 * 8 * 3, dtype="float32")
+                          .reshape(2, 8, 8, model.channels))
+        kind = "upscale(linspace(-1, 1) as (2, 8, 8, 3))"
+    elif hasattr(model, "translate"):
+        x = model.translate(np.linspace(-1, 1, 4 * 28 * 28, dtype="float32")
+                            .reshape(4, 28, 28, 1), "a2b")
+        kind = "translate(linspace(-1, 1) as (4, 28, 28, 1), 'a2b')"
+    elif hasattr(model, "generate"):
         kwargs = {"labels": np.arange(4) % model.num_classes} if model.num_classes else {}
         x = model.generate(4, seed=0, **kwargs)
         kind = "generate(4, seed=0)"
@@ -282,7 +290,7 @@ def export_and_register(model, name, version, info, metrics):
 def _gan_classes():
     import keras_gans
 
-    return (keras_gans.GAN,)
+    return (keras_gans.GAN, keras_gans.CycleGAN, keras_gans.SRGAN)
 
 
 def export_plain_model(model, base, version):

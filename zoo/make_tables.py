@@ -24,6 +24,22 @@ def rows():
             if "label_accuracy" in g:
                 quality += f"; label accuracy {g['label_accuracy']:.1%}"
             steps = f"{m['train_steps']} steps"
+        elif entry["variant"] == "CycleGAN":
+            quality = (f"judged target A→B {m['judged_target_a2b']:.1%}, B→A "
+                       f"{m['judged_target_b2a']:.1%} (inputs: "
+                       f"{m['judged_target_untranslated_a']:.1%}, "
+                       f"{m['judged_target_untranslated_b']:.1%}); cycle error "
+                       f"{m['cycle_error_a2b2a']:.3f} / {m['cycle_error_b2a2b']:.3f}")
+            t = m["training"]
+            steps = f"{t['epochs'] * t['steps_per_epoch']} steps"
+        elif entry["variant"] == "SRGAN":
+            mean = m["mean"]
+            quality = (f"Y-PSNR {mean['srgan']['psnr_y']:.2f} dB, SSIM "
+                       f"{mean['srgan']['ssim_y']:.3f} (bicubic {mean['bicubic']['psnr_y']:.2f}"
+                       f" dB, {mean['bicubic']['ssim_y']:.3f}) on "
+                       f"{len(m['per_photo'])} held-out photos")
+            t = m["training"]
+            steps = f"{t['pretrain']['steps']} + {t['adversarial']['steps']} steps"
         else:
             quality = f"test accuracy {m['test_accuracy']:.1%} on {m['n_test']} held-out"
             steps = f"{m.get('train_seconds', '?')} s"

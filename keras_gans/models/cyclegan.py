@@ -27,7 +27,12 @@ from keras import layers
 from keras_gans import losses as losses_lib
 from keras_gans import utils
 from keras_gans.layers import ReflectionPadding2D
-from keras_gans.models.gan import _build_if_unbuilt, _check_positive_int, _replica_logs
+from keras_gans.models.gan import (
+    _build_if_unbuilt,
+    _check_positive_int,
+    _no_dataset_shuffle,
+    _replica_logs,
+)
 
 #: The generators downsample twice by 2, so images sides must be multiples of this.
 SIZE_MULTIPLE = 4
@@ -481,6 +486,11 @@ class CycleGAN(keras.Model):
         self.built = True
 
     _maybe_symbolic_build = _build_if_unbuilt
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`. A `tf.data.Dataset` is used in its own order: `shuffle`
+        defaults to False for it (Keras's True cannot shuffle a dataset and warns)."""
+        return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
 
     # --- Construction helpers ---
 

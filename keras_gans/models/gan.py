@@ -26,6 +26,23 @@ from keras_gans import losses as losses_lib
 _GENERATE_CHUNK = 1024
 
 
+# `keras.Model.fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
+# validation_data, shuffle, ...)`: the position of `shuffle` after `x` and `y`.
+_FIT_SHUFFLE_POSITION = 6
+
+
+def _no_dataset_shuffle(x, args, kwargs):
+    """`fit` kwargs with `shuffle=False` for a `tf.data.Dataset` unless the caller set it.
+
+    Keras's default `shuffle=True` cannot shuffle a dataset and warns on every `fit`;
+    keras_gans datasets are shuffled by `keras_gans.data` already.
+    """
+    if (isinstance(x, tf.data.Dataset) and "shuffle" not in kwargs
+            and len(args) <= _FIT_SHUFFLE_POSITION):
+        kwargs = {**kwargs, "shuffle": False}
+    return kwargs
+
+
 def _check_positive_int(name, value, allow_none=False):
     if value is None and allow_none:
         return
@@ -114,6 +131,11 @@ class GAN(keras.Model):
             the penalty added is `gamma / 2 * E||grad D(x)||^2`.
         ema_decay: when set (e.g. 0.999), keeps an exponential moving average of the
             generator's weights, used by `generate()` and saved with the model.
+        ema_warmup: ramp the average's decay up as `min(ema_decay, (1 + t) / (10 + t))`
+            at train step `t` (as `tf.train.ExponentialMovingAverage(num_updates=t)`),
+            so the random initial weights are forgotten within the first few hundred
+            steps instead of weighing on the average for `~1 / (1 - ema_decay)` steps.
+            False: a constant `ema_decay` from the first step.
         seed: seed of the noise stream of the train step. The stream is a function of
             the seed and the step counter, so a resumed run draws the same noise as an
             uninterrupted one.
@@ -139,6 +161,7 @@ class GAN(keras.Model):
         instance_noise=0.0,
         r1_weight=0.0,
         ema_decay=None,
+        ema_warmup=True,
         seed=None,
         **kwargs,
     ):
@@ -164,6 +187,11 @@ class GAN(keras.Model):
             )
         if ema_decay is not None:
             _check_fraction("ema_decay", ema_decay)
+        if not isinstance(ema_warmup, (bool, np.bool_)):
+            raise TypeError(
+                "Received an invalid value for argument `ema_warmup`. Expected True or "
+                f"False, received: ema_warmup={ema_warmup!r}"
+            )
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
@@ -173,6 +201,7 @@ class GAN(keras.Model):
         self.instance_noise = float(instance_noise)
         self.r1_weight = float(r1_weight)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_warmup = bool(ema_warmup)
         self.seed = int(random.randint(0, 2**31 - 1) if seed is None else seed)
         self._check_networks()
 
@@ -254,6 +283,7 @@ class GAN(keras.Model):
                 "instance_noise": self.instance_noise,
                 "r1_weight": self.r1_weight,
                 "ema_decay": self.ema_decay,
+                "ema_warmup": self.ema_warmup,
                 "seed": self.seed,
             }
         )
@@ -409,7 +439,7 @@ class GAN(keras.Model):
         `keras_gans.data.images`, which checks it.
         """
         self._check_fit_data(x, y)
-        return super().fit(x, y, *args, **kwargs)
+        return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
 
     def _check_fit_data(self, x, y):
         if isinstance(x, tf.data.Dataset):
@@ -606,10 +636,15 @@ class GAN(keras.Model):
     def _update_ema(self):
         if self.ema_generator is None:
             return
-        decay = self.ema_decay
+        decay = tf.constant(self.ema_decay, tf.float32)
+        if self.ema_warmup:
+            # Called before `noise_step` counts this step: t = 0 on the first step.
+            t = tf.cast(self.noise_step, tf.float32)
+            decay = tf.minimum(decay, (1.0 + t) / (10.0 + t))
         for ema_w, w in zip(self.ema_generator.weights, self.generator.weights):
             if w.trainable:
-                ema_w.assign(decay * ema_w + (1.0 - decay) * tf.cast(w, ema_w.dtype))
+                d = tf.cast(decay, ema_w.dtype)
+                ema_w.assign(d * ema_w + (1.0 - d) * tf.cast(w, ema_w.dtype))
             else:  # batch-norm statistics follow the live generator
                 ema_w.assign(w)
 
@@ -679,7 +714,9 @@ class GAN(keras.Model):
                 @tf.function(input_signature=[z_spec])
                 def fn(z):
                     return tf.cast(net(z, training=False), tf.float32)
-            self._generate_fn = fn
+            # The concrete function skips tf.function's argument dispatch: about 1 ms
+            # of the ~2.7 ms of a one-image call on a 2-core CPU.
+            self._generate_fn = fn.get_concrete_function()
         return self._generate_fn
 
     def generate(self, n=None, seed=None, labels=None, z=None):
@@ -722,4 +759,4 @@ class GAN(keras.Model):
                 out.append(fn(z[start:stop]).numpy())
             else:
                 out.append(fn(z[start:stop], labels[start:stop]).numpy())
-        return np.concatenate(out, axis=0)
+        return out[0] if len(out) == 1 else np.concatenate(out, axis=0)

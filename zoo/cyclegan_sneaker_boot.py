@@ -1,4 +1,5 @@
-"""CycleGAN on a real unpaired task, offline, on CPU: Fashion-MNIST sneaker <-> ankle boot.
+"""Zoo entry `cyclegan_sneaker_boot`: CycleGAN on a real unpaired task, offline, on CPU:
+Fashion-MNIST sneaker <-> ankle boot.
 
 Domain A is the sneakers (class 7), domain B the ankle boots (class 9) of Fashion-MNIST,
 28x28 grayscale (28 is a multiple of 4, so the images are used as they are). The two
@@ -14,21 +15,25 @@ What it measures on the held-out test images (1000 per class):
   and fool nobody);
 - how often an independent classifier (a small CNN trained here on the real training
   images of the two classes; its test accuracy is reported) judges the translations to
-  be of the target domain, next to the same rate for the untranslated inputs.
+  be of the target domain, next to the same rate for the untranslated inputs; and the
+  same with the zoo's own `fashion_mnist_classifier` (argmax is the target class).
 
-It writes `docs/cyclegan_fashion_grid.png` (rows: input A, A->B, input B, B->A) and
-`docs/cyclegan_fashion_results.json`, and keeps its state in `--out`: a
+It writes `docs/samples/cyclegan_sneaker_boot.png` (rows: input A, A->B, input B, B->A),
+`docs/cyclegan_sneaker_boot_results.json`, and the 100 + 100 held-out images the zoo
+test's quality floor translates (`tests/data/sneaker_boot_heldout.npz`); then exports the
+model to `savedmodels/cyclegan_sneaker_boot/<next version>` and registers it in the
+manifest (`--no-register`: measure only). Its state is kept in `--run-dir`: a
 `keras.callbacks.BackupAndRestore` directory (rerun the same command after an
-interruption to resume at the last finished epoch), the classifier, and the final
-`.keras` model (rerunning then only evaluates).
+interruption to resume at the last finished epoch), the judge, and the final `.keras`
+model (rerunning then only evaluates and registers).
 
 The defaults (16 filters, 4 residual blocks, 2 patch layers; 10 epochs of 300 steps of 8
 pairs, the paper's losses, pool and learning-rate schedule) took 48 minutes on 2 CPU cores
 shared with other jobs (about 0.25 s/step when the cores are free); epoch 1 prints its
 seconds per step, so `--epochs` / `--steps-per-epoch` can be sized from it.
 
-    python benchmarks/cyclegan_fashion.py --out runs/cyclegan_fashion
-    nohup python benchmarks/cyclegan_fashion.py --out runs/cyclegan_fashion > cg.log 2>&1 &
+    python zoo/cyclegan_sneaker_boot.py
+    nohup python zoo/cyclegan_sneaker_boot.py > cyclegan.log 2>&1 &
 """
 
 import argparse
@@ -48,7 +53,10 @@ from keras_gans.models.cyclegan import CycleGAN
 FASHION = "/usr/share/datasets/fashion-mnist"
 CLASS_A, CLASS_B = 7, 9
 NAMES = {CLASS_A: "sneaker", CLASS_B: "ankle boot"}
+NAME = "cyclegan_sneaker_boot"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HELDOUT = os.path.join(ROOT, "tests", "data", "sneaker_boot_heldout.npz")
+HELDOUT_PER_DOMAIN = 100
 
 
 def load_split(split):
@@ -129,10 +137,10 @@ def train(args, train_a, train_b, model_path):
     gan = build_gan(args)
     ds = keras_gans.data.unpaired(train_a, train_b, batch_size=args.batch_size,
                                   seed=args.seed, repeat=True, jitter=args.jitter)
-    callbacks = [keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup")),
-                 keras.callbacks.CSVLogger(os.path.join(args.out, "history.csv"),
+    callbacks = [keras.callbacks.BackupAndRestore(os.path.join(args.run_dir, "backup")),
+                 keras.callbacks.CSVLogger(os.path.join(args.run_dir, "history.csv"),
                                            append=True),
-                 EpochTimer(os.path.join(args.out, "epoch_times.jsonl"))]
+                 EpochTimer(os.path.join(args.run_dir, "epoch_times.jsonl"))]
     start = time.time()
     gan.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
             callbacks=callbacks, shuffle=False, verbose=0)
@@ -152,7 +160,7 @@ def evaluate(gan, judge, judge_accuracy, test_a, test_b, args):
     def p_boot(x):
         return judge.predict(x, batch_size=500, verbose=0)[:, 0]
 
-    times_path = os.path.join(args.out, "epoch_times.jsonl")
+    times_path = os.path.join(args.run_dir, "epoch_times.jsonl")
     epochs = {}
     if os.path.exists(times_path):
         with open(times_path) as f:
@@ -195,10 +203,89 @@ def evaluate(gan, judge, judge_accuracy, test_a, test_b, args):
     return results
 
 
+def judged_by_zoo_classifier(classifier, images, target_class):
+    """Fraction of `images` the zoo's Fashion-MNIST classifier puts in `target_class`."""
+    probs = classifier.predict(images, batch_size=500, verbose=0)
+    return float(np.mean(probs.argmax(1) == target_class))
+
+
+def zoo_classifier_rates(gan, test_a, test_b):
+    """Judged-target rates of the translations by `fashion_mnist_classifier`."""
+    to_float = keras_gans.utils.to_float
+    classifier = keras_gans.load("fashion_mnist_classifier", compile=False)
+    x_a, x_b = to_float(test_a), to_float(test_b)
+    return {
+        "zoo_classifier": "fashion_mnist_classifier (argmax is the target class)",
+        "a2b": judged_by_zoo_classifier(classifier, gan.translate(x_a, "a2b"), CLASS_B),
+        "b2a": judged_by_zoo_classifier(classifier, gan.translate(x_b, "b2a"), CLASS_A),
+        "untranslated_a": judged_by_zoo_classifier(classifier, x_a, CLASS_B),
+        "untranslated_b": judged_by_zoo_classifier(classifier, x_b, CLASS_A),
+    }
+
+
+def heldout_floor(gan, test_a, test_b):
+    """Writes the held-out images of the zoo test and measures them as the test will."""
+    a, b = test_a[:HELDOUT_PER_DOMAIN], test_b[:HELDOUT_PER_DOMAIN]
+    os.makedirs(os.path.dirname(HELDOUT), exist_ok=True)
+    np.savez_compressed(HELDOUT, a=a, b=b)
+    rates = zoo_classifier_rates(gan, a, b)
+    to_float = keras_gans.utils.to_float
+    x_a, x_b = to_float(a), to_float(b)
+    cycle_a = float(np.mean(np.abs(x_a - gan.translate(gan.translate(x_a, "a2b"), "b2a"))))
+    cycle_b = float(np.mean(np.abs(x_b - gan.translate(gan.translate(x_b, "b2a"), "a2b"))))
+    return {
+        "n_per_domain": HELDOUT_PER_DOMAIN,
+        "heldout_images": os.path.relpath(HELDOUT, ROOT),
+        "classifier": "fashion_mnist_classifier",
+        "judged_target_a2b_min": round(0.8 * rates["a2b"], 3),
+        "judged_target_b2a_min": round(0.8 * rates["b2a"], 3),
+        "cycle_error_max": round(1.5 * max(cycle_a, cycle_b), 4),
+        "measured": {"judged_target_a2b": rates["a2b"], "judged_target_b2a": rates["b2a"],
+                     "cycle_error_a2b2a": cycle_a, "cycle_error_b2a2b": cycle_b},
+    }
+
+
+def register(gan, results, floor, args):
+    """Export to savedmodels/<NAME>/<version> and record it in the manifest."""
+    import platform
+
+    import tensorflow as tf
+    from _recipe import export_and_register
+
+    info = {
+        "description": ("CycleGAN translating Fashion-MNIST sneakers (domain A) into ankle "
+                        "boots (domain B) and back, 28x28 grayscale, trained unpaired."),
+        "variant": "CycleGAN",
+        "task": "unpaired image translation",
+        "data": ("Fashion-MNIST (Xiao et al. 2017) from Debian's dataset-fashion-mnist "
+                 f"package ({FASHION}): the 6,000 training sneakers (class 7) and 6,000 "
+                 "ankle boots (class 9), unpaired; the 1,000 + 1,000 test images held out."),
+        "recipe": f"zoo/{NAME}.py",
+        "command": f"python zoo/{NAME}.py",
+        "license": "Apache-2.0",
+        "image_shape": [28, 28, 1],
+        "directions": {"a2b": "sneaker -> ankle boot", "b2a": "ankle boot -> sneaker"},
+        "usage": ("keras_gans.load(name).translate(images, 'a2b' | 'b2a'); served "
+                  "signatures translate_a2b and translate_b2a"),
+        "samples_png": os.path.relpath(args.grid, ROOT),
+        "quality_floor": floor,
+    }
+    metrics = {
+        "measured_with": ("the 1,000 + 1,000 held-out test images: cycle error, change, "
+                          "and the rate judged as the target domain by an independent "
+                          "two-class CNN and by the zoo's fashion_mnist_classifier"),
+        **results,
+        "environment": {"tensorflow": tf.__version__, "keras": keras.__version__,
+                        "python": platform.python_version(), "machine": platform.machine(),
+                        "cpu_count": os.cpu_count()},
+    }
+    return export_and_register(gan, NAME, args.version, info, metrics)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="runs/cyclegan_fashion",
-                        help="state: backups, classifier, final model")
+    parser.add_argument("--run-dir", default=os.path.join(ROOT, "runs", NAME),
+                        help="state: backups, judge, final model; started again, it resumes")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--steps-per-epoch", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -211,28 +298,39 @@ def parse_args(argv):
                         help="the paper's resize-crop-flip augmentation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid-columns", type=int, default=12)
-    parser.add_argument("--grid", default=os.path.join(ROOT, "docs", "cyclegan_fashion_grid.png"))
-    parser.add_argument("--json",
-                        default=os.path.join(ROOT, "docs", "cyclegan_fashion_results.json"))
+    parser.add_argument("--grid", default=os.path.join(ROOT, "docs", "samples", f"{NAME}.png"))
+    parser.add_argument("--json", default=os.path.join(ROOT, "docs", f"{NAME}_results.json"))
+    parser.add_argument("--version", type=int, default=None,
+                        help="version to write (default: the next free one)")
+    parser.add_argument("--no-register", action="store_true",
+                        help="measure only: do not export or touch the manifest")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.run_dir, exist_ok=True)
     train_a, train_b = load_split("train")
     test_a, test_b = load_split("test")
     args.n_train_a, args.n_train_b = len(train_a), len(train_b)
-    judge, accuracy = train_classifier(os.path.join(args.out, "judge.keras"), train_a,
+    judge, accuracy = train_classifier(os.path.join(args.run_dir, "judge.keras"), train_a,
                                        train_b, test_a, test_b)
     print(f"judge test accuracy: {accuracy:.4f}", flush=True)
-    model_path = os.path.join(args.out, "cyclegan_fashion.keras")
+    model_path = os.path.join(args.run_dir, "model.keras")
     if os.path.exists(model_path):
         gan = keras.models.load_model(model_path, safe_mode=True)
     else:
         gan = train(args, train_a, train_b, model_path)
     results = evaluate(gan, judge, accuracy, test_a, test_b, args)
-    print(json.dumps(results, indent=2))
+    results["judged_by_zoo_classifier"] = zoo_classifier_rates(gan, test_a, test_b)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=2)
+    print(json.dumps(results, indent=2), flush=True)
+    if args.no_register:
+        return
+    floor = heldout_floor(gan, test_a, test_b)
+    print(f"quality floor: {json.dumps(floor)}", flush=True)
+    print(f"[{NAME}] exported to {register(gan, results, floor, args)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""SRResNet then SRGAN at 4x on real photographs, offline, on CPU; held-out evaluation.
+"""Zoo entry `srgan_x4_wallpapers`: SRResNet then SRGAN at 4x on real photographs,
+offline, on CPU; held-out evaluation, export and registration.
 
 Data: the photographs shipped with the system's wallpaper packages,
 `/usr/share/backgrounds/**/*.jpg` (lomiri-wallpapers and mate-backgrounds: landscapes,
@@ -18,7 +19,10 @@ ground truth is this downscaled photo; the low-resolution input is it downscaled
 `keras_gans.data.sr_pairs` trains on.
 
 Model and budget: an SRResNet of 8 residual blocks and 32 filters (the paper: 16 and
-64) and the paper's discriminator at 16 base filters, on 48x48 crops in batches of 16:
+64) that learns a correction to bicubic upscaling (`SRGAN(bicubic_skip=True)`, the
+global residual of VDSR; `--no-bicubic-skip` trains the paper's plain generator, which
+after this budget loses to bicubic by 6 dB) and the paper's discriminator at 16 base
+filters, on 48x48 crops in batches of 16:
 on 2 shared CPU cores a step took 2-4 s (`--measure`), so the defaults (450 + 150
 steps) keep the whole run near 25 minutes. That is ~10^4 times less training than the
 paper's, which is why the pretrain phase uses Adam at 1e-3 with a cosine decay instead
@@ -32,17 +36,22 @@ the adversarial phase uses it only when `--vgg-weights FILE` is given (or Keras'
 holds the file) and the pixel MSE otherwise (the paper's "SRGAN-MSE"); the JSON says
 which. Each phase keeps a `keras.callbacks.BackupAndRestore` directory in OUT: rerun the
 same command after an interruption and it resumes at the last finished epoch of
-`--epoch-steps` steps. The finished phases are saved as `OUT/srresnet.keras` and
-`OUT/srgan.keras` (a rerun then only evaluates).
+`--epoch-steps` steps. The finished phases are saved as `RUN_DIR/srresnet.keras` and
+`RUN_DIR/srgan.keras` (a rerun then only evaluates and registers).
 
 Evaluation: on each held-out photo, whole (cropped to a multiple of 4), PSNR and SSIM
 on the Y channel with a 4-pixel border crop (and on RGB), for bicubic upscaling, the
-SRResNet phase and the SRGAN phase. Writes `docs/srgan_x4_results.json` and
-`docs/srgan_x4_crops.png` (one row per held-out photo: bicubic | SRResNet | SRGAN |
-original, 128x128 crops shown at 2x).
+SRResNet phase and the SRGAN phase. Writes `docs/srgan_x4_wallpapers_results.json` and
+`docs/samples/srgan_x4_wallpapers.png` (one row per held-out photo: bicubic | SRResNet |
+SRGAN | original, 128x128 crops shown at 2x).
 
-    python benchmarks/srgan_photos.py --measure         # time the steps, suggest counts
-    nohup python benchmarks/srgan_photos.py --out runs/srgan_photos > srgan.log 2>&1 &
+Registration: the SRGAN phase is exported to `savedmodels/srgan_x4_wallpapers/<next>`
+and recorded in the manifest with these numbers, a fingerprint and a quality floor that
+`tests/test_zoo.py` checks on 96x96 crops of the held-out photos shipped in
+`tests/data/srgan_x4_heldout.npz` (`--no-register`: measure only).
+
+    python zoo/srgan_x4_wallpapers.py --measure          # time the steps, suggest counts
+    nohup python zoo/srgan_x4_wallpapers.py > srgan.log 2>&1 &
 """
 
 import argparse
@@ -65,6 +74,7 @@ import keras_gans
 from keras_gans.models.srgan import SRGAN, bicubic_upscale
 
 PHOTOS = "/usr/share/backgrounds"
+NAME = "srgan_x4_wallpapers"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCALE = 4
 VGG_CACHE = os.path.expanduser(
@@ -142,11 +152,11 @@ def load_test_pairs(paths):
 def build(args):
     return SRGAN(scale=SCALE, num_blocks=args.blocks, filters=args.filters,
                  d_filters=args.d_filters, dense_units=args.dense_units,
-                 hr_size=args.hr_size)
+                 hr_size=args.hr_size, bicubic_skip=args.bicubic_skip)
 
 
 def dataset(args, seed):
-    return keras_gans.data.sr_pairs(os.path.join(args.out, "train"), scale=SCALE,
+    return keras_gans.data.sr_pairs(os.path.join(args.run_dir, "train"), scale=SCALE,
                                     hr_size=args.hr_size, batch_size=args.batch_size,
                                     repeat=True, cache=True, seed=seed)
 
@@ -192,7 +202,7 @@ class StepTimer(keras.callbacks.Callback):
 
 def run_phase(gan, phase, steps, args):
     """Trains one phase with BackupAndRestore; returns its log."""
-    backup = os.path.join(args.out, f"backup_{phase}")
+    backup = os.path.join(args.run_dir, f"backup_{phase}")
     epochs = max(1, -(-steps // args.epoch_steps))
     start_epoch = resume_epoch(backup)
     timer = StepTimer()
@@ -201,7 +211,7 @@ def run_phase(gan, phase, steps, args):
     gan.fit(dataset(args, seed=args.seed + 1000 * start_epoch + (phase == "adversarial")),
             epochs=epochs, steps_per_epoch=args.epoch_steps, verbose=2,
             callbacks=[keras.callbacks.BackupAndRestore(backup),
-                       keras.callbacks.CSVLogger(os.path.join(args.out, f"{phase}.csv"),
+                       keras.callbacks.CSVLogger(os.path.join(args.run_dir, f"{phase}.csv"),
                                                  append=True),
                        timer])
     return {"steps": epochs * args.epoch_steps, "resumed_at_epoch": start_epoch,
@@ -212,8 +222,8 @@ def run_phase(gan, phase, steps, args):
 
 def train(args):
     logs = {}
-    srresnet_path = os.path.join(args.out, "srresnet.keras")
-    srgan_path = os.path.join(args.out, "srgan.keras")
+    srresnet_path = os.path.join(args.run_dir, "srresnet.keras")
+    srgan_path = os.path.join(args.run_dir, "srgan.keras")
     if not os.path.exists(srresnet_path):
         keras.utils.set_random_seed(args.seed)
         gan = build(args)
@@ -255,8 +265,8 @@ def measure(args):
 
 
 def evaluate(args, test_pairs):
-    models = {"srresnet": keras.models.load_model(os.path.join(args.out, "srresnet.keras")),
-              "srgan": keras.models.load_model(os.path.join(args.out, "srgan.keras"))}
+    models = {"srresnet": keras.models.load_model(os.path.join(args.run_dir, "srresnet.keras")),
+              "srgan": keras.models.load_model(os.path.join(args.run_dir, "srgan.keras"))}
     per_photo, outputs = [], []
     for name, low, high in test_pairs:
         row = {"photo": name, "hr_shape": list(high.shape)}
@@ -316,13 +326,73 @@ def save_crops(outputs, path, size=128, zoom=2):
     canvas.save(path)
 
 
+# --- Registration ---
+
+HELDOUT = os.path.join(ROOT, "tests", "data", "srgan_x4_heldout.npz")
+HELDOUT_SIZE = 96
+
+
+def heldout_floor(gan, test_files):
+    """Writes one 96x96 crop (the most detailed) of each held-out photo, with its 4x
+    downscaled input, for the zoo test; measures them the way the test does."""
+    lows, highs = [], []
+    for _, low, high in load_test_pairs(test_files):
+        top, left = (c - c % SCALE for c in busiest_crop(high, HELDOUT_SIZE))
+        highs.append(high[top:top + HELDOUT_SIZE, left:left + HELDOUT_SIZE])
+        lows.append(low[top // SCALE:(top + HELDOUT_SIZE) // SCALE,
+                        left // SCALE:(left + HELDOUT_SIZE) // SCALE])
+    low, high = np.stack(lows), np.stack(highs)
+    os.makedirs(os.path.dirname(HELDOUT), exist_ok=True)
+    np.savez_compressed(HELDOUT, low=low, high=high)
+    report = gan.evaluate_quality(low, high)
+    return {"heldout_images": os.path.relpath(HELDOUT, ROOT), "n": len(low),
+            "psnr_y_min": round(report["model"]["psnr_y"] - 0.5, 3),
+            "ssim_y_min": round(report["model"]["ssim_y"] - 0.02, 4),
+            "measured": report}
+
+
+def register(gan, results, floor, args):
+    """Export to savedmodels/<NAME>/<version> and record it in the manifest."""
+    from _recipe import export_and_register
+
+    info = {
+        "description": ("SRGAN 4x super-resolution of photographs (SRResNet of "
+                        f"{args.blocks} blocks x {args.filters} filters learning a "
+                        "correction to bicubic upscaling, then adversarial fine-tuning)."),
+        "variant": "SRGAN",
+        "task": "super-resolution x4",
+        "data": (f"Photographs from Debian's wallpaper packages ({PHOTOS}; lomiri-"
+                 f"wallpapers, mate-backgrounds): {len(results['data']['train_photos'])} "
+                 f"for training, {len(results['data']['test_photos'])} held out."),
+        "recipe": f"zoo/{NAME}.py",
+        "command": f"python zoo/{NAME}.py",
+        "license": "Apache-2.0 (weights); the photos keep their packages' licenses",
+        "scale": SCALE,
+        "usage": ("keras_gans.load(name).upscale(image_uint8) for any image size; served "
+                  "signature upscale (uint8 in, uint8 out)"),
+        "samples_png": results["crops_png"],
+        "quality_floor": floor,
+    }
+    metrics = {"measured_with": results["evaluation"], "mean": results["mean"],
+               "per_photo": results["per_photo"], "model": results["model"],
+               "training": results["training"], "environment": results["environment"]}
+    return export_and_register(gan, NAME, args.version, info, metrics)
+
+
 # --- Main ---
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=os.path.join(ROOT, "runs", "srgan_photos"))
+    parser.add_argument("--run-dir", default=os.path.join(ROOT, "runs", NAME),
+                        help="prepared photos, backups, models; started again, it resumes")
     parser.add_argument("--docs", default=os.path.join(ROOT, "docs"))
+    parser.add_argument("--bicubic-skip", action=argparse.BooleanOptionalAction, default=True,
+                        help="learn a correction to bicubic upscaling (default)")
+    parser.add_argument("--version", type=int, default=None,
+                        help="version to write (default: the next free one)")
+    parser.add_argument("--no-register", action="store_true",
+                        help="measure only: do not export or touch the manifest")
     parser.add_argument("--holdout", type=int, default=4)
     parser.add_argument("--max-side", type=int, default=1024)
     parser.add_argument("--blocks", type=int, default=8)
@@ -348,8 +418,8 @@ def main(argv=None):
 
     began = time.time()
     train_paths, test_paths = split(list_photos(), args.holdout)
-    train_files = prepare(train_paths, os.path.join(args.out, "train"), args.max_side)
-    test_files = prepare(test_paths, os.path.join(args.out, "test"), args.max_side)
+    train_files = prepare(train_paths, os.path.join(args.run_dir, "train"), args.max_side)
+    test_files = prepare(test_paths, os.path.join(args.run_dir, "test"), args.max_side)
     print(f"{len(train_files)} training photos, {len(test_files)} held out: "
           f"{[os.path.basename(p) for p in test_files]}")
     if args.measure:
@@ -358,7 +428,7 @@ def main(argv=None):
 
     train_logs = train(args)
     per_photo, mean, outputs = evaluate(args, load_test_pairs(test_files))
-    crops_path = os.path.join(args.docs, "srgan_x4_crops.png")
+    crops_path = os.path.join(args.docs, "samples", f"{NAME}.png")
     save_crops(outputs, crops_path)
     adversarial_content = "vgg19" if vgg_weights(args) else "mse"
     results = {
@@ -374,7 +444,9 @@ def main(argv=None):
                                 "(keras_gans.data.sr_pairs)",
         },
         "model": {"generator": f"SRResNet, {args.blocks} residual blocks, "
-                               f"{args.filters} filters",
+                               f"{args.filters} filters"
+                               + (", residual over bicubic upscaling (bicubic_skip)"
+                                  if args.bicubic_skip else ""),
                   "discriminator": f"SRGAN discriminator, {args.d_filters} base filters, "
                                    f"dense {args.dense_units}, {args.hr_size}x"
                                    f"{args.hr_size} input",
@@ -405,11 +477,16 @@ def main(argv=None):
         "command": "python " + " ".join([os.path.relpath(__file__, ROOT), *sys.argv[1:]]),
         "wall_seconds_this_run": round(time.time() - began, 1),
     }
-    path = os.path.join(args.docs, "srgan_x4_results.json")
+    path = os.path.join(args.docs, f"{NAME}_results.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
     print(json.dumps(mean, indent=2))
     print(f"wrote {path} and {crops_path}")
+    if not args.no_register:
+        gan = keras.models.load_model(os.path.join(args.run_dir, "srgan.keras"))
+        floor = heldout_floor(gan, test_files)
+        print(f"quality floor: {json.dumps(floor)}", flush=True)
+        print(f"[{NAME}] exported to {register(gan, results, floor, args)}", flush=True)
     return 0
 
 

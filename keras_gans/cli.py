@@ -848,12 +848,23 @@ def _write_outputs(files, root, out_dir, convert):
     if os.path.abspath(out_dir) == os.path.abspath(root):
         raise UsageError(f"the output folder {out_dir!r} is the input folder; choose another "
                          "so the inputs are not overwritten.")
+    names = _output_names(files, root)
     progress = keras.utils.Progbar(len(files), unit_name="image")
     for path in files:
-        relative = os.path.splitext(os.path.relpath(path, root))[0] + ".png"
-        utils.save_image(convert(path), os.path.join(out_dir, relative))
+        utils.save_image(convert(path), os.path.join(out_dir, names[path]))
         progress.add(1)
     print(f"wrote {len(files)} images to {out_dir}")
+
+
+def _output_names(files, root):
+    """Relative output names: the input's with `.png`; inputs that would share one
+    (`a.png` and `a.jpg`) keep their extension in it (`a_png.png`, `a_jpg.png`)."""
+    stems = {path: os.path.splitext(os.path.relpath(path, root)) for path in files}
+    counts = {}
+    for stem, _ in stems.values():
+        counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
+    return {path: (f"{stem}_{ext[1:].lower()}" if counts[stem.lower()] > 1 else stem) + ".png"
+            for path, (stem, ext) in stems.items()}
 
 
 def _cmd_translate(args):

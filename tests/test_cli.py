@@ -309,6 +309,19 @@ def test_upscale_folder_and_file(launched, images, work, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_folder_outputs_never_collide(launched, work):
+    folder = work / "same_stem"
+    folder.mkdir()
+    pixels = np.arange(SIDE * SIDE, dtype=np.uint8).reshape(SIDE, SIDE)
+    Image.fromarray(pixels).save(folder / "a.png")
+    Image.fromarray(255 - pixels).save(folder / "a.jpg", quality=100)
+    Image.fromarray(pixels).save(folder / "b.png")
+    out = work / "same_stem_up"
+    assert cli.main(["upscale", str(work / "srgan.keras"), str(folder), str(out)]) == 0
+    assert sorted(os.listdir(out)) == ["a_jpg.png", "a_png.png", "b.png"]
+    assert not np.array_equal(read_png(out / "a_jpg.png"), read_png(out / "a_png.png"))
+
+
 def test_train_srgan_with_the_bicubic_skip(images, work, capsys):
     run_dir = work / "sr_skip"
     assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), "--scale", "2",

@@ -30,7 +30,7 @@ from keras_gans.layers import ReflectionPadding2D
 from keras_gans.models.gan import (
     _build_if_unbuilt,
     _check_positive_int,
-    _no_dataset_shuffle,
+    _DatasetOrderFit,
     _replica_logs,
 )
 
@@ -366,7 +366,7 @@ def _scale_for_replicas(loss):
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class CycleGAN(keras.Model):
+class CycleGAN(_DatasetOrderFit, keras.Model):
     """CycleGAN (Zhu et al. 2017): unpaired translation between domains A and B.
 
     Holds four networks, two optimizers (one for both generators, one for both
@@ -486,11 +486,6 @@ class CycleGAN(keras.Model):
         self.built = True
 
     _maybe_symbolic_build = _build_if_unbuilt
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`. A `tf.data.Dataset` is used in its own order: `shuffle`
-        defaults to False for it (Keras's True cannot shuffle a dataset and warns)."""
-        return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
 
     # --- Construction helpers ---
 

@@ -43,6 +43,21 @@ def _no_dataset_shuffle(x, args, kwargs):
     return kwargs
 
 
+class _DatasetOrderFit:
+    """`fit` that uses a `tf.data.Dataset` in its own order: `shuffle` defaults to False
+    for it (Keras's True cannot shuffle a dataset and warns). Mixed into every model."""
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
+
+
+def _check_bool(arg, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Received an invalid value for argument `{arg}`. Expected True or "
+                        f"False, received: {arg}={value!r}")
+    return bool(value)
+
+
 def _check_positive_int(name, value, allow_none=False):
     if value is None and allow_none:
         return
@@ -107,7 +122,7 @@ def _build_if_unbuilt(model, iterator=None, data_batch=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class GAN(keras.Model):
+class GAN(_DatasetOrderFit, keras.Model):
     """A generative adversarial network trained with `fit`.
 
     Holds a generator and a discriminator, two optimizers and the train step that
@@ -187,11 +202,6 @@ class GAN(keras.Model):
             )
         if ema_decay is not None:
             _check_fraction("ema_decay", ema_decay)
-        if not isinstance(ema_warmup, (bool, np.bool_)):
-            raise TypeError(
-                "Received an invalid value for argument `ema_warmup`. Expected True or "
-                f"False, received: ema_warmup={ema_warmup!r}"
-            )
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
@@ -201,7 +211,7 @@ class GAN(keras.Model):
         self.instance_noise = float(instance_noise)
         self.r1_weight = float(r1_weight)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
-        self.ema_warmup = bool(ema_warmup)
+        self.ema_warmup = _check_bool("ema_warmup", ema_warmup)
         self.seed = int(random.randint(0, 2**31 - 1) if seed is None else seed)
         self._check_networks()
 
@@ -439,7 +449,7 @@ class GAN(keras.Model):
         `keras_gans.data.images`, which checks it.
         """
         self._check_fit_data(x, y)
-        return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
+        return super().fit(x, y, *args, **kwargs)
 
     def _check_fit_data(self, x, y):
         if isinstance(x, tf.data.Dataset):

@@ -28,9 +28,10 @@ from keras_gans import utils
 from keras_gans.layers import BicubicUpsampling, PixelShuffle
 from keras_gans.models.gan import (
     _build_if_unbuilt,
+    _check_bool,
     _check_positive_int,
+    _DatasetOrderFit,
     _network_input_shapes,
-    _no_dataset_shuffle,
     _replica_logs,
 )
 
@@ -71,13 +72,6 @@ def _prelu(name):
     # One slope per channel, shared over height and width: the network stays fully
     # convolutional (a per-pixel slope would fix the image size).
     return layers.PReLU(shared_axes=[1, 2], name=name)
-
-
-def _check_bool(arg, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"Received an invalid value for argument `{arg}`. Expected True or "
-                        f"False, received: {arg}={value!r}")
-    return bool(value)
 
 
 def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="generator",
@@ -420,7 +414,7 @@ def _activation_floats_per_input_pixel(generator):
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class SRGAN(keras.Model):
+class SRGAN(_DatasetOrderFit, keras.Model):
     """Photo-realistic single-image super-resolution (Ledig et al. 2017), trained with `fit`.
 
     Holds the SRResNet generator and the discriminator. `compile(phase="pretrain")`
@@ -529,11 +523,6 @@ class SRGAN(keras.Model):
         self.built = True
 
     _maybe_symbolic_build = _build_if_unbuilt
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`. A `tf.data.Dataset` is used in its own order: `shuffle`
-        defaults to False for it (Keras's True cannot shuffle a dataset and warns)."""
-        return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
 
     # --- Construction helpers ---
 

@@ -21,104 +21,20 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gans import losses as losses_lib
+from keras_gans.models.base import (  # noqa: F401 (also imported from here)
+    _argument,
+    _build_if_unbuilt,
+    _check_bool,
+    _check_fraction,
+    _check_positive_int,
+    _DatasetOrderFit,
+    _network_input_shapes,
+    _no_dataset_shuffle,
+    _replica_logs,
+)
 
 # Large `n` in `generate` is split into chunks of this size to bound memory.
 _GENERATE_CHUNK = 1024
-
-
-# `keras.Model.fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
-# validation_data, shuffle, ...)`: the position of `shuffle` after `x` and `y`.
-_FIT_SHUFFLE_POSITION = 6
-
-
-def _no_dataset_shuffle(x, args, kwargs):
-    """`fit` kwargs with `shuffle=False` for a `tf.data.Dataset` unless the caller set it.
-
-    Keras's default `shuffle=True` cannot shuffle a dataset and warns on every `fit`;
-    keras_gans datasets are shuffled by `keras_gans.data` already.
-    """
-    if (isinstance(x, tf.data.Dataset) and "shuffle" not in kwargs
-            and len(args) <= _FIT_SHUFFLE_POSITION):
-        kwargs = {**kwargs, "shuffle": False}
-    return kwargs
-
-
-class _DatasetOrderFit:
-    """`fit` that uses a `tf.data.Dataset` in its own order: `shuffle` defaults to False
-    for it (Keras's True cannot shuffle a dataset and warns). Mixed into every model."""
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
-
-
-def _check_bool(arg, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"Received an invalid value for argument `{arg}`. Expected True or "
-                        f"False, received: {arg}={value!r}")
-    return bool(value)
-
-
-def _check_positive_int(name, value, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`. "
-            f"Expected a positive integer, received: {name}={value!r}"
-        )
-
-
-def _check_fraction(name, value, upper=1.0, upper_inclusive=False):
-    ok = isinstance(value, (int, float, np.floating)) and 0.0 <= value
-    ok = ok and (value <= upper if upper_inclusive else value < upper)
-    if not ok:
-        bracket = "]" if upper_inclusive else ")"
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`. Expected a number in "
-            f"[0, {upper}{bracket}, received: {name}={value!r}"
-        )
-
-
-def _network_input_shapes(model):
-    """The input shapes of a Keras network, as a list (one per input)."""
-    inputs = model.inputs if getattr(model, "inputs", None) else None
-    if not inputs:
-        return None
-    return [tuple(t.shape) for t in inputs]
-
-
-def _replica_logs(metrics):
-    """`{name: result}` of the metric trackers, the logs a train or test step returns.
-
-    Keras averages each log over the replicas. Across workers
-    (`MultiWorkerMirroredStrategy`) it calls `strategy.reduce("MEAN", value, axis=0)`,
-    which rejects scalars (tensorflow/tensorflow#72388); a `[1]` tensor reduces to
-    the same scalar mean.
-    """
-    logs = {m.name: m.result() for m in metrics}
-    strategy = tf.distribute.get_strategy()
-    multi_worker = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and multi_worker():
-        logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
-    return logs
-
-
-def _argument(name):
-    return f"argument `{name}`" if name.isidentifier() else name
-
-
-def _build_if_unbuilt(model, iterator=None, data_batch=None):
-    """Replaces Keras's `_maybe_symbolic_build` in the package's models (as a method).
-
-    Under a distribution strategy `fit` and `evaluate` take a first batch and average
-    it over the replicas to build unbuilt layers, and `MultiWorkerMirroredStrategy`
-    cannot average a batch that is a tuple: `(images, labels)`, `(a, b)` and
-    `(low_res, high_res)` training failed there. These models are built when they are
-    created, so there is nothing to build.
-    """
-    if all(layer.built for layer in model._flatten_layers()):
-        return None
-    return keras.Model._maybe_symbolic_build(model, iterator=iterator, data_batch=data_batch)
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")

@@ -22,6 +22,7 @@ _LAZY = {
     "WGANGP": ("keras_gans.models.wgan_gp", "WGANGP"),
     "CycleGAN": ("keras_gans.models.cyclegan", "CycleGAN"),
     "SRGAN": ("keras_gans.models.srgan", "SRGAN"),
+    "Inpainter": ("keras_gans.models.inpainter", "Inpainter"),
     "load": ("keras_gans.registry", "load"),
     "load_generator": ("keras_gans.registry", "load_generator"),
     "list_models": ("keras_gans.registry", "list_models"),
@@ -46,6 +47,7 @@ __all__ = [  # the public names of _LAZY, plus the version
     "SRGAN",
     "WGANGP",
     "CycleGAN",
+    "Inpainter",
     "__version__",
     "callbacks",
     "data",
@@ -78,7 +80,8 @@ def __getattr__(name):
 def _register_all():
     """Import every module that registers Keras-serializable classes (for loading)."""
     for module in ("layers", "metrics", "models.gan", "models.dcgan", "models.lsgan",
-                   "models.wgan_gp", "models.cyclegan", "models.srgan"):
+                   "models.wgan_gp", "models.cyclegan", "models.srgan",
+                   "models.inpainter"):
         importlib.import_module(f"keras_gans.{module}")
 
 

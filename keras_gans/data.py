@@ -1231,3 +1231,7 @@ def _target_shape(src, image_size, channels, argument="source"):
 def _short_tf_message(error):
     text = str(getattr(error, "message", error))
     return text.split("[[")[0].split(" [Op:")[0].split("}}")[-1].strip()
+
+# Inpainting pairs live in their own module; `keras_gans.data.inpainting_pairs` is the
+# public name.
+from keras_gans.data_inpainting import inpainting_masks, inpainting_pairs  # noqa: F401

@@ -331,6 +331,90 @@ class Evaluate(keras.callbacks.Callback):
             logs.update(results)
 
 
+class TimeToQuality(keras.callbacks.Callback):
+    """Records quality against training time, and keeps the best model so far.
+
+    Put it after `Evaluate` in the callback list. After each epoch whose logs hold
+    `monitor` it appends a row to the CSV file `path`: the training wall minutes so far
+    (summed over resumed runs: a resumed run continues the file's last `minutes`), the
+    train step, and every logged `val_` metric. When `best_path` is given and the
+    measurement beats every earlier row of the file, the whole model is saved there
+    (atomically, like `Checkpoint`), so a run ships its best checkpoint rather than its
+    last one.
+
+    Args:
+        path: the CSV record (appended to; created with a header).
+        monitor: the logged metric that ranks checkpoints, e.g. `"val_fid"`.
+        mode: `"min"` (distances) or `"max"` (scores).
+        best_path: a `.keras` file for the best model, or `None`.
+    """
+
+    def __init__(self, path, monitor="val_fid", mode="min", best_path=None):
+        super().__init__()
+        if mode not in ("min", "max"):
+            raise ValueError("Received an invalid value for argument `mode`. Expected "
+                             f"'min' or 'max', received: mode={mode!r}")
+        if best_path is not None and not os.fspath(best_path).endswith(".keras"):
+            raise ValueError("Received an invalid value for argument `best_path`. "
+                             f"Expected a file name ending in `.keras`, received: "
+                             f"best_path={best_path!r}")
+        self.path = os.fspath(path)
+        self.monitor = monitor
+        self.mode = mode
+        self.best_path = None if best_path is None else os.fspath(best_path)
+        self._start = None
+        self._offset = 0.0
+
+    def rows(self):
+        """The record so far: a list of dicts of floats."""
+        import csv
+
+        if not os.path.exists(self.path):
+            return []
+        with open(self.path, newline="", encoding="utf-8") as f:
+            return [{k: float(v) for k, v in row.items() if v not in ("", None)}
+                    for row in csv.DictReader(f)]
+
+    def best(self):
+        """The best monitored value recorded so far, or None."""
+        values = [r[self.monitor] for r in self.rows() if self.monitor in r]
+        if not values:
+            return None
+        return min(values) if self.mode == "min" else max(values)
+
+    def on_train_begin(self, logs=None):
+        import time
+
+        rows = self.rows()
+        self._offset = rows[-1]["minutes"] if rows else 0.0
+        self._start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import csv
+        import time
+
+        logs = logs or {}
+        if self.monitor not in logs:
+            return
+        value = float(logs[self.monitor])
+        best = self.best()
+        improved = best is None or (value < best if self.mode == "min" else value > best)
+        if improved and self.best_path is not None:
+            _atomic_save(self.model, self.best_path)
+        row = {"minutes": round(self._offset + (time.monotonic() - self._start) / 60, 3),
+               "step": int(self.model.optimizer.iterations.numpy()),
+               **{k: float(v) for k, v in sorted(logs.items()) if k.startswith("val_")}}
+        new = not os.path.exists(self.path)
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        with open(self.path, "a", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+
 class TensorBoardImages(keras.callbacks.Callback):
     """Writes sample grids (or translation / super-resolution pairs) to TensorBoard.
 
@@ -429,6 +513,9 @@ class TensorBoardImages(keras.callbacks.Callback):
         model = self.model
         if self._fixed is None:
             self._fixed = self._fixed_inputs()
+        if _declares_preview(model):
+            return {tag: _pair_grid(*columns)
+                    for tag, columns in model.preview(*self._fixed).items()}
         if hasattr(model, "generate"):
             return {"samples": utils.make_grid(model.generate(z=self._fixed))}
         first, second = self._fixed
@@ -444,6 +531,14 @@ class TensorBoardImages(keras.callbacks.Callback):
 
     def _fixed_inputs(self):
         model = self.model
+        if _declares_preview(model):  # e.g. an Inpainter: (images, masks) from the data
+            if self.inputs is None:
+                raise ValueError(
+                    f"TensorBoardImages needs `inputs` for a {type(model).__name__}: "
+                    "batches of its training data, as arrays or a dataset; received: "
+                    "inputs=None"
+                )
+            return _take_inputs(self.inputs, self.n, convert=False)
         if hasattr(model, "generate"):
             rng = np.random.default_rng(self.seed)
             return rng.standard_normal((self.n, model.latent_dim)).astype("float32")
@@ -462,8 +557,15 @@ class TensorBoardImages(keras.callbacks.Callback):
         return _take_inputs(self.inputs, self.n)
 
 
-def _take_inputs(inputs, n):
-    """The first `n` rows of `inputs` (arrays, a pair of arrays or a dataset) as float32."""
+def _declares_preview(model):
+    from keras_gans.models.base import AdversarialModel
+
+    return isinstance(model, AdversarialModel)
+
+
+def _take_inputs(inputs, n, convert=True):
+    """The first `n` rows of `inputs` (arrays, a pair of arrays or a dataset) as float32
+    (`convert=False`: every part as it is, as a tuple)."""
     import tensorflow as tf
 
     if isinstance(inputs, tf.data.Dataset):
@@ -488,6 +590,8 @@ def _take_inputs(inputs, n):
             "Received an invalid value for argument `inputs`. Expected images or a pair "
             f"of image batches, received {len(inputs)} parts."
         )
+    if not convert:
+        return tuple(np.asarray(part)[:n] for part in inputs)
     arrays = [utils.to_float(np.asarray(part)[:n]) for part in inputs]
     return arrays[0], (arrays[1] if len(arrays) == 2 else None)
 

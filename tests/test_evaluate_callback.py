@@ -48,3 +48,41 @@ def test_fid_of_real_against_itself_is_zero_through_the_callback():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Evaluate(**kwargs)
+
+
+def test_time_to_quality_records_rows_and_keeps_the_best_model(tmp_path):
+    from keras_gans.callbacks import TimeToQuality
+
+    gan, real, features, classifier = _setup()
+    evaluate = Evaluate(["fid", "is"], n_samples=32, real_data=real,
+                        feature_extractor=features, classifier=classifier)
+    record = TimeToQuality(tmp_path / "q.csv", monitor="val_fid", mode="min",
+                           best_path=tmp_path / "best.keras")
+    history = gan.fit(real, batch_size=16, epochs=3, verbose=0, callbacks=[evaluate, record])
+    rows = record.rows()
+    assert [int(r["step"]) for r in rows] == [4, 8, 12]
+    assert all(r["minutes"] >= 0 for r in rows)
+    assert rows[-1]["minutes"] >= rows[0]["minutes"]
+    np.testing.assert_allclose([r["val_fid"] for r in rows], history.history["val_fid"],
+                               rtol=1e-6)
+    best_step = 4 * (1 + int(np.argmin(history.history["val_fid"])))
+    best = keras.models.load_model(tmp_path / "best.keras")
+    assert int(best.optimizer.iterations) == best_step
+    assert record.best() == pytest.approx(min(history.history["val_fid"]))
+
+    # A resumed run continues the minutes and only replaces the best on improvement.
+    again = TimeToQuality(tmp_path / "q.csv", monitor="val_fid", best_path=tmp_path / "b2.keras")
+    again.set_model(gan)
+    again.on_train_begin()
+    again.on_epoch_end(3, {"val_fid": record.best() + 1.0})
+    assert not (tmp_path / "b2.keras").exists()
+    assert len(again.rows()) == 4 and again.rows()[-1]["minutes"] >= rows[-1]["minutes"]
+
+
+def test_time_to_quality_bad_arguments(tmp_path):
+    from keras_gans.callbacks import TimeToQuality
+
+    with pytest.raises(ValueError, match="mode='up'"):
+        TimeToQuality(tmp_path / "q.csv", mode="up")
+    with pytest.raises(ValueError, match="best_path"):
+        TimeToQuality(tmp_path / "q.csv", best_path=tmp_path / "best.h5")

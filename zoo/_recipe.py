@@ -37,7 +37,7 @@ FASHION_NOTE = ("Fashion-MNIST (Xiao et al. 2017) from Debian's dataset-fashion-
 GAN_CONFIG_KEYS = {"name", "variant", "description", "data", "image_shape", "latent_dim",
                    "num_classes", "base_filters", "model_kwargs", "compile_kwargs",
                    "batch_size", "epochs", "save_freq", "classifier", "eval_samples",
-                   "license", "seed", "steps_per_epoch"}
+                   "license", "seed", "steps_per_epoch", "evaluate_every", "select_samples"}
 
 
 # --- Data ---
@@ -73,7 +73,8 @@ DATASETS = {"mnist": (mnist_split, MNIST_NOTE), "fashion_mnist": (fashion_split,
 # --- Command line ---
 
 
-def parse_args(name, default_epochs):
+def parse_args(name, default_epochs, extra=None):
+    """The recipe's command line; `extra(parser)` adds a recipe's own options."""
     parser = argparse.ArgumentParser(description=f"Rebuild the zoo entry {name}.")
     parser.add_argument("--run-dir", default=str(ROOT / "runs" / name),
                         help="checkpoints and samples; started again, the run resumes")
@@ -83,7 +84,26 @@ def parse_args(name, default_epochs):
     parser.add_argument("--no-register", action="store_true",
                         help="measure only: do not export or touch the manifest")
     parser.add_argument("--eval-samples", type=int, default=None)
+    if extra is not None:
+        extra(parser)
     return parser.parse_args()
+
+
+def _cpu():
+    """The CPU's model name and the vector extensions that matter to TensorFlow."""
+    name, flags = platform.processor() or "unknown", set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+    except OSError:
+        pass
+    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+    return {"model": name, "flags": [f for f in wanted if f in flags]}
 
 
 def _environment():
@@ -92,7 +112,8 @@ def _environment():
 
     return {"tensorflow": tf.__version__, "keras": keras.__version__,
             "python": platform.python_version(), "machine": platform.machine(),
-            "cpu_count": os.cpu_count()}
+            "cpu_count": os.cpu_count(), "cpu": _cpu(),
+            "load_average_at_end": [round(v, 2) for v in os.getloadavg()]}
 
 
 # --- Evaluation ---
@@ -142,12 +163,75 @@ def sample_quality(heads, images, num_classes, reference_features, requested_lab
     return out
 
 
+# --- Checkpoint selection and the time-to-quality record ---
+
+
+class QualityRecord:
+    """Evaluate during training, record (minutes, step, score, FD), keep the best FD.
+
+    The measurement (`callbacks.Evaluate`: `select_samples` samples against the held-out
+    images, in the zoo classifier's feature space) runs every `evaluate_every` epochs;
+    `callbacks.TimeToQuality` appends it to `RUN/quality.csv` and saves the best-FD model
+    to `RUN/best.keras`, which the recipe ships.
+    """
+
+    def __init__(self, run_dir, heads, classifier, x_test, config):
+        import keras
+
+        import keras_gans
+
+        self.run_dir = pathlib.Path(run_dir)
+        features = keras.Model(heads.inputs, heads.outputs[0])
+        every = config.get("evaluate_every")
+        self.callbacks = []
+        self.log = None
+        if every:
+            evaluate = keras_gans.callbacks.Evaluate(
+                metrics=("fid", "is", "coverage"), every_n_epochs=every,
+                n_samples=config.get("select_samples", 2000),
+                real_data=x_test.astype("float32") / 127.5 - 1.0,
+                feature_extractor=features, classifier=classifier, seed=7)
+            self.log = keras_gans.callbacks.TimeToQuality(
+                self.run_dir / "quality.csv", monitor="val_fid", mode="min",
+                best_path=self.run_dir / "best.keras")
+            self.callbacks = [evaluate, self.log]
+
+    def select(self, model):
+        """The model to ship (the best-FD checkpoint when recorded) and why."""
+        import keras
+
+        best = self.run_dir / "best.keras"
+        if self.log is None or not best.exists():
+            return model, {"checkpoint": "last", "step": int(model.optimizer.iterations)}
+        chosen = keras.models.load_model(best)
+        rows = [r for r in self.log.rows() if r.get("step") == int(chosen.optimizer.iterations)]
+        return chosen, {"checkpoint": "best val_fid during training",
+                        "step": int(chosen.optimizer.iterations.numpy()),
+                        "last_step": int(model.optimizer.iterations.numpy()),
+                        "at": rows[-1] if rows else None}
+
+    def table(self):
+        """[(minutes, step, classifier score, FD)] of the record, for the manifest."""
+        if self.log is None:
+            return []
+        return [[r["minutes"], int(r["step"]), round(r.get("val_is", float("nan")), 3),
+                 round(r.get("val_fid", float("nan")), 2)] for r in self.log.rows()]
+
+
+def quality_record(run_dir, heads, classifier, x_test, config):
+    return QualityRecord(run_dir, heads, classifier, x_test, config)
+
+
 # --- Export ---
 
 
 def fingerprint_of(model):
     """A fixed-seed sample summary that a test compares against after loading."""
-    if hasattr(model, "upscale"):
+    from keras_gans.models.base import AdversarialModel
+
+    if isinstance(model, AdversarialModel):  # the model declares its fingerprint
+        kind, x = model.fingerprint()
+    elif hasattr(model, "upscale"):
         x = model.upscale(np.linspace(-1, 1, 2 * 8 * 8 * 3, dtype="float32")
                           .reshape(2, 8, 8, model.channels))
         kind = "upscale(linspace(-1, 1) as (2, 8, 8, 3))"
@@ -216,15 +300,18 @@ def run_gan(config):
                                   labels=bool(num_classes), batch_size=config["batch_size"],
                                   seed=config.get("seed", 0),
                                   repeat=bool(config.get("steps_per_epoch")))
+    classifier = keras_gans.load(config["classifier"])
+    heads = classifier_heads(classifier)
+    record = quality_record(args.run_dir, heads, classifier, x_test, config)
     training.train(model, data, args.run_dir, epochs=args.epochs,
                    steps_per_epoch=config.get("steps_per_epoch"),
-                   save_freq=config.get("save_freq", 200), verbose=2)
+                   save_freq=config.get("save_freq", 200), verbose=2,
+                   callbacks=record.callbacks)
     train_seconds = time.time() - start
+    model, selection = record.select(model)
     steps = int(model.optimizer.iterations.numpy())
 
     print(f"[{name}] evaluating", flush=True)
-    classifier = keras_gans.load(config["classifier"])
-    heads = classifier_heads(classifier)
     n = args.eval_samples or config.get("eval_samples", 10000)
     test_feats, _ = features_and_probs(heads, x_test)
     reference = sample_quality(heads, x_train[:n], 10, test_feats)
@@ -240,6 +327,8 @@ def run_gan(config):
         "train_steps": steps,
         "train_epochs": args.epochs,
         "train_seconds_this_invocation": round(train_seconds, 1),
+        "selection": selection,
+        "time_to_quality": record.table(),
         "environment": _environment(),
     }
     print(json.dumps(metrics, indent=2), flush=True)
@@ -289,8 +378,9 @@ def export_and_register(model, name, version, info, metrics):
 
 def _gan_classes():
     import keras_gans
+    from keras_gans.models.base import AdversarialModel
 
-    return (keras_gans.GAN, keras_gans.CycleGAN, keras_gans.SRGAN)
+    return (keras_gans.GAN, keras_gans.CycleGAN, keras_gans.SRGAN, AdversarialModel)
 
 
 def export_plain_model(model, base, version):

@@ -15,11 +15,13 @@ Conventions every network follows:
 """
 
 import random
+import re
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gans import augment as augment_lib
 from keras_gans import losses as losses_lib
 from keras_gans.models.base import (  # noqa: F401 (also imported from here)
     _argument,
@@ -35,6 +37,8 @@ from keras_gans.models.base import (  # noqa: F401 (also imported from here)
 
 # Large `n` in `generate` is split into chunks of this size to bound memory.
 _GENERATE_CHUNK = 1024
+# The message of the label assertion in `fit`'s dataset, found again in TF's error.
+_LABEL_CHECK = "keras_gans: class ids out of range"
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -60,6 +64,13 @@ class GAN(_DatasetOrderFit, keras.Model):
             fake images the discriminator sees (Sønderby et al. 2016).
         r1_weight: gamma of the R1 penalty on real images (Mescheder et al. 2018);
             the penalty added is `gamma / 2 * E||grad D(x)||^2`.
+        r1_interval: lazy regularisation (Karras et al. 2020, StyleGAN2): compute R1
+            only every `r1_interval` steps, weighted by `r1_interval` so the average
+            penalty is unchanged. 1: every step.
+        augment: DiffAugment (Zhao et al. 2020) of every image the discriminator sees,
+            real and fake, in the D and the G steps: `None` (off), or names among
+            `("color", "translation", "cutout")` (see `keras_gans.augment`). Its draws
+            are stateless functions of the seed and the step, like the noise.
         ema_decay: when set (e.g. 0.999), keeps an exponential moving average of the
             generator's weights, used by `generate()` and saved with the model.
         ema_warmup: ramp the average's decay up as `min(ema_decay, (1 + t) / (10 + t))`
@@ -94,6 +105,8 @@ class GAN(_DatasetOrderFit, keras.Model):
         ema_decay=None,
         ema_warmup=True,
         seed=None,
+        augment=None,
+        r1_interval=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -118,6 +131,9 @@ class GAN(_DatasetOrderFit, keras.Model):
             )
         if ema_decay is not None:
             _check_fraction("ema_decay", ema_decay)
+        _check_positive_int("r1_interval", r1_interval)
+        self.augment = augment_lib.check_policy(augment)
+        self.r1_interval = int(r1_interval)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
@@ -211,6 +227,8 @@ class GAN(_DatasetOrderFit, keras.Model):
                 "ema_decay": self.ema_decay,
                 "ema_warmup": self.ema_warmup,
                 "seed": self.seed,
+                "augment": None if self.augment is None else list(self.augment),
+                "r1_interval": self.r1_interval,
             }
         )
         return config
@@ -349,8 +367,16 @@ class GAN(_DatasetOrderFit, keras.Model):
         """Regularisers added to the discriminator loss (R1 here; WGAN-GP adds GP)."""
         if not self.r1_weight:
             return 0.0
-        r1 = losses_lib.r1_penalty(self.discriminator, real, condition=labels)
-        return 0.5 * self.r1_weight * r1
+        if self.r1_interval == 1:
+            r1 = losses_lib.r1_penalty(self.discriminator, real, condition=labels)
+            return 0.5 * self.r1_weight * r1
+        # Lazy R1: only every `r1_interval` steps, scaled up to the same average weight.
+        due = tf.equal(self.noise_step % self.r1_interval, 0)
+        r1 = tf.cond(due,
+                     lambda: losses_lib.r1_penalty(self.discriminator, real,
+                                                   condition=labels),
+                     lambda: tf.zeros([], real.dtype))
+        return 0.5 * self.r1_weight * self.r1_interval * r1
 
     # --- Train step ---
 
@@ -365,7 +391,44 @@ class GAN(_DatasetOrderFit, keras.Model):
         `keras_gans.data.images`, which checks it.
         """
         self._check_fit_data(x, y)
-        return super().fit(x, y, *args, **kwargs)
+        try:
+            return super().fit(self._label_checked(x), y, *args, **kwargs)
+        except tf.errors.InvalidArgumentError as e:
+            found = re.search(_LABEL_CHECK + r".*?\] \[(.*?)\]", e.message or "", re.DOTALL)
+            if found is None:
+                raise
+            received = " ".join(found.group(1).split())[:200]
+            raise ValueError(
+                "Received an invalid value for argument `x`: the dataset's labels must be "
+                f"class ids in [0, {self.num_classes - 1}] (num_classes={self.num_classes});"
+                f" received a batch of labels {received}"
+            ) from None
+
+    def _label_checked(self, x):
+        """A conditional GAN's dataset with its labels checked as they are read.
+
+        Out of range, the label embedding's gather would fail on CPU but silently read
+        zeros on GPU; the check runs in the `tf.data` pipeline, outside the train step,
+        so it also holds when the step is compiled with XLA (which drops assertions).
+        """
+        if not self.num_classes or not isinstance(x, tf.data.Dataset):
+            return x
+        num_classes = self.num_classes
+
+        def check(*element):
+            if len(element) > 1:
+                labels = element[1]
+            elif isinstance(element[0], dict) and "label" in element[0]:
+                labels = element[0]["label"]
+            else:
+                return element if len(element) > 1 else element[0]
+            ok = tf.reduce_all((labels >= 0) & (labels < tf.cast(num_classes, labels.dtype)))
+            with tf.control_dependencies([tf.debugging.Assert(ok, [_LABEL_CHECK, labels],
+                                                              summarize=20)]):
+                element = tf.nest.map_structure(tf.identity, element)
+            return element if len(element) > 1 else element[0]
+
+        return x.map(check)
 
     def _check_fit_data(self, x, y):
         if isinstance(x, tf.data.Dataset):
@@ -464,10 +527,21 @@ class GAN(_DatasetOrderFit, keras.Model):
             labels = None
         return images, labels
 
-    def _seed(self, stream):
-        """A stateless seed for draw `stream` of the current step (the same on all replicas)."""
+    def _seed(self, stream, salt=0):
+        """A stateless seed for draw `stream` of the current step (the same on all replicas).
+
+        `salt` separates families of draws (0: noise and penalties, 1: DiffAugment), so
+        adding one leaves the others' numbers unchanged.
+        """
         step = tf.cast(self.noise_step, "int64")
-        return tf.stack([tf.constant(self.seed, "int64") * 1000, step * 64 + stream])
+        return tf.stack([tf.constant(self.seed, "int64") * 1000 + salt, step * 64 + stream])
+
+    def _augment(self, images, stream):
+        """DiffAugment of images the discriminator sees (identity when `augment` is None)."""
+        if self.augment is None:
+            return images
+        return augment_lib.diff_augment(images, self.augment, self._seed(stream, salt=1),
+                                        rows=self._replica_rows)
 
     def _replica_rows(self, sample, shape, seed):
         """This replica's rows of `sample(global_shape, seed)`, a per-example random draw.
@@ -528,14 +602,16 @@ class GAN(_DatasetOrderFit, keras.Model):
             z = self._noise(batch, stream=4 * i)
             with tf.GradientTape() as tape:
                 fake = self.generator(self._g_inputs(z, labels), training=True)
-                real_seen = self._add_instance_noise(real, 4 * i + 1)
-                fake_seen = self._add_instance_noise(fake, 4 * i + 2)
+                real_aug = self._augment(real, 2 * i)
+                fake_aug = self._augment(fake, 2 * i + 1)
+                real_seen = self._add_instance_noise(real_aug, 4 * i + 1)
+                fake_seen = self._add_instance_noise(fake_aug, 4 * i + 2)
                 real_out = self.discriminator(self._d_inputs(real_seen, labels),
                                               training=True)
                 fake_out = self.discriminator(self._d_inputs(fake_seen, labels),
                                               training=True)
                 d_loss = self.discriminator_loss(real_out, fake_out)
-                d_loss = d_loss + self.discriminator_penalty(real, fake, labels,
+                d_loss = d_loss + self.discriminator_penalty(real_aug, fake_aug, labels,
                                                              self._seed(4 * i + 3))
                 # Inside the tape: an op outside it would cut the gradient.
                 scaled = self._scale_for_replicas(d_loss)
@@ -545,7 +621,8 @@ class GAN(_DatasetOrderFit, keras.Model):
         z = self._noise(batch, stream=63)
         with tf.GradientTape() as tape:
             fake = self.generator(self._g_inputs(z, labels), training=True)
-            fake_out = self.discriminator(self._d_inputs(fake, labels), training=True)
+            fake_seen = self._augment(fake, 63)
+            fake_out = self.discriminator(self._d_inputs(fake_seen, labels), training=True)
             g_loss = self.generator_loss(fake_out)
             scaled = self._scale_for_replicas(g_loss)
         grads = tape.gradient(scaled, g_vars)
@@ -645,6 +722,22 @@ class GAN(_DatasetOrderFit, keras.Model):
             self._generate_fn = fn.get_concrete_function()
         return self._generate_fn
 
+    def _check_generate_memory(self, n):
+        """Refuses, before allocating anything, `n` images that would not fit in memory."""
+        from keras_gans import utils
+
+        pixels = int(np.prod(self.image_shape))
+        # The noise, the float32 images of each chunk, and the concatenated result.
+        needed = 4 * n * (self.latent_dim + 2 * pixels)
+        available = utils.available_memory()
+        if available is not None and needed > available:
+            raise MemoryError(
+                f"Received an invalid value for argument `n`: generating n={n:,} images of "
+                f"shape {tuple(self.image_shape)} needs about {needed / 2**30:.1f} GiB but "
+                f"only {available / 2**30:.1f} GiB of memory is available. Ask for fewer "
+                "images per call."
+            )
+
     def generate(self, n=None, seed=None, labels=None, z=None):
         """Generate images, float32 in [-1, 1], shape `(n, H, W, C)`.
 
@@ -658,6 +751,8 @@ class GAN(_DatasetOrderFit, keras.Model):
         Runs a `tf.function` (not `predict`), so a single image costs milliseconds.
         """
         if z is None:
+            _check_positive_int("n", n)
+            self._check_generate_memory(n)
             z = self.sample_noise(n, seed)
         else:
             try:
@@ -675,7 +770,15 @@ class GAN(_DatasetOrderFit, keras.Model):
                 )
             if n is not None and n != z.shape[0]:
                 raise ValueError(f"Argument `n`={n} does not match `z`'s {z.shape[0]} rows.")
+            finite = np.isfinite(z)
+            if not finite.all():
+                raise ValueError(
+                    "Received an invalid value for argument `z`. Expected finite noise, "
+                    f"received {int(finite.size - finite.sum())} NaN or infinite values, "
+                    f"e.g. {z[~finite][0]}."
+                )
             n = z.shape[0]
+            self._check_generate_memory(n)
         labels = self._check_labels(labels, n)
         fn = self._get_generate_fn()
         out = []

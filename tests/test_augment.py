@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from gan_test_utils import run_resume_test, state
 
 import keras_gans
 from keras_gans import augment
-from gan_test_utils import run_resume_test, state
 
 SEED = tf.constant([3, 7], tf.int64)
 

@@ -38,6 +38,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import warnings
 
@@ -83,6 +84,36 @@ TRAIN_VARIANT_OPTIONS = {
     "content_loss": (("srgan",), None),
     "vgg_weights": (("srgan",), None),
 }
+
+
+def _declared_train_options():
+    """`{variant: {dest: spec}}`: the `TRAIN_OPTIONS` literal a model module declares,
+    read from its source without importing it (the parser never imports TensorFlow)."""
+    import ast
+
+    declared = {}
+    for variant, (module, _) in VARIANTS.items():
+        try:
+            spec = importlib.util.find_spec(module)
+        except ImportError:
+            spec = None
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            continue
+        with open(spec.origin, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), spec.origin)
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None)
+                                                 for t in node.targets] == ["TRAIN_OPTIONS"]:
+                declared[variant] = ast.literal_eval(node.value)
+    return declared
+
+
+# Variants whose model declares its training options, dataset and construction.
+DECLARED_TRAIN_OPTIONS = _declared_train_options()
+for _variant, _options in DECLARED_TRAIN_OPTIONS.items():
+    for _dest, _spec in _options.items():
+        _variants, _default = TRAIN_VARIANT_OPTIONS.get(_dest, ((), _spec.get("default")))
+        TRAIN_VARIANT_OPTIONS[_dest] = (_variants + (_variant,), _default)
 # Batch sizes of the papers: DCGAN 128 (64 suits small machines), CycleGAN 1, SRGAN 16.
 DEFAULT_BATCH_SIZE = {"cyclegan": 1, "srgan": 16}
 # Arguments that may change when a run is started again; every other one must match.
@@ -242,6 +273,7 @@ def build_parser():
                    help="also write each image to DIR/0000.png, DIR/0001.png, ...")
     p.add_argument("--ncols", type=_positive_int, default=None,
                    help="images per row of the grid (default: a square grid)")
+    _add_overwrite(p)
 
     p = add("train", _cmd_train, "train a model on a folder or dataset, resumably",
             "Train a model. Checkpoints (RUN_DIR/checkpoint.keras), a sample grid per "
@@ -276,6 +308,9 @@ def build_parser():
                    help="at the end, also export a SavedModel to RUN_DIR/savedmodel/<version>")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="0: silent, 1: progress bar, 2: one line per epoch")
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="an unreadable image file in DATA: raise (stop, naming it) or skip "
+                        "it with a warning")
     g = p.add_argument_group("dcgan, lsgan, wgan_gp")
     g.add_argument("--image-size", type=_image_size, default=None,
                    help="resize to SIZE or HEIGHTxWIDTH (sides multiples of 4; default: "
@@ -326,6 +361,7 @@ def build_parser():
                    help="default: mse (pretrain), vgg19 (adversarial)")
     g.add_argument("--vgg-weights", default=None, metavar="PATH",
                    help="a local VGG19 notop weights file for the vgg19 content loss")
+    _add_declared_train_options(p)
 
     p = add("translate", _cmd_translate, "translate a folder of images with a CycleGAN",
             "Translate every image of INPUT_DIR (searched recursively) with a CycleGAN and "
@@ -334,6 +370,7 @@ def build_parser():
     p.add_argument("input_dir", metavar="INPUT_DIR")
     p.add_argument("output_dir", metavar="OUTPUT_DIR")
     p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
+    _add_overwrite(p)
 
     p = add("upscale", _cmd_upscale, "super-resolve an image or a folder with an SRGAN",
             "Upscale an image file (OUTPUT: a file, or an existing folder) or a folder "
@@ -380,6 +417,26 @@ def build_parser():
     return parser
 
 
+def _add_overwrite(p):
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace output files that exist already (without it, an existing "
+                        "output is an error and nothing is written); inputs are never "
+                        "overwritten, even with it")
+
+
+def _add_declared_train_options(p):
+    """One argument group per variant whose model declares `TRAIN_OPTIONS`."""
+    types = {"int": _positive_int, "float": _non_negative_float}
+    known = {a.dest for a in p._actions}
+    for variant, options in DECLARED_TRAIN_OPTIONS.items():
+        g = p.add_argument_group(variant)
+        for dest, spec in options.items():
+            if dest in known:  # a common option (e.g. --image-size) it also takes
+                continue
+            g.add_argument(f"--{dest.replace('_', '-')}", type=types.get(spec.get("type")),
+                           choices=spec.get("choices"), default=None, help=spec.get("help"))
+
+
 def _available_variants():
     names = []
     for name, (module, _) in VARIANTS.items():
@@ -401,8 +458,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False) or \
         os.environ.get("KERAS_GANS_DEBUG", "") not in ("", "0")
-    # TensorFlow's C++ start-up logging would bury our one-line messages on stderr.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's C++ logging would bury our one-line messages on stderr (its start-up
+    # lines are silenced by `_import_tensorflow`, which ignores this setting).
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     tf_logger = logging.getLogger("tensorflow")
     level = tf_logger.level
     with warnings.catch_warnings():
@@ -412,33 +471,116 @@ def main(argv=None):
             tf_logger.setLevel(logging.ERROR)
             warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
         try:
-            return _run(args, debug)
+            return _run(args, debug, _flag_names(parser, args.command))
         finally:
             tf_logger.setLevel(level)
 
 
-def _run(args, debug):
+def _run(args, debug, flags=None):
     prog = f"{PROG} {args.command}"
     try:
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        hint = " (started again with the same --out, the run resumes)" \
+    except (KeyboardInterrupt, SystemExit) as e:
+        # SystemExit with `signum`: keras_gans.training.Terminated (SIGTERM), checkpointed.
+        signum = getattr(e, "signum", None)
+        if isinstance(e, SystemExit) and signum is None:
+            raise
+        hint = " (checkpointed; started again with the same --out, the run resumes)" \
             if args.command == "train" else ""
-        _report(prog, f"interrupted{hint}", debug)
-        return 130
+        _report(prog, f"{'terminated' if signum else 'interrupted'}{hint}", debug)
+        return 128 + (signum or 2)  # 130 for Ctrl-C, 143 for SIGTERM
     except BrokenPipeError:
         # `keras-gans list | head`: the reader left; say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as e:  # noqa: BLE001 - every error ends as one line
-        message = _one_line(str(e)) or type(e).__name__
+        message = _cli_names(_one_line(_error_text(e)) or type(e).__name__, flags or {})
         if _is_user_error(e):
             _report(prog, f"error: {message}", debug)
             return 2
         _report(prog, f"internal error: {type(e).__name__}: {message} (run with --debug "
                       "for the traceback)", debug)
         return 1
+
+
+# Names of the library's arguments that a command's flags set under another name.
+_LIBRARY_NAMES = {
+    "train": {"source": "data", "x": "data", "image_shape": "image_size", "run_dir": "out"},
+    "evaluate": {"source": "data"},
+    "sample": {"path": "output"},
+    "translate": {"images": "input_dir"},
+    "upscale": {"images": "input", "path": "output"},
+}
+
+
+def _flag_names(parser, command):
+    """`{Python argument: the flag or metavar}` of `command`, for its error messages."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    sub = subparsers[0].choices.get(command) if subparsers else None
+    if sub is None:
+        return {}
+    names = {}
+    for action in sub._actions:
+        if action.dest in ("help", "debug", "func"):
+            continue
+        names[action.dest] = "/".join(action.option_strings) if action.option_strings \
+            else action.metavar or action.dest.upper()
+    for python, dest in _LIBRARY_NAMES.get(command, {}).items():
+        if dest in names:
+            names[python] = names[dest]
+    return names
+
+
+def _cli_names(message, flags):
+    """The library's message with Python arguments named as the command's flags:
+    "argument `on_error`" -> "--on-error", "on_error='skip'" -> "--on-error skip"."""
+    def name(match, text):
+        return flags.get(match.group("name"), text)
+
+    message = re.sub(r"(?:\bargument )?`(?P<name>\w+)`",
+                     lambda m: name(m, m.group(0)), message)
+    options = {k: v for k, v in flags.items() if v.startswith("-")}  # not positionals
+    message = re.sub(r"\b(?P<name>\w+)=(?P<q>'?)(?P<value>[\w.+-]+)(?P=q)(?![\w'(\[])",
+                     lambda m: f"{options[m.group('name')]} {m.group('value')}"
+                     if m.group("name") in options else m.group(0), message)
+    return re.sub(r"\b(?P<name>\w+)=", lambda m: f"{options[m.group('name')]} "
+                  if m.group("name") in options else m.group(0), message)
+
+
+def _error_text(error):
+    """The message of `error`; TensorFlow's graph-execution errors without their trace."""
+    text = str(error)
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        if isinstance(error, tf.errors.OpError):
+            text = error.message or text
+            found = re.search(r"(?:assertion failed|Error in user-defined function)[^\n]*",
+                              text)
+            lines = [line for line in text.splitlines() if line.strip()
+                     and not line.strip().startswith(("[[", "Detected at node", "File "))]
+            text = found.group(0) if found else (lines[-1] if lines else text)
+    return text
+
+
+def _import_tensorflow():
+    """Import TensorFlow with its native start-up lines (absl's "All log messages before
+    absl::InitializeLog()", oneDNN's and cpu_feature_guard's notes) kept off stderr:
+    TF 2.21 prints them whatever TF_CPP_MIN_LOG_LEVEL says, so fd 2 points to /dev/null
+    while the libraries load. Python errors of the import are raised as usual."""
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401 - the import is the point
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _is_user_error(error):
@@ -498,11 +640,15 @@ def _resolve_model(spec):
 
 def _load_model(spec, compile=False):
     path, name = _resolve_model(spec)
+    _import_tensorflow()
     from keras_gans import registry
 
     if name is not None:
         return registry.load(name, compile=compile)
-    return registry.load_file(path, compile=compile)
+    try:
+        return registry.load_file(path, compile=compile)
+    except (ValueError, TypeError) as e:  # about the file: named as the command does
+        raise UsageError(re.sub(r"(?:argument )?`path`", "MODEL_OR_PATH", str(e))) from None
 
 
 def _require(model, method, spec, command):
@@ -527,13 +673,48 @@ def _check_source(source, argument):
 
 
 def _list_images(root):
-    """Image files under `root` (recursive, sorted, hidden ones left out)."""
-    found = []
-    for folder, dirs, names in os.walk(root, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(folder, n) for n in sorted(names)
-                     if not n.startswith(".") and n.lower().endswith(IMAGE_SUFFIXES))
-    return found
+    """Image files under `root` (recursive, sorted, each once, hidden ones and special
+    files such as FIFOs left out)."""
+    from keras_gans.utils import walk_files
+
+    return walk_files(root, IMAGE_SUFFIXES)[0]
+
+
+def _same_file(a, b):
+    """Whether two paths name one file: the same real path, or the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
+def _inside(path, folder):
+    """Whether `path` is `folder` or below it, comparing real paths (symlinks resolved)."""
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _check_outputs(outputs, inputs, overwrite, argument):
+    """Refuse, before anything is written, outputs that would replace an input (always)
+    or an existing file (unless --overwrite)."""
+    real_inputs = {os.path.realpath(p): p for p in inputs}
+    for output in outputs:
+        source = real_inputs.get(os.path.realpath(output)) or next(
+            (p for p in inputs if os.path.exists(output) and _same_file(output, p)), None)
+        if source is not None:
+            raise UsageError(f"{argument}: the output {output!r} is the input {source!r}; "
+                             "inputs are never overwritten, choose another output.")
+    folders = [o for o in outputs if os.path.isdir(o)]
+    if folders:
+        raise UsageError(f"{argument}: the output {folders[0]!r} is a folder.")
+    existing = [o for o in outputs if os.path.lexists(o)]
+    if existing and not overwrite:
+        more = f" ({len(existing)} of the {len(outputs)} outputs exist)" \
+            if len(outputs) > 1 else ""
+        raise UsageError(f"{argument}: {existing[0]!r} already exists{more}; pass "
+                         "--overwrite to replace it, or choose another output.")
 
 
 def _check_image_path(path, argument):
@@ -636,6 +817,14 @@ def _cmd_sample(args):
         output = "grid.png"
     if output is not None:
         _check_image_path(output, "-o/--output")
+    outputs = [] if output is None else [output]
+    if args.separate is not None:
+        if os.path.exists(args.separate) and not os.path.isdir(args.separate):
+            raise UsageError(f"--separate {args.separate!r} is a file, not a folder.")
+        outputs += _separate_names(args.separate, args.n)
+    model_files = [spec for spec in (args.model,) if os.path.exists(spec)]
+    _check_outputs(outputs, model_files, args.overwrite,
+                   "-o/--output" if output is not None else "--separate")
     model = _load_model(args.model)
     _require(model, "generate", args.model, "sample")
     labels = None
@@ -655,12 +844,16 @@ def _cmd_sample(args):
         utils.save_grid(images, output, ncols=args.ncols)
         print(f"wrote {output} ({args.n} images)")
     if args.separate is not None:
-        width = max(4, len(str(args.n - 1)))
         os.makedirs(args.separate, exist_ok=True)
-        for i, image in enumerate(images):
-            utils.save_image(image, os.path.join(args.separate, f"{i:0{width}d}.png"))
+        for image, path in zip(images, _separate_names(args.separate, args.n)):
+            utils.save_image(image, path)
         print(f"wrote {args.n} images to {args.separate}")
     return 0
+
+
+def _separate_names(folder, n):
+    width = max(4, len(str(n - 1)))
+    return [os.path.join(folder, f"{i:0{width}d}.png") for i in range(n)]
 
 
 # --- train ---
@@ -685,13 +878,30 @@ def _train_options(args):
     options.update(
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE.get(variant, 64),
         steps_per_epoch=args.steps_per_epoch, channels=args.channels,
-        base_filters=args.base_filters, seed=args.seed)
+        base_filters=args.base_filters, seed=args.seed, on_error=args.on_error)
     # Normalised as JSON stores them, so a stored run compares equal.
     return json.loads(json.dumps(options))
 
 
+def _check_run_dir_apart(run_dir, options):
+    """Refuse a RUN_DIR inside the training data, or data inside RUN_DIR: the run's
+    checkpoints and sample grids would become its training images."""
+    for argument, source in (("DATA", options["data"]), ("--data-b", options.get("data_b"))):
+        if source is None or source.startswith("tfds:"):
+            continue
+        if os.path.isdir(source) and _inside(run_dir, source):
+            raise UsageError(f"--out {run_dir!r} is inside {argument} {source!r}: the run's "
+                             "checkpoints and samples would become training images. Choose "
+                             "a RUN_DIR outside the data.")
+        if _inside(source, run_dir):
+            raise UsageError(f"{argument} {source!r} is inside --out {run_dir!r}: a run's "
+                             "outputs never become its training data. Choose a RUN_DIR "
+                             "outside the data.")
+
+
 def _check_run_dir(run_dir, options):
-    """Refuse a run directory started with other arguments; record them for a new run."""
+    """Refuse a run directory started with other arguments; `True` for a new run (whose
+    arguments `_record_run` writes once everything else has been checked)."""
     path = os.path.join(run_dir, "args.json")
     # The file names of keras_gans.training, which imports TensorFlow.
     started = any(os.path.exists(os.path.join(run_dir, name))
@@ -708,7 +918,13 @@ def _check_run_dir(run_dir, options):
             raise UsageError(
                 f"RUN_DIR {run_dir!r} holds a run started with other arguments: {diffs}. "
                 "Use the same arguments to resume it, or another --out for a new run.")
-        return
+        return False
+    return True
+
+
+def _record_run(run_dir, options):
+    """Write RUN_DIR/args.json (creating RUN_DIR)."""
+    path = os.path.join(run_dir, "args.json")
     os.makedirs(run_dir, exist_ok=True)
     record = {"command": "train", "keras_gans": __version__, "arguments": options}
     tmp = path + ".tmp"
@@ -723,12 +939,16 @@ def _train_dataset(options):
 
     variant = options["variant"]
     common = {"batch_size": options["batch_size"], "channels": options["channels"],
-              "seed": options["seed"], "repeat": options["steps_per_epoch"] is not None}
+              "seed": options["seed"], "repeat": options["steps_per_epoch"] is not None,
+              "on_error": options.get("on_error", "raise")}
     image_size = options.get("image_size")
     image_size = tuple(image_size) if isinstance(image_size, list) else image_size
     conditional = bool(options.get("num_classes") or options.get("conditional"))
+    if variant in DECLARED_TRAIN_OPTIONS:
+        return _variant_class(variant).train_dataset(options, **common), None
     if variant in GAN_VARIANTS:
-        ds = data.images(options["data"], image_size=image_size, labels=conditional, **common)
+        ds = data.images(options["data"], image_size=image_size, labels=conditional,
+                         num_classes=options.get("num_classes"), **common)
     elif variant == "cyclegan":
         ds = data.unpaired(options["data"], options["data_b"], image_size=image_size,
                            jitter=options["jitter"], **common)
@@ -749,11 +969,17 @@ def _num_classes(options, class_names):
     return len(class_names)
 
 
+def _variant_class(variant):
+    module, class_name = VARIANTS[variant]
+    return getattr(importlib.import_module(module), class_name)
+
+
 def _create_model(options, dataset, num_classes):
-    module, class_name = VARIANTS[options["variant"]]
-    cls = getattr(importlib.import_module(module), class_name)
+    cls = _variant_class(options["variant"])
     spec = dataset.element_spec
     variant = options["variant"]
+    if variant in DECLARED_TRAIN_OPTIONS:
+        return cls.from_train_options(tuple(spec[0].shape[1:]), options)
     if variant in GAN_VARIANTS:
         image_shape = tuple((spec[0] if num_classes else spec).shape[1:])
         kwargs = {"latent_dim": options["latent_dim"], "num_classes": num_classes,
@@ -790,8 +1016,10 @@ def _create_model(options, dataset, num_classes):
 def _cmd_train(args):
     options = _train_options(args)
     run_dir = args.out
-    _check_run_dir(run_dir, options)
-
+    _check_run_dir_apart(run_dir, options)
+    new_run = _check_run_dir(run_dir, options)
+    # Everything is checked before RUN_DIR is created: a refused command creates nothing.
+    _import_tensorflow()
     import keras
 
     from keras_gans import callbacks, training
@@ -804,6 +1032,8 @@ def _cmd_train(args):
     model, resumed = training.resume_or_create(
         run_dir, lambda: _create_model(options, dataset, num_classes),
         expected_class=getattr(importlib.import_module(module), class_name))
+    if new_run:
+        _record_run(run_dir, options)
     step = int(model.optimizer.iterations.numpy())
     if resumed:
         where = f"epoch {step // steps + 1} of {args.epochs}" if step < args.epochs * steps \
@@ -839,21 +1069,34 @@ def _cmd_train(args):
 # --- translate, upscale ---
 
 
-def _write_outputs(files, root, out_dir, convert):
-    """Run `convert` on each file below `root`, writing PNGs to `out_dir`, with a progress bar."""
+def _check_output_folder(files, root, out_dir, overwrite, argument):
+    """The output path of each input below `root`; refuses an `out_dir` inside `root`
+    (the outputs would be inputs of the next run), an output that is an input, and,
+    without --overwrite, existing output files. Checked before the model is loaded."""
+    if _inside(out_dir, root):
+        where = "the input folder" if _same_file(out_dir, root) else "inside the input folder"
+        raise UsageError(f"{argument}: the output folder {out_dir!r} is {where} {root!r}; "
+                         "choose another, so that the inputs are not overwritten and the "
+                         "outputs do not become inputs.")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise UsageError(f"{argument}: {out_dir!r} is a file, not a folder.")
+    names = _output_names(files, root)
+    outputs = {path: os.path.join(out_dir, names[path]) for path in files}
+    _check_outputs(list(outputs.values()), files, overwrite, argument)
+    return outputs
+
+
+def _write_outputs(outputs, out_dir, convert):
+    """Run `convert` on each input, writing PNGs to `outputs[input]`, with a progress bar."""
     import keras
 
     from keras_gans import utils
 
-    if os.path.abspath(out_dir) == os.path.abspath(root):
-        raise UsageError(f"the output folder {out_dir!r} is the input folder; choose another "
-                         "so the inputs are not overwritten.")
-    names = _output_names(files, root)
-    progress = keras.utils.Progbar(len(files), unit_name="image")
-    for path in files:
-        utils.save_image(convert(path), os.path.join(out_dir, names[path]))
+    progress = keras.utils.Progbar(len(outputs), unit_name="image")
+    for path, output in outputs.items():
+        utils.save_image(convert(path), output)
         progress.add(1)
-    print(f"wrote {len(files)} images to {out_dir}")
+    print(f"wrote {len(outputs)} images to {out_dir}")
 
 
 def _output_names(files, root):
@@ -874,13 +1117,15 @@ def _cmd_translate(args):
     if not files:
         raise UsageError(f"INPUT_DIR={args.input_dir!r} holds no image files "
                          f"({', '.join(IMAGE_SUFFIXES)}).")
+    outputs = _check_output_folder(files, args.input_dir, args.output_dir, args.overwrite,
+                                   "OUTPUT_DIR")
     model = _load_model(args.model)
     _require(model, "translate", args.model, "translate")
 
     from keras_gans import data
 
     channels = model.image_shape[-1]
-    _write_outputs(files, args.input_dir, args.output_dir, lambda path: model.translate(
+    _write_outputs(outputs, args.output_dir, lambda path: model.translate(
         data.load_image_file(path, channels=channels), direction=args.direction))
     return 0
 
@@ -895,11 +1140,14 @@ def _cmd_upscale(args):
             stem = os.path.splitext(os.path.basename(args.input))[0]
             output = os.path.join(output, stem + ".png")
         _check_image_path(output, "OUTPUT")
+        _check_outputs([output], [args.input], args.overwrite, "OUTPUT")
     else:
         files = _list_images(args.input)
         if not files:
             raise UsageError(f"INPUT={args.input!r} holds no image files "
                              f"({', '.join(IMAGE_SUFFIXES)}).")
+        outputs = _check_output_folder(files, args.input, args.output, args.overwrite,
+                                       "OUTPUT")
     model = _load_model(args.model)
     _require(model, "upscale", args.model, "upscale")
 

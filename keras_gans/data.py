@@ -39,11 +39,14 @@ import gzip
 import os
 import pathlib
 import re
+import stat
 import sys
 import warnings
 
 import numpy as np
 import tensorflow as tf
+
+from keras_gans import utils
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 # What tf.io.decode_image reads, as PIL names the formats.
@@ -132,13 +135,14 @@ def load_image_file(path, channels=None):
     """
     path = os.fspath(path)
     _check_channels(channels)
+    _check_regular_file(path, "path")
     try:
-        contents = tf.io.read_file(path)
+        contents = tf.io.read_file(os.fsencode(path))
         image = tf.io.decode_image(contents, expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as e:
         raise ValueError(
             f"Received an invalid value for argument `path`: could not read the image file "
-            f"'{path}': {_short_tf_message(e)}"
+            f"{_shown(path)}: {_short_tf_message(e)}"
         ) from None
     if channels is None:
         channels = 1 if image.shape[-1] in (1, 2) else 3
@@ -205,6 +209,7 @@ def images(
     on_error="raise",
     validate="quick",
     shuffle_buffer=10_000,
+    num_classes=None,
 ):
     """Builds a batched, prefetched dataset of float32 images in [-1, 1].
 
@@ -247,6 +252,10 @@ def images(
             decode later, while iterating, still raise (or are skipped) naming the
             file.
         shuffle_buffer: shuffle buffer size for TFDS names and datasets.
+        num_classes: with `labels=True`, the number of classes: labels known when the
+            dataset is built (arrays, IDX files, class subfolders) must be below it,
+            else a `ValueError` names them. (`GAN.fit` checks every dataset's labels
+            as it reads them.)
 
     Returns:
         A `tf.data.Dataset` of `(batch, height, width, channels)` float32 batches, or of
@@ -264,6 +273,8 @@ def images(
     _check_common(image_size, channels, batch_size, seed, repeat, cache, on_error, validate)
     _check_positive_int("shuffle_buffer", shuffle_buffer)
     src = _resolve(source, labels, channels, on_error, validate)
+    if num_classes is not None and labels:
+        _check_num_classes(src, num_classes, "source")
     _check_count(src.count, batch_size, drop_remainder, repeat)
     size, target_channels = _target_shape(src, image_size, channels)
 
@@ -497,6 +508,8 @@ class _Source:
     `shape` is `(H, W, C)` with `None` where unknown.
     """
 
+    label_values = None  # the class ids, when known as the dataset is built
+
     def __init__(
         self,
         keys,
@@ -639,7 +652,7 @@ def _array_source(array, label_values, argument):
             return image, tf.fill(tf.shape(index), tf.constant(_NO_LABEL, tf.int32))
         return image, tf.gather(labels_t, index)
 
-    return _Source(
+    src = _Source(
         keys=tf.data.Dataset.range(n),
         load=lambda keys: keys.map(gather),
         count=n,
@@ -649,6 +662,8 @@ def _array_source(array, label_values, argument):
         in_memory=True,
         gather=gather,
     )
+    src.label_values = None if label_values is None else labels_t.numpy()
+    return src
 
 
 def _check_labels(label_values, n, argument):
@@ -665,7 +680,35 @@ def _check_labels(label_values, n, argument):
             f"Received an invalid value for the labels of `{argument}`: {len(y)} labels for "
             f"{n} images"
         )
+    if y.dtype != bool and len(y) and y.min() < 0:
+        negative = sorted({int(v) for v in y[y < 0]})
+        raise ValueError(
+            f"Received an invalid value for the labels of `{argument}`: class ids must be "
+            f"non-negative; received {int((y < 0).sum())} negative labels: "
+            f"{negative[:10]}"
+        )
     return y.astype(np.int32)
+
+
+def _check_num_classes(src, num_classes, argument):
+    """Labels known when the dataset is built must be below `num_classes`."""
+    _check_positive_int("num_classes", num_classes)
+    known = getattr(src, "label_values", None)
+    if known is None or not len(known) or known.max() < num_classes:
+        return
+    if src.class_names:
+        raise ValueError(
+            f"Received an invalid value for argument `num_classes`: `{argument}` has "
+            f"{len(src.class_names)} class subfolders ({', '.join(src.class_names[:10])}"
+            f"{', ...' if len(src.class_names) > 10 else ''}), more than "
+            f"num_classes={num_classes}"
+        )
+    over = sorted({int(v) for v in known[known >= num_classes]})
+    raise ValueError(
+        f"Received an invalid value for argument `num_classes`: the labels of `{argument}` "
+        f"must be class ids in [0, {num_classes - 1}] (num_classes={num_classes}); "
+        f"received {int((known >= num_classes).sum())} labels >= {num_classes}: {over[:10]}"
+    )
 
 
 def _dataset_source(ds, labels, argument):
@@ -755,16 +798,39 @@ def _tfds_source(text, labels, argument):
 
 
 def _list_image_files(root):
-    """Image files under `root` (sorted, recursive, hidden ones left out) and the others."""
-    files, others = [], []
-    for folder, dirs, names in os.walk(root, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            path = os.path.join(folder, name)
-            (files if name.lower().endswith(IMAGE_EXTENSIONS) else others).append(path)
+    """Image files under `root` (sorted, recursive, each once, hidden ones left out) and
+    the others; special files (FIFOs, sockets) are left out with a warning, never opened."""
+    files, others, special = utils.walk_files(root, IMAGE_EXTENSIONS)
+    if special:
+        warnings.warn(
+            f"Skipped {len(special)} special files (FIFOs, sockets or devices, which are "
+            f"never read) under {_shown(root)}, e.g. {_shown(special[0])}",
+            stacklevel=4,
+        )
     return files, others
+
+
+def _shown(path):
+    """A path quoted for a message; bytes that are not UTF-8 show as escapes."""
+    return repr(os.fsdecode(path))
+
+
+def _is_special(path):
+    """Whether `path` exists but is not a regular file or folder (a FIFO, socket, device)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # missing or unreadable: reading it gives the error naming it
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _check_regular_file(path, argument):
+    """Refuses, without opening it, a path that is not a regular file (a FIFO would hang)."""
+    if _is_special(path) or os.path.isdir(path):
+        raise ValueError(
+            f"Received an invalid value for argument `{argument}`: {_shown(path)} is not a "
+            "regular file (a FIFO, socket, device or folder); it is not read"
+        )
 
 
 def _folder_source(root, labels, label_values, channels, on_error, validate, min_size, argument):
@@ -806,14 +872,15 @@ def _files_source(paths, label_values, channels, on_error, validate, min_size, a
         label_values = _check_labels(label_values, len(paths), argument)
     infos, bad = [], []
     for i, path in enumerate(paths):
-        if validate == "none" and i > 0:
-            infos.append(None)
-            continue
-        try:
-            infos.append(_inspect_image(path, full=validate == "full"))
-        except Exception as e:  # noqa: BLE001 - whatever PIL raises, the file is unusable
-            infos.append(None)
-            bad.append((i, f"'{path}' ({type(e).__name__}: {e})"))
+        info = None
+        if _is_special(path):  # never opened: reading a FIFO blocks for ever
+            bad.append((i, f"{_shown(path)} (not a regular file but a FIFO, socket or device)"))
+        elif validate != "none" or i == 0:
+            try:
+                info = _inspect_image(path, full=validate == "full")
+            except Exception as e:  # noqa: BLE001 - whatever PIL raises, the file is unusable
+                bad.append((i, f"{_shown(path)} ({type(e).__name__}: {e})"))
+        infos.append(info)
     small = []
     if min_size is not None:
         small = [
@@ -861,8 +928,9 @@ def _files_source(paths, label_values, channels, on_error, validate, min_size, a
         if has_labels
         else np.full(len(paths), _NO_LABEL, np.int32)
     )
-    keys = tf.data.Dataset.from_tensor_slices((paths, label_array))
-    return _Source(
+    # As bytes: a name that is not valid UTF-8 reaches the file system unchanged.
+    keys = tf.data.Dataset.from_tensor_slices(([os.fsencode(p) for p in paths], label_array))
+    src = _Source(
         keys=keys,
         load=lambda k: _decode_files(k, shape, on_error, len(paths)),
         count=len(paths),
@@ -870,6 +938,8 @@ def _files_source(paths, label_values, channels, on_error, validate, min_size, a
         has_labels=has_labels,
         cheap_keys=True,
     )
+    src.label_values = label_array if has_labels else None
+    return src
 
 
 def _inspect_image(path, full):
@@ -1231,6 +1301,7 @@ def _target_shape(src, image_size, channels, argument="source"):
 def _short_tf_message(error):
     text = str(getattr(error, "message", error))
     return text.split("[[")[0].split(" [Op:")[0].split("}}")[-1].strip()
+
 
 # Inpainting pairs live in their own module; `keras_gans.data.inpainting_pairs` is the
 # public name.

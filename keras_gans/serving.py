@@ -21,9 +21,11 @@ The gRPC client needs `grpcio` and `tensorflow-serving-api`; the latter depends 
 """
 
 import base64
+import http.client
 import io
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
 
@@ -134,7 +136,31 @@ def write_models_config(path, models):
 
 
 class ServingError(RuntimeError):
-    """The server answered with an error (bad input, unknown model or signature)."""
+    """The server answered with an error (bad input, unknown model or signature), could
+    not be reached in time, or answered what a TF Serving server does not (malformed
+    JSON, missing outputs, outputs of the wrong shape or number). The message names the
+    URL."""
+
+
+def _within(timeout, call, url):
+    """`call()`, bounded by `timeout` seconds in all (each socket read is bounded by
+    urllib's timeout, but a server trickling bytes could prolong the whole for ever)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = call()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise ServingError(f"{url} did not answer within timeout={timeout} s.")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _b64_decode(value):
@@ -288,17 +314,25 @@ class Client:
                 raw = self._rest_metadata()
             else:
                 raw = self._grpc_metadata()
-            self._signatures = {
-                name: {
-                    side: {key: (_DTYPES.get(info.get("dtype"), None),
-                                 [int(d.get("size", 0)) for d in
-                                  info.get("tensor_shape", {}).get("dim", [])])
-                           for key, info in sig.get(side, {}).items()}
-                    for side in ("inputs", "outputs")
-                }
-                for name, sig in raw.items() if not name.startswith("__")
-            }
+            try:
+                self._signatures = self._parse_signatures(raw)
+            except (AttributeError, TypeError, ValueError) as e:
+                raise ServingError(f"{self._endpoint('metadata')} answered malformed "
+                                   f"signature metadata: {type(e).__name__}: {e}") from None
         return self._signatures
+
+    @staticmethod
+    def _parse_signatures(raw):
+        return {
+            name: {
+                side: {key: (_DTYPES.get(info.get("dtype"), None),
+                             [int(d.get("size", 0)) for d in
+                              info.get("tensor_shape", {}).get("dim", [])])
+                       for key, info in sig.get(side, {}).items()}
+                for side in ("inputs", "outputs")
+            }
+            for name, sig in raw.items() if not name.startswith("__")
+        }
 
     def predict(self, inputs, signature="serving_default", rest_format=None):
         """Run one signature on the server.
@@ -332,8 +366,16 @@ class Client:
             arrays[key] = np.array(value, dtype=dtype) if dtype is not None \
                 else np.asarray(value)
         if self.protocol == "grpc":
-            return self._grpc_predict(arrays, signature)
-        return self._rest_predict(arrays, signature, spec, rest_format or self.rest_format)
+            result = self._grpc_predict(arrays, signature)
+        else:
+            result = self._rest_predict(arrays, signature, spec,
+                                        rest_format or self.rest_format)
+        return self._check_outputs(result, spec, signature)
+
+    def _predict_n(self, inputs, signature, n, **kwargs):
+        """`predict`, checking that each output holds `n` images."""
+        result = self.predict(inputs, signature, **kwargs)
+        return self._check_outputs(result, self.signatures()[signature], signature, n)
 
     # --- The keras_gans signatures ---
 
@@ -382,7 +424,7 @@ class Client:
                 f"(N, latent_dim), received shape {z.shape}."
             )
         inputs = {"z": z, **self._label_inputs("serving_default", labels, n=len(z))}
-        return self._images_result(self.predict(inputs, "serving_default"), as_pil)
+        return self._images_result(self._predict_n(inputs, "serving_default", len(z)), as_pil)
 
     def _sample_inputs(self, n, seed, labels, signature):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
@@ -411,8 +453,8 @@ class Client:
                 the classes cycle.
             as_pil: return a list of PIL images instead of float32 in [-1, 1].
         """
-        outputs = self.predict(self._sample_inputs(n, seed, labels, "sample"), "sample",
-                               rest_format="inputs")
+        outputs = self._predict_n(self._sample_inputs(n, seed, labels, "sample"), "sample", n,
+                                  rest_format="inputs")
         return self._images_result(outputs, as_pil)
 
     def png(self, n, seed=0, labels=None, as_pil=False):
@@ -421,8 +463,8 @@ class Client:
         Returns:
             A list of `bytes`, each a PNG file, or of PIL images with `as_pil=True`.
         """
-        outputs = self.predict(self._sample_inputs(n, seed, labels, "png"), "png",
-                               rest_format="inputs")
+        outputs = self._predict_n(self._sample_inputs(n, seed, labels, "png"), "png", n,
+                                  rest_format="inputs")
         files = [bytes(b) for b in outputs["images_bytes"]]
         if not as_pil:
             return files
@@ -444,7 +486,8 @@ class Client:
                 "Received an invalid value for argument `direction`. Expected 'a2b' or "
                 f"'b2a', received: direction={direction!r}"
             )
-        outputs = self.predict({"images": _uint8_batch(images)}, f"translate_{direction}")
+        batch = _uint8_batch(images)
+        outputs = self._predict_n({"images": batch}, f"translate_{direction}", len(batch))
         return self._images_result(outputs, as_pil)
 
     def upscale(self, images, as_pil=False):
@@ -455,7 +498,8 @@ class Client:
                 any height and width.
             as_pil: return a list of PIL images instead of float32 in [-1, 1].
         """
-        outputs = self.predict({"images": _uint8_batch(images)}, "upscale")
+        batch = _uint8_batch(images)
+        outputs = self._predict_n({"images": batch}, "upscale", len(batch))
         return self._images_result(outputs, as_pil)
 
     # --- REST ---
@@ -471,9 +515,12 @@ class Client:
         request = urllib.request.Request(
             url, data=data, method="GET" if data is None else "POST",
             headers={"Content-Type": "application/json"})
-        try:
+        def fetch():
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read().decode("utf-8"))
+                return response.read()
+
+        try:
+            text = _within(self.timeout, fetch, url)
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace")
             try:
@@ -483,10 +530,29 @@ class Client:
             raise ServingError(f"{url} answered HTTP {e.code}: {detail}") from None
         except urllib.error.URLError as e:
             raise ServingError(f"Cannot reach TF Serving at {url}: {e.reason}") from None
+        except (OSError, http.client.HTTPException) as e:  # timeouts, dropped connections
+            raise ServingError(f"TF Serving at {url} failed to answer: "
+                               f"{type(e).__name__}: {e}") from None
+        try:
+            answer = json.loads(text.decode("utf-8"))
+        except ValueError:
+            raise ServingError(f"{url} answered malformed JSON: {text[:100]!r}") from None
+        if not isinstance(answer, dict):
+            raise ServingError(f"{url} answered {type(answer).__name__} JSON, not an object: "
+                               f"{text[:100]!r}")
+        return answer
 
     def _rest_metadata(self):
-        answer = self._rest_call(self._rest_url("/metadata"))
-        return answer["metadata"]["signature_def"]["signature_def"]
+        url = self._rest_url("/metadata")
+        answer = self._rest_call(url)
+        try:
+            signatures = answer["metadata"]["signature_def"]["signature_def"]
+            if not isinstance(signatures, dict):
+                raise TypeError(type(signatures).__name__)
+        except (KeyError, TypeError) as e:
+            raise ServingError(f"{url} answered metadata without "
+                               f"metadata.signature_def.signature_def ({e!r})") from None
+        return signatures
 
     def _rest_predict(self, arrays, signature, spec, rest_format):
         if rest_format == "instances":
@@ -508,20 +574,45 @@ class Client:
         else:
             body = {"signature_name": signature,
                     "inputs": {k: _json_value(v) for k, v in arrays.items()}}
-        answer = self._rest_call(self._rest_url(":predict"), body)
+        url = self._rest_url(":predict")
+        answer = self._rest_call(url, body)
         outputs = spec["outputs"]
-        if "outputs" in answer:
-            result = answer["outputs"]
-            if not isinstance(result, dict) or len(outputs) == 1:
-                # A single output comes back unnamed.
-                result = {next(iter(outputs)): result}
-        else:
-            rows = answer["predictions"]
-            if len(outputs) == 1:
-                result = {next(iter(outputs)): rows}
+        try:
+            if "outputs" in answer:
+                result = answer["outputs"]
+                if not isinstance(result, dict) or len(outputs) == 1:
+                    # A single output comes back unnamed.
+                    result = {next(iter(outputs)): result}
             else:
-                result = {k: [row[k] for row in rows] for k in outputs}
-        return {k: _to_array(v, outputs.get(k, (None,))[0]) for k, v in result.items()}
+                rows = answer["predictions"]
+                if len(outputs) == 1:
+                    result = {next(iter(outputs)): rows}
+                else:
+                    result = {k: [row[k] for row in rows] for k in outputs}
+            return {k: _to_array(v, outputs.get(k, (None,))[0]) for k, v in result.items()}
+        except (KeyError, TypeError, ValueError) as e:  # missing keys, ragged lists
+            raise ServingError(f"{url} answered outputs that are not those of signature "
+                               f"{signature!r}: {type(e).__name__}: {e}") from None
+
+    def _endpoint(self, signature):
+        if self.protocol == "rest":
+            return self._rest_url("/metadata" if signature == "metadata" else ":predict")
+        return f"grpc://{self.host}:{self.port}/{self.model} ({signature})"
+
+    def _check_outputs(self, result, spec, signature, n=None):
+        """Every output of `spec` with its shape (and `n` rows when given), or ServingError."""
+        for key, (_, shape) in spec["outputs"].items():
+            if key not in result:
+                raise ServingError(f"{self._endpoint(signature)} answered without the output "
+                                   f"{key!r} (received {sorted(result)}).")
+            array = result[key]
+            wrong = bool(shape) and (array.ndim != len(shape) or any(
+                want not in (-1, got) for want, got in zip(shape, array.shape)))
+            if wrong or (n is not None and (array.ndim == 0 or len(array) != n)):
+                expected = f"shape {shape} (-1: any)" + ("" if n is None else f" with {n} rows")
+                raise ServingError(f"{self._endpoint(signature)} answered {key!r} of shape "
+                                   f"{list(array.shape)}; expected {expected}.")
+        return result
 
     # --- gRPC ---
 

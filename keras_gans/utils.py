@@ -1,8 +1,80 @@
 """Image helpers: [-1, 1] floats to uint8, sample grids as PNG files."""
 
 import os
+import stat
 
 import numpy as np
+
+
+def available_memory():
+    """Bytes of memory this process can still allocate, or `None` when unknown."""
+    available = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+    try:  # a container's cgroup (v2) limit may be far below the machine's memory
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        if limit != "max":
+            with open("/sys/fs/cgroup/memory.current") as f:
+                used = int(f.read().strip())
+            available = min(available, max(int(limit) - used, 0))
+    except (OSError, ValueError):
+        pass
+    return available
+
+
+def walk_files(root, extensions):
+    """Files under the folder `root`, searched recursively: `(matching, others, special)`.
+
+    Symbolic links are followed, but each folder and each file is listed once, so a
+    link loop (`a/loop -> ..`) or two links to one image count it once. Hidden names
+    (starting with `.`) are left out. `matching` holds the regular files whose name ends
+    in one of `extensions` (case-insensitive), `others` the other regular files, and
+    `special` what is not a regular file (FIFOs, sockets, devices): never opened, as
+    reading a FIFO would block for ever. Names that are not valid UTF-8 are kept as
+    Python gives them (`os.fsencode` recovers their bytes). Each list is sorted.
+    """
+    matching, others, special = [], [], []
+    seen_folders, seen_files = set(), set()
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        try:
+            info = os.stat(folder)
+        except OSError:
+            info = None
+        if info is not None:
+            if (info.st_dev, info.st_ino) in seen_folders:
+                dirs[:] = []
+                continue
+            seen_folders.add((info.st_dev, info.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:  # a broken link: listed, so that reading it names it
+                info = None
+            if info is not None:
+                if not stat.S_ISREG(info.st_mode):
+                    special.append(path)
+                    continue
+                if (info.st_dev, info.st_ino) in seen_files:
+                    continue
+                seen_files.add((info.st_dev, info.st_ino))
+            (matching if name.lower().endswith(tuple(extensions)) else others).append(path)
+    return matching, others, special
 
 
 def to_uint8(images):
@@ -34,6 +106,13 @@ def to_float(images):
         raise TypeError(
             "Received an invalid value for argument `images`. Expected uint8 or float "
             f"images, received dtype {images.dtype}."
+        )
+    finite = np.isfinite(images)
+    if not finite.all():  # NaN would pass the range check below: comparisons are False
+        raise ValueError(
+            "Received an invalid value for argument `images`. Float images must be finite, "
+            f"in [-1, 1]; received {int(finite.size - finite.sum())} NaN or infinite "
+            f"values, e.g. {images[~finite].flat[0]}."
         )
     if images.size and (images.min() < -1.0 - 1e-3 or images.max() > 1.0 + 1e-3):
         raise ValueError(

@@ -105,6 +105,12 @@ def build_env(root):
     e.tiny_images = root / "tiny_images"
     e.tiny_images.mkdir()
     _save_png(e.tiny_images / "tiny.png", np.zeros((2, 2, 3), np.uint8))
+    e.classes = root / "classes"
+    for name in ("a", "b", "c"):
+        (e.classes / name).mkdir(parents=True)
+        _save_png(e.classes / name / "0.png", good)
+    e.fifo = root / "pipe.png"
+    os.mkfifo(e.fifo)
     e.small_png = root / "small.png"
     _save_png(e.small_png, np.zeros((4, 4, 3), np.uint8))
 
@@ -265,6 +271,31 @@ API_CASES = [
     ("upscale_over_max_output_pixels", lambda e: e.srgan.upscale(
         np.zeros((4, 4, 3), np.uint8), max_output_pixels=10),
      ValueError, r"shape \(1, 4, 4, 3\).*64 output pixels.*max_output_pixels=10"),
+    # Non-finite values, memory.
+    ("z_nan", lambda e: e.gan.generate(z=np.full((2, 4), np.nan)),
+     ValueError, r"`z`.*finite noise, received 8 NaN or infinite values"),
+    ("translate_nan", lambda e: e.cyclegan.translate(np.full((1, 8, 8, 3), np.nan)),
+     ValueError, r"`images`.*finite.*received 192 NaN or infinite values"),
+    ("upscale_inf", lambda e: e.srgan.upscale(np.full((4, 4, 3), np.inf, "float32")),
+     ValueError, r"`images`.*finite.*received 48 NaN or infinite values, e\.g\. inf"),
+    ("generate_more_than_memory", lambda e: e.gan.generate(10**12),
+     MemoryError, r"`n`: generating n=1,000,000,000,000 images of shape \(8, 8, 1\) needs"),
+    # Labels.
+    ("labels_negative", lambda e: data.images((e.x, np.array([0, 1, -2, 0] * 2)),
+                                              batch_size=4, labels=True),
+     ValueError, r"labels of `source`.*non-negative; received 2 negative labels: \[-2\]"),
+    ("labels_beyond_num_classes", lambda e: data.images(
+        (e.x, np.arange(8)), batch_size=4, labels=True, num_classes=3),
+     ValueError, r"`num_classes`.*\[0, 2\].*received 5 labels >= 3: \[3, 4, 5, 6, 7\]"),
+    ("class_folders_beyond_num_classes", lambda e: data.images(
+        str(e.classes), batch_size=1, labels=True, num_classes=2),
+     ValueError, r"`num_classes`.*3 class subfolders \(a, b, c\), more than num_classes=2"),
+    ("dataset_labels_beyond_num_classes", lambda e: e.cgan.fit(
+        tf.data.Dataset.from_tensor_slices((e.x, np.arange(8) % 5)).batch(4), verbose=0),
+     ValueError, r"`x`.*labels must be class ids in \[0, 2\] \(num_classes=3\).*0 1 2 3"),
+    # Special files.
+    ("image_file_is_a_fifo", lambda e: data.load_image_file(e.fifo),
+     ValueError, r"`path`: '.*pipe\.png' is not a regular file"),
     # Writing.
     ("export_existing_version", lambda e: export(e.gan, str(e.exports), version=1),
      FileExistsError, r"'.*exports/1' already exists.*`version`"),
@@ -315,21 +346,21 @@ CLI_CASES = [
     ("keras_file_of_another_class", lambda e: ["sample", str(e.sequential)],
      r"needs a model with `generate`; MODEL_OR_PATH='.*sequential\.keras' is a Sequential"),
     ("keras_file_not_a_zip", lambda e: ["sample", str(e.not_a_zip)],
-     r"`path`: '.*notes\.keras' is not a \.keras archive"),
+     r"MODEL_OR_PATH: '.*notes\.keras' is not a \.keras archive"),
     ("labels_out_of_range", lambda e: ["sample", str(e.cgan_file), "-n", "2", "--labels", "7",
                                        "-o", str(e.root / "l.png")],
-     r"`labels`.*\[0, 2\], received values in \[7, 7\]"),
+     r"--labels.*\[0, 2\], received values in \[7, 7\]"),
     ("unwritable_output", lambda e: ["sample", "tiny_dcgan", "-n", "2", "-o",
                                      os.path.join(e.unwritable, "grid.png")],
-     r"`path`: cannot write '.*grid\.png'"),
+     r"-o/--output: cannot write '.*grid\.png'"),
     ("export_existing_version", lambda e: ["export", "tiny_dcgan", str(e.exports),
                                            "--version", "1"],
      r"'.*exports/1' already exists"),
     ("export_unwritable_directory", lambda e: ["export", "tiny_dcgan", e.unwritable],
-     r"`base_dir`=.*permission denied"),
+     r"BASE_DIR=.*permission denied"),
     ("train_empty_folder", lambda e: ["train", "dcgan", str(e.empty), "--out",
                                       str(e.root / "cli_run_empty")],
-     r"`source`.*holds no image files"),
+     r"DATA: the folder .* holds no image files"),
     ("train_truncated_png", lambda e: ["train", "dcgan", str(e.truncated), "--out",
                                        str(e.root / "cli_run_broken"), "--batch-size", "1"],
      r"'.*broken\.png'.*cannot be decoded"),
@@ -339,16 +370,36 @@ CLI_CASES = [
     ("train_image_size_not_multiple_of_4", lambda e: [
         "train", "dcgan", str(e.clean), "--out", str(e.root / "cli_run_size"),
         "--image-size", "30", "--batch-size", "1"],
-     r"`image_shape`.*multiples of 4.*\(30, 30, 1\)"),
+     r"--image-size.*multiples of 4.*\(30, 30, 1\)"),
     ("translate_input_too_small", lambda e: ["translate", str(e.cyclegan_file),
                                              str(e.tiny_images), str(e.root / "t_out")],
-     r"`images`.*at least 4 pixels.*\(2, 2, 3\)"),
+     r"INPUT_DIR.*at least 4 pixels.*\(2, 2, 3\)"),
     ("translate_with_a_generator", lambda e: ["translate", "tiny_dcgan", str(e.tiny_images),
                                               str(e.root / "t_out2")],
      r"needs a model with `translate`; MODEL_OR_PATH='tiny_dcgan' is a DCGAN"),
     ("upscale_exhausting_memory", lambda e: ["upscale", str(e.srgan_file), str(e.small_png),
                                              str(e.root / "big.png")],
      r"shape \(1, 4, 4, 3\) by scale=2 needs about [\d.]+ GiB"),
+    # Nothing a user has is lost.
+    ("upscale_output_is_the_input", lambda e: ["upscale", str(e.srgan_file), str(e.small_png),
+                                               str(e.small_png)],
+     r"OUTPUT: the output '.*small\.png' is the input '.*small\.png'; inputs are never"),
+    ("sample_existing_output", lambda e: ["sample", "tiny_dcgan", "-n", "2", "-o",
+                                          str(e.small_png)],
+     r"-o/--output: '.*small\.png' already exists; pass --overwrite"),
+    ("translate_into_its_input", lambda e: ["translate", str(e.cyclegan_file), str(e.clean),
+                                            str(e.clean / "out")],
+     r"OUTPUT_DIR: the output folder '.*clean/out' is inside the input folder"),
+    ("train_out_inside_data", lambda e: ["train", "dcgan", str(e.clean), "--out",
+                                         str(e.clean / "run")],
+     r"--out '.*clean/run' is inside DATA '.*clean': the run's checkpoints"),
+    ("train_num_classes_below_class_folders", lambda e: [
+        "train", "dcgan", str(e.classes), "--out", str(e.root / "cli_run_classes"),
+        "--num-classes", "2", "--batch-size", "1"],
+     r"--num-classes: DATA has 3 class subfolders \(a, b, c\), more than --num-classes 2"),
+    ("train_unreadable_file_hint", lambda e: ["train", "dcgan", str(e.non_image), "--out",
+                                              str(e.root / "cli_run_hint"), "--batch-size", "1"],
+     r"notes\.png'.*cannot be decoded.*pass --on-error skip to leave them out"),
 ]
 
 

@@ -358,31 +358,8 @@ def bicubic_upscale(images, scale):
 
 
 def _available_memory():
-    """Bytes of memory this process can still allocate, or `None` when unknown."""
-    available = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError):
-        pass
-    if available is None:
-        try:
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):
-            return None
-    try:  # a container's cgroup (v2) limit may be far below the machine's memory
-        with open("/sys/fs/cgroup/memory.max") as f:
-            limit = f.read().strip()
-        if limit != "max":
-            with open("/sys/fs/cgroup/memory.current") as f:
-                used = int(f.read().strip())
-            available = min(available, max(int(limit) - used, 0))
-    except (OSError, ValueError):
-        pass
-    return available
+    """Bytes of memory this process can still allocate (`utils.available_memory`)."""
+    return utils.available_memory()
 
 
 def _activation_floats_per_input_pixel(generator):

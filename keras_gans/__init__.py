@@ -1,7 +1,10 @@
 """keras_gans: a Keras 3 / TensorFlow model zoo of generative adversarial networks.
 
 Importing the package is cheap: TensorFlow, the models and the data code are
-imported on first use of the attribute that needs them.
+imported on first use of the attribute that needs them. Every Keras-serialisable class
+of the package (models, layers, schedules, metrics) is registered as soon as Keras is
+loaded, whichever comes first, so after `import keras_gans` a plain
+`keras.models.load_model("gan.keras")` works in a fresh process.
 
     import keras_gans
     gan = keras_gans.DCGAN.from_shape((28, 28, 1), latent_dim=64)
@@ -11,6 +14,9 @@ imported on first use of the attribute that needs them.
 """
 
 import importlib
+import importlib.abc
+import pkgutil
+import sys
 
 __version__ = "0.1.0"
 
@@ -79,11 +85,70 @@ def __getattr__(name):
 
 def _register_all():
     """Import every module that registers Keras-serializable classes (for loading)."""
-    for module in ("layers", "metrics", "models.gan", "models.dcgan", "models.lsgan",
-                   "models.wgan_gp", "models.cyclegan", "models.srgan",
-                   "models.inpainter"):
+    _stop_watching()
+    for module in ("layers", "losses", "metrics"):
         importlib.import_module(f"keras_gans.{module}")
+    models = importlib.import_module("keras_gans.models")
+    for info in pkgutil.iter_modules(models.__path__):  # every variant, new ones too
+        importlib.import_module(f"keras_gans.models.{info.name}")
+
+
+class _RegisterWhenKerasLoads(importlib.abc.MetaPathFinder):
+    """Calls `_register_all` once `keras` is loaded and no import it needs is running.
+
+    It watches the imports of `keras`, `tensorflow` (which imports Keras half-way
+    through its own initialisation) and this package's modules, and registers after
+    the outermost of them has finished, so no module is ever used half-initialised.
+    """
+
+    watched = ("keras", "tensorflow")
+
+    def __init__(self):
+        self.running = 0
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in self.watched and not fullname.startswith(f"{__name__}."):
+            return None
+        for finder in sys.meta_path:  # the spec the import would have found without us
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _WatchedLoader(spec.loader, self)
+        return spec
+
+
+class _WatchedLoader(importlib.abc.Loader):
+    def __init__(self, loader, finder):
+        self.loader, self.finder = loader, finder
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__spec__.loader = module.__loader__ = self.loader  # the module sees its own
+        self.finder.running += 1
+        try:
+            self.loader.exec_module(module)
+        finally:
+            self.finder.running -= 1
+        if not self.finder.running and "keras" in sys.modules and \
+                self.finder in sys.meta_path:
+            _register_all()
+
+
+def _stop_watching():
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _RegisterWhenKerasLoads)]
 
 
 def __dir__():
     return __all__
+
+
+if "keras" in sys.modules:  # Keras is loaded already: registering costs nothing more
+    _register_all()
+else:
+    sys.meta_path.insert(0, _RegisterWhenKerasLoads())

@@ -13,7 +13,11 @@ with the full `.keras` model in `assets.extra/`). Roots are searched in this ord
 3. a mirror URL (`$KERAS_GANS_MIRROR`, or the manifest's `mirror`), fetched with
    `keras.utils.get_file(..., file_hash=sha256)` into the user directory.
 
-No file is used before its sha256 matches the manifest.
+No file is used before its sha256 matches the manifest, and what the manifest says is
+not trusted either (as pip's hash-checking mode): every file needs a sha256, a file's
+path must stay inside its version directory (no `..`, no absolute path, no symlink
+leading out), only regular files are read (a FIFO or a device would hang), and a `.keras`
+archive is inspected (member count, total size, names) before Keras extracts it.
 """
 
 import copy
@@ -24,10 +28,17 @@ import hashlib
 import json
 import os
 import pathlib
+import re
+import stat
 import zipfile
+import zlib
 
 MANIFEST = "manifest.json"
 KERAS_FILE = "assets.extra/model.keras"
+# Bounds on a `.keras` archive, checked before Keras extracts it (a zip bomb is refused).
+MAX_ARCHIVE_MEMBERS = 1000
+MAX_ARCHIVE_BYTES = 2 * 2**30  # total uncompressed size; the zoo's largest is ~16 MiB
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class IntegrityError(ValueError):
@@ -60,12 +71,68 @@ def home_dir():
 def _read_manifest(path):
     if not path.exists():
         return {"models": {}}
-    with open(path, encoding="utf-8") as f:
-        manifest = json.load(f)
-    if not isinstance(manifest.get("models"), dict):
-        raise ValueError(  # noqa: TRY004  (a bad file, not a bad argument type)
-            f"{path} is not a keras_gans manifest (no `models` mapping).")
+    _check_regular_file(path, "manifest")
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"The manifest {path} is corrupt: it is not valid JSON ({e}). "
+                         "Restore it or delete it.") from None
+    _check_manifest(path, manifest)
     return manifest
+
+
+def _check_manifest(path, manifest):
+    """Every key the registry reads, with its type; errors name the file and the key."""
+
+    def need(value, kind, key, what):
+        if not isinstance(value, kind):
+            raise ValueError(  # noqa: TRY004  (a bad file, not a bad argument type)
+                f"The manifest {path} is not a keras_gans manifest: {key} is missing or "
+                f"not {what} (received: {value!r:.80}).")
+
+    need(manifest, dict, "the top level", "a JSON object")
+    need(manifest.get("models"), dict, "`models`", "a mapping")
+    for name, entry in manifest["models"].items():
+        key = f"models[{name!r}]"
+        _check_component(name, f"{key} (an entry name)", path)
+        need(entry, dict, key, "a mapping")
+        need(entry.get("versions"), dict, f"{key}['versions']", "a mapping")
+        for version, record in entry["versions"].items():
+            vkey = f"{key}['versions'][{version!r}]"
+            need(version if version.isdigit() else None, str, vkey, "an integer version")
+            need(record, dict, vkey, "a mapping")
+            need(record.get("files"), dict, f"{vkey}['files']", "a mapping")
+            for relpath, digest in record["files"].items():
+                _check_relpath(relpath, f"{vkey}['files'] key", path)
+                need(digest if isinstance(digest, str) and _SHA256.match(digest) else None,
+                     str, f"{vkey}['files'][{relpath!r}]", "a sha256 (64 hex digits)")
+
+
+def _check_component(value, key, source):
+    if not isinstance(value, str) or value in ("", ".", "..") or re.search(r"[/\\\0]", value):
+        raise ValueError(
+            f"Refusing {key}={value!r} from {source}: expected a plain name, not a path.")
+
+
+def _check_relpath(relpath, key, source):
+    """A manifest file path: relative, `/`-separated, with no `..`, `.` or empty part."""
+    parts = relpath.split("/") if isinstance(relpath, str) else [""]
+    if pathlib.PureWindowsPath(str(relpath)).drive or any(
+            part in ("", ".", "..") or "\\" in part or "\0" in part for part in parts):
+        raise ValueError(
+            f"Refusing {key}={relpath!r} from {source}: a file of a zoo entry must be a "
+            "relative path inside its version directory (no `..`, no absolute path).")
+
+
+def _check_regular_file(path, what):
+    """Refuse anything but a regular file without opening it (a FIFO would block)."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device",
+                stat.S_IFBLK: "a device", stat.S_IFDIR: "a directory"}.get(
+                    stat.S_IFMT(mode), "not a regular file")
+        raise ValueError(f"Refusing the {what} {path}: it is {kind}, not a regular file.")
 
 
 def manifest():
@@ -136,8 +203,13 @@ def model_info(name):
 
 
 def sha256(path, chunk=1 << 20):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    """The sha256 of a regular file (anything else is refused, never read)."""
+    # O_NONBLOCK: should a FIFO replace the file after the check, opening it won't block.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"Refusing to hash {path}: it is not a regular file.")
+        digest = hashlib.sha256()
         for block in iter(lambda: f.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -174,10 +246,19 @@ def resolve_file(name, relpath, version=None):
     if relpath not in files:
         raise ValueError(f"Zoo model {name!r} v{version} has no file {relpath!r}.")
     expected = files[relpath]
+    source = f"zoo model {name!r} v{version}"
+    # What follows trusts none of these: checked before any hashing, download or mkdir.
+    _check_component(name, "the entry name", source)
+    _check_relpath(relpath, "the file", source)
+    if not isinstance(expected, str) or not _SHA256.match(expected):
+        raise IntegrityError(
+            f"Refusing {relpath!r} of {source}: the manifest gives no sha256 for it "
+            f"(received: {expected!r:.80}), and no file is used or fetched unverified.")
     tampered = None
     for root in (home_dir(), package_dir()):
-        path = root / name / str(version) / relpath
-        if path.exists():
+        path = _inside_version_dir(root, name, version, relpath)
+        if path is not None:
+            _check_regular_file(path, f"file of {source}")
             actual = sha256(path)
             if actual == expected:
                 return path
@@ -196,6 +277,20 @@ def resolve_file(name, relpath, version=None):
         f"Zoo model {name!r} v{version}: {relpath} is neither in {home_dir()} nor in the "
         f"package ({package_dir()}), and no mirror is set (KERAS_GANS_MIRROR)."
     )
+
+
+def _inside_version_dir(root, name, version, relpath):
+    """`root/name/version/relpath` if it exists; refused if it resolves outside."""
+    base = root / name / str(version)
+    path = base / relpath
+    if not os.path.lexists(path):
+        return None
+    real, real_base = os.path.realpath(path), os.path.realpath(base)
+    if os.path.commonpath([real, real_base]) != real_base:
+        raise IntegrityError(
+            f"Refusing {path}: it resolves to {real}, outside its version directory "
+            f"{real_base} (a symlink leading out).")
+    return path
 
 
 def version_dir(name, version=None):
@@ -262,31 +357,81 @@ def load_file(path, expected_class=None, compile=True):
         raise ValueError(
             "Received an invalid value for argument `path`. Expected a `.keras` file (the "
             f"Keras 3 format; .h5 files and pickles are not loaded), received: path={path!r}")
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(
             errno.ENOENT, f"Received an invalid value for argument `path`: no such file: "
             f"path={path!r}", path)
-    if not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"Received an invalid value for argument `path`: {path!r} is not a .keras "
-            "archive (a zip file); it is truncated, corrupt or of another format")
-    model = _load_keras(path, compile)
-    if expected_class is not None and not isinstance(model, expected_class):
-        raise TypeError(
-            f"Received an invalid value for argument `path`: expected a .keras file "
-            f"holding a {expected_class.__name__}, received one holding a "
-            f"{type(model).__name__}: path={path!r}")
+    config = inspect_archive(path)
+    if expected_class is not None:  # the exact class: an LSGAN file is no DCGAN run
+        import keras
+
+        held = config.get("registered_name") or config.get("class_name")
+        if held != keras.saving.get_registered_name(expected_class):
+            _refuse_class(path, expected_class, str(held).rpartition(">")[2])
+    model = _load_keras(path, compile, inspected=True)
+    if expected_class is not None and type(model) is not expected_class:
+        _refuse_class(path, expected_class, type(model).__name__)
     return model
 
 
-def _load_keras(path, compile):
+def _refuse_class(path, expected_class, held):
+    raise TypeError(
+        f"Received an invalid value for argument `path`: expected a .keras file holding "
+        f"a {expected_class.__name__}, received one holding a {held}: path={path!r}")
+
+
+def inspect_archive(path):
+    """Check a `.keras` archive before Keras extracts it; returns its `config.json`.
+
+    Refused with a `ValueError` naming `path`: anything but a regular file, a damaged
+    or non-zip file, more than `MAX_ARCHIVE_MEMBERS` members, more than
+    `MAX_ARCHIVE_BYTES` uncompressed in all (a zip bomb), a member name that is
+    absolute or has `..`, and an archive without a JSON `config.json`.
+    """
+    path = os.fspath(path)
+    _check_regular_file(path, ".keras file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ARCHIVE_MEMBERS:
+                raise ValueError(
+                    f"Refusing the .keras file {path}: it has {len(members)} members, more "
+                    f"than the {MAX_ARCHIVE_MEMBERS} a model archive may have.")
+            total = sum(member.file_size for member in members)
+            if total > MAX_ARCHIVE_BYTES:
+                raise ValueError(
+                    f"Refusing the .keras file {path}: it would extract to {total} bytes, "
+                    f"more than the bound of {MAX_ARCHIVE_BYTES} (a zip bomb?).")
+            for member in members:
+                parts = member.filename.replace("\\", "/").split("/")
+                if member.filename.startswith(("/", "\\")) or ".." in parts or \
+                        pathlib.PureWindowsPath(member.filename).drive:
+                    raise ValueError(
+                        f"Refusing the .keras file {path}: its member "
+                        f"{member.filename!r} would extract outside the archive's folder.")
+            with archive.open("config.json") as f:
+                return json.load(f)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError,
+            json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(
+            f"Received an invalid value for argument `path`: {path!r} is not a .keras "
+            f"archive (a zip file with a config.json); it is truncated, corrupt or of "
+            f"another format ({type(e).__name__}: {e})") from None
+
+
+def _load_keras(path, compile, inspected=False):
     import keras
 
     from keras_gans import _register_all
 
+    if not inspected:
+        inspect_archive(path)
     _register_all()
     try:
         return keras.models.load_model(path, compile=compile, safe_mode=True)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a damaged member
+        raise ValueError(f"The .keras file {path} is damaged: {type(e).__name__}: {e}. "
+                         "Restore it from a backup or delete it.") from None
     except ValueError as e:
         if "safe_mode" not in str(e):
             raise

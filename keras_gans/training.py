@@ -15,14 +15,22 @@ continue from the last checkpoint, losing at most `save_freq` steps:
 - checkpoints are written to a temporary file and renamed (atomic), so a kill during a
   write leaves the previous checkpoint loadable; leftovers of killed writes are removed;
 - a NaN or infinite loss or weight stops the run with `NonFiniteLossError` naming the
-  step and the loss, and the last good checkpoint is kept.
+  step and the loss, and the last good checkpoint is kept;
+- Ctrl-C (SIGINT, `KeyboardInterrupt`) and SIGTERM (`docker stop`, a preempted job,
+  `Terminated`) checkpoint the current step before the run ends;
+- `train` never replaces the progress of another run: a `run_dir` whose checkpoint holds
+  another class of model, or a later step than the model given, is refused.
 """
 
+import contextlib
 import errno
 import json
 import os
 import re
+import signal
 import tempfile
+import threading
+import weakref
 
 import keras
 
@@ -34,6 +42,21 @@ STATE = "run.json"
 
 # `callbacks._atomic_save` writes `.tmp-<pid>-<name>.keras` beside the target.
 _TEMPORARY = re.compile(r"^\.tmp-(\d+)-.+\.keras$")
+# Model -> the identity of the checkpoint file holding its state (the one
+# `resume_or_create` loaded it from, or the last one `train` wrote from it).
+_RESUMED = weakref.WeakKeyDictionary()
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived during `train`; the current step was checkpointed first.
+
+    A `SystemExit` with code `128 + signum` (143): left uncaught, the process exits
+    with that status, without a traceback, as it would have on the signal itself.
+    """
+
+    def __init__(self, signum):
+        super().__init__(128 + signum)
+        self.signum = signum
 
 
 def checkpoint_path(run_dir):
@@ -76,10 +99,13 @@ def resume_or_create(run_dir, create_fn, expected_class=None):
     if os.path.exists(path):
         from keras_gans import registry
 
-        return registry.load_file(path, expected_class=expected_class), True
+        identity = _file_identity(path)
+        model = registry.load_file(path, expected_class=expected_class)
+        _RESUMED[model] = identity
+        return model, True
     model = create_fn()
     _check_model(model, "create_fn", "returned")
-    if expected_class is not None and not isinstance(model, expected_class):
+    if expected_class is not None and type(model) is not expected_class:
         raise TypeError(
             f"Received an invalid value for argument `create_fn`: expected it to return a "
             f"{expected_class.__name__}, it returned a {type(model).__name__}"
@@ -128,6 +154,12 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
     Raises:
         NonFiniteLossError: a loss or weight became NaN or infinite; the checkpoint
             holds the last good step.
+        ValueError: `run_dir` holds the checkpoint of another class of model, or of a
+            later step than `model` is at (a new model where a run already trained):
+            nothing is written there. Continue such a run with `resume_or_create`.
+        KeyboardInterrupt: Ctrl-C; the current step was checkpointed first.
+        Terminated: SIGTERM (when no other handler is installed for it); the current
+            step was checkpointed first.
     """
     import tensorflow as tf
 
@@ -155,6 +187,7 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
             "pass `steps_per_epoch` (a resumed run needs it to find its position)"
         )
     steps = steps_per_epoch or length
+    _check_progress(model, run_dir)
     _prepare_run_dir(run_dir)
     remove_stale_temporaries(run_dir)
 
@@ -183,33 +216,34 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
     cbs.extend(callbacks)
     _write_state(run_dir, {"epochs": epochs, "steps_per_epoch": steps,
                            "resumed_at_step": done})
-    epoch, offset = divmod(done, steps)
-    history = None
-    if steps_per_epoch is None or steps_per_epoch == length:
-        # One pass over `data` per epoch: epoch `e` reads the `e`-th order drawn.
-        _draw_orders(data, epoch)
-        if offset:
-            # Finish the interrupted epoch on the batches it had not reached yet.
-            history = model.fit(_lazy(data.skip(offset), steps - offset), epochs=epoch + 1,
-                                initial_epoch=epoch, callbacks=cbs, shuffle=False,
-                                verbose=verbose)
-            epoch += 1
-        if epoch < epochs and not model.stop_training:
-            history = model.fit(_lazy(data, steps), epochs=epochs, initial_epoch=epoch,
-                                callbacks=cbs, shuffle=False, verbose=verbose)
-    else:
-        # One stream, read by a single iterator: continue it at batch `done`.
-        if length > 0:  # a finite dataset repeated: pass `p` reads the `p`-th order
-            passes, position = divmod(done, length)
-            _draw_orders(data, passes)
-            stream = _lazy(data.skip(position), length - position).concatenate(
-                _lazy(data, length).repeat())
+    with _checkpoint_when_interrupted(model, checkpoint, done):
+        epoch, offset = divmod(done, steps)
+        history = None
+        if steps_per_epoch is None or steps_per_epoch == length:
+            # One pass over `data` per epoch: epoch `e` reads the `e`-th order drawn.
+            _draw_orders(data, epoch)
+            if offset:
+                # Finish the interrupted epoch on the batches it had not reached yet.
+                history = model.fit(_lazy(data.skip(offset), steps - offset), epochs=epoch + 1,
+                                    initial_epoch=epoch, callbacks=cbs, shuffle=False,
+                                    verbose=verbose)
+                epoch += 1
+            if epoch < epochs and not model.stop_training:
+                history = model.fit(_lazy(data, steps), epochs=epochs, initial_epoch=epoch,
+                                    callbacks=cbs, shuffle=False, verbose=verbose)
         else:
-            stream = _lazy(data.skip(done))
-        history = model.fit(stream, epochs=epochs, initial_epoch=epoch,
-                            steps_per_epoch=steps, callbacks=[*cbs, _StopAtStep(total)],
-                            shuffle=False, verbose=verbose)
-    callbacks_lib._atomic_save(model, final)
+            # One stream, read by a single iterator: continue it at batch `done`.
+            if length > 0:  # a finite dataset repeated: pass `p` reads the `p`-th order
+                passes, position = divmod(done, length)
+                _draw_orders(data, passes)
+                stream = _lazy(data.skip(position), length - position).concatenate(
+                    _lazy(data, length).repeat())
+            else:
+                stream = _lazy(data.skip(done))
+            history = model.fit(stream, epochs=epochs, initial_epoch=epoch,
+                                steps_per_epoch=steps, callbacks=[*cbs, _StopAtStep(total)],
+                                shuffle=False, verbose=verbose)
+        callbacks_lib._atomic_save(model, final)
     return history
 
 
@@ -312,6 +346,66 @@ def _check_model(model, name, verb):
             f"{type(model).__name__} it {verb} is not compiled; call `model.compile()` "
             "first"
         )
+
+
+def _file_identity(path):
+    st = os.stat(path)
+    return os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _check_progress(model, run_dir):
+    """Refuse to train `model` where it would replace another run's checkpoint."""
+    path = checkpoint_path(run_dir)
+    if not os.path.exists(path) or _RESUMED.get(model) == _file_identity(path):
+        return  # nothing there, or `model` is what resume_or_create loaded from it
+    from keras_gans import registry
+
+    config = registry.inspect_archive(path)
+    held = str(config.get("registered_name") or config.get("class_name"))
+    advice = ("Continue that run with `keras_gans.training.resume_or_create(run_dir, "
+              "create_fn)`, or choose another run_dir for a new one")
+    if held != keras.saving.get_registered_name(type(model)):
+        raise ValueError(
+            f"Received an invalid value for argument `run_dir`: run_dir={run_dir!r} holds "
+            f"the checkpoint of a {held.rpartition('>')[2]} ({CHECKPOINT}), and `model` is "
+            f"a {type(model).__name__}; training it there would replace that run's "
+            f"progress. {advice}")
+    held_step = int(registry.load_file(path).optimizer.iterations.numpy())
+    step = int(model.optimizer.iterations.numpy())
+    if step < held_step:
+        raise ValueError(
+            f"Received an invalid value for argument `run_dir`: run_dir={run_dir!r} holds "
+            f"a checkpoint at step {held_step} ({CHECKPOINT}), and `model` is at step "
+            f"{step}; training it there would replace that run's progress. {advice}")
+
+
+@contextlib.contextmanager
+def _checkpoint_when_interrupted(model, checkpoint, done):
+    """Ctrl-C and SIGTERM checkpoint the current step, then end the run.
+
+    SIGTERM raises `Terminated` while this runs, if nobody else handles it (the
+    previous handler is restored afterwards); SIGINT already raises KeyboardInterrupt.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def terminate(signum, frame):
+            raise Terminated(signum)
+
+        previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except (KeyboardInterrupt, Terminated):
+        step = int(model.optimizer.iterations.numpy())
+        if step > done and checkpoint.saved_steps[-1:] != [step]:
+            checkpoint.set_model(model)
+            checkpoint.save()
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if checkpoint.saved_steps:  # what this run wrote: `model` may train on there
+            _RESUMED[model] = _file_identity(checkpoint.path)
 
 
 def _prepare_run_dir(run_dir):

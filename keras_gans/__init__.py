@@ -125,6 +125,11 @@ class _WatchedLoader(importlib.abc.Loader):
     def __init__(self, loader, finder):
         self.loader, self.finder = loader, finder
 
+    def __getattr__(self, name):  # get_code (runpy, `python -m`), get_source, is_package...
+        if name == "loader":
+            raise AttributeError(name)
+        return getattr(self.loader, name)
+
     def create_module(self, spec):
         return self.loader.create_module(spec)
 

@@ -45,13 +45,14 @@ setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],
-        "test": ["pytest", "pytest-xdist", "scipy", "ruff", "mlxtend", "grpcio", "scikit-image"],
+        "test": ["pytest", "pytest-xdist", "scipy", "ruff", "mlxtend", "grpcio", "scikit-image",
+                 "opencv-python-headless"],
         "demo": ["mlxtend"],
         "metrics": ["scipy"],
         # The gRPC client also needs tensorflow-serving-api, which requires `tensorflow`
         # (not tensorflow-cpu): `pip install --no-deps tensorflow-serving-api`.
         "serving": ["grpcio", "protobuf"],
-        "bench": ["torch==2.13.0"],
+        "bench": ["torch==2.13.0", "scikit-image", "opencv-python-headless"],
     },
     entry_points={"console_scripts": ["keras-gans=keras_gans.cli:main"]},
     classifiers=[

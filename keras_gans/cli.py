@@ -7,6 +7,7 @@
     keras-gans train VARIANT DATA --out RUN_DIR [--image-size 64] [--epochs 20] [...]
     keras-gans translate MODEL_OR_PATH INPUT_DIR OUTPUT_DIR --direction a2b
     keras-gans upscale MODEL_OR_PATH INPUT OUTPUT
+    keras-gans inpaint MODEL_OR_PATH INPUT MASK OUTPUT      (MASK: white = missing)
     keras-gans evaluate MODEL_OR_PATH --data SOURCE --metrics fid,kid,coverage -n 10000
     keras-gans export MODEL_OR_PATH BASE_DIR [--version N]
 
@@ -53,6 +54,7 @@ VARIANTS = {
     "wgan_gp": ("keras_gans.models.wgan_gp", "WGANGP"),
     "cyclegan": ("keras_gans.models.cyclegan", "CycleGAN"),
     "srgan": ("keras_gans.models.srgan", "SRGAN"),
+    "inpainter": ("keras_gans.models.inpainter", "Inpainter"),
 }
 GAN_VARIANTS = ("dcgan", "lsgan", "wgan_gp")
 GENERATOR_METRICS = ("fid", "kid", "is", "coverage")
@@ -379,6 +381,21 @@ def build_parser():
     p.add_argument("model", metavar="MODEL_OR_PATH", help=model_help)
     p.add_argument("input", metavar="INPUT", help="an image file or a folder")
     p.add_argument("output", metavar="OUTPUT", help="an image file or a folder")
+    _add_overwrite(p)
+
+    p = add("inpaint", _cmd_inpaint, "fill the missing regions of images with an Inpainter",
+            "Fill the pixels that MASK marks white (missing) in an image file (OUTPUT: a "
+            "file, or an existing folder) or in every image of a folder, searched "
+            "recursively (OUTPUT: a folder; PNG files with the same relative names). MASK "
+            "is one image file for every input (of the same size), or, for a folder, a "
+            "folder of masks with the inputs' relative names. The other pixels are kept "
+            "exactly.")
+    p.add_argument("model", metavar="MODEL_OR_PATH", help=model_help)
+    p.add_argument("input", metavar="INPUT", help="an image file or a folder")
+    p.add_argument("mask", metavar="MASK",
+                   help="a mask image (white = missing) or a folder of them")
+    p.add_argument("output", metavar="OUTPUT", help="an image file or a folder")
+    _add_overwrite(p)
 
     p = add("evaluate", _cmd_evaluate, "measure sample quality (FID, KID, IS, coverage)",
             "Measure a model. GANs: fid and kid (generated vs --data, in the feature space "
@@ -654,7 +671,8 @@ def _load_model(spec, compile=False):
 def _require(model, method, spec, command):
     if hasattr(model, method):
         return
-    alternatives = {"generate": "sample", "translate": "translate", "upscale": "upscale"}
+    alternatives = {"generate": "sample", "translate": "translate", "upscale": "upscale",
+                    "inpaint": "inpaint"}
     other = [alternatives[m] for m in alternatives if hasattr(model, m)]
     hint = f"; use `keras-gans {other[0]}`" if other else ""
     raise UsageError(
@@ -1130,16 +1148,20 @@ def _cmd_translate(args):
     return 0
 
 
+def _single_output(path, output):
+    """The output file for one input file: OUTPUT, or OUTPUT/<stem>.png for a folder."""
+    if os.path.isdir(output):
+        output = os.path.join(output, os.path.splitext(os.path.basename(path))[0] + ".png")
+    _check_image_path(output, "OUTPUT")
+    return output
+
+
 def _cmd_upscale(args):
     if not os.path.exists(args.input):
         raise FileNotFoundError(f"INPUT={args.input!r}: no such file or folder.")
     single = os.path.isfile(args.input)
     if single:
-        output = args.output
-        if os.path.isdir(output):
-            stem = os.path.splitext(os.path.basename(args.input))[0]
-            output = os.path.join(output, stem + ".png")
-        _check_image_path(output, "OUTPUT")
+        output = _single_output(args.input, args.output)
         _check_outputs([output], [args.input], args.overwrite, "OUTPUT")
     else:
         files = _list_images(args.input)
@@ -1160,7 +1182,75 @@ def _cmd_upscale(args):
         utils.save_image(convert(args.input), output)
         print(f"wrote {output}")
     else:
-        _write_outputs(files, args.input, args.output, convert)
+        _write_outputs(outputs, args.output, convert)
+    return 0
+
+
+# --- inpaint ---
+
+
+def _read_mask(path):
+    """A mask image as bool `(H, W)`: True where it is white (missing), gray > 127.5."""
+    from keras_gans import data
+
+    return data.load_image_file(path, channels=1)[..., 0] > 0.0
+
+
+def _mask_files(files, root, mask):
+    """`{input: mask file}`: `mask` for all, or the file of the same relative name (any
+    image extension) in the folder `mask`."""
+    if not os.path.isdir(mask):
+        _check_image_path(mask, "MASK")
+        return dict.fromkeys(files, mask)
+    if root is None:
+        raise UsageError(f"MASK={mask!r} is a folder; for one INPUT file pass one mask file.")
+    by_stem = {os.path.splitext(os.path.relpath(p, mask))[0]: p for p in _list_images(mask)}
+    found = {}
+    for path in files:
+        stem = os.path.splitext(os.path.relpath(path, root))[0]
+        if stem not in by_stem:
+            raise UsageError(f"MASK={mask!r} holds no mask for INPUT image "
+                             f"{os.path.relpath(path, root)!r} (expected {stem}.png).")
+        found[path] = by_stem[stem]
+    return found
+
+
+def _cmd_inpaint(args):
+    for name, path in (("INPUT", args.input), ("MASK", args.mask)):
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{name}={path!r}: no such file or folder.")
+    single = os.path.isfile(args.input)
+    if single:
+        output = _single_output(args.input, args.output)
+        masks = _mask_files([args.input], None, args.mask)
+        _check_outputs([output], [args.input, args.mask], args.overwrite, "OUTPUT")
+    else:
+        files = _list_images(args.input)
+        if not files:
+            raise UsageError(f"INPUT={args.input!r} holds no image files "
+                             f"({', '.join(IMAGE_SUFFIXES)}).")
+        masks = _mask_files(files, args.input, args.mask)
+        outputs = _check_output_folder(files, args.input, args.output, args.overwrite,
+                                       "OUTPUT")
+    model = _load_model(args.model)
+    _require(model, "inpaint", args.model, "inpaint")
+
+    from keras_gans import data, utils
+
+    def convert(path):
+        image = utils.to_uint8(data.load_image_file(path, channels=model.channels))
+        mask = _read_mask(masks[path])
+        if mask.shape != image.shape[:2]:
+            raise UsageError(f"MASK {masks[path]!r} is {mask.shape[1]}x{mask.shape[0]} "
+                             f"pixels but INPUT {path!r} is {image.shape[1]}x"
+                             f"{image.shape[0]}; a mask must have its image's size.")
+        return model.inpaint(image, mask)
+
+    if single:
+        utils.save_image(convert(args.input), output)
+        print(f"wrote {output}")
+    else:
+        _write_outputs(outputs, args.output, convert)
     return 0
 
 

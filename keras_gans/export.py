@@ -46,6 +46,13 @@ SRGAN: `upscale` (also `serving_default`):
 |---|---|---|
 | `translate_a2b`, `translate_b2a`, `upscale` | `images` uint8 `[N, h, w, C]` | `images` float32 `[N, H, W, C']`, `images_uint8` uint8 `[N, H, W, C']` |
 
+Inpainter: `inpaint` (also `serving_default`), declared by the model
+(`Inpainter.serving_signatures`):
+
+| signature | inputs | outputs |
+|---|---|---|
+| `inpaint` | `images` uint8 `[N, H, W, C]`, `masks` uint8 `[N, H, W]` (non-zero = missing) | `images_uint8` uint8 `[N, H, W, C]`: the input outside the mask, exactly |
+
 Any height and width are accepted: when the network downsamples by `m` the input is
 padded by reflection at the bottom and right to a multiple of `m` and the output cropped
 back, as `CycleGAN.translate` does (sides must be at least `m`). `upscale` returns
@@ -336,6 +343,10 @@ def _optional_class(module_name, class_name):
 
 def _family(model):
     """The endpoints `(name, fn, input_signature)` and metadata of `model`'s family."""
+    from keras_gans.models.base import AdversarialModel
+
+    if isinstance(model, AdversarialModel):  # the model declares what it serves
+        return model.serving_signatures()
     # CycleGAN and SRGAN are checked first: they may subclass the GAN base.
     cyclegan_cls = _optional_class("keras_gans.models.cyclegan", "CycleGAN")
     if cyclegan_cls is not None and isinstance(model, cyclegan_cls):

@@ -246,6 +246,7 @@ class Client:
     pngs = client.png(4, seed=1)                  # list of PNG files' bytes
     client = Client("localhost", 8500, "cyclegan_horse2zebra", protocol="grpc")
     zebras = client.translate(horses_uint8, direction="a2b", as_pil=True)
+    filled = client.inpaint(photos_uint8, holes_bool)  # an Inpainter's `inpaint`
     ```
     """
 
@@ -501,6 +502,39 @@ class Client:
         batch = _uint8_batch(images)
         outputs = self._predict_n({"images": batch}, "upscale", len(batch))
         return self._images_result(outputs, as_pil)
+
+    def inpaint(self, images, masks, as_pil=False):
+        """Fill the missing pixels of images with an Inpainter (the `inpaint` signature).
+
+        Args:
+            images: uint8 images, float images in [-1, 1] or PIL images; one image
+                `(H, W, C)` or a batch `(N, H, W, C)` of any height and width.
+            masks: bool or integer masks, `True` / non-zero = missing: `(H, W)` for one
+                image, `(N, H, W)` for a batch.
+            as_pil: return a list of PIL images instead of a uint8 array.
+
+        Returns:
+            uint8 images `(N, H, W, C)`: the input's pixels outside the mask, exactly, and
+            the model's inside it.
+        """
+        batch = _uint8_batch(images)
+        masks = np.asarray(masks)
+        if masks.dtype != np.bool_ and not np.issubdtype(masks.dtype, np.integer):
+            raise TypeError(
+                "Received an invalid value for argument `masks`. Expected bool (True = "
+                f"missing) or integer masks, received dtype {masks.dtype}."
+            )
+        if masks.ndim == 2:
+            masks = masks[None]
+        if masks.shape != batch.shape[:3]:
+            raise ValueError(
+                "Received an invalid value for argument `masks`. Expected the shape of the "
+                f"images without channels, {batch.shape[:3]}, received shape {masks.shape}."
+            )
+        outputs = self._predict_n({"images": batch, "masks": (masks != 0).astype(np.uint8)},
+                                  "inpaint", len(batch))
+        filled = np.asarray(outputs["images_uint8"], dtype=np.uint8)
+        return _pil_images(filled) if as_pil else filled
 
     # --- REST ---
 

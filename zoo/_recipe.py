@@ -265,6 +265,17 @@ def write_samples_png(model, name):
 # --- Recipes ---
 
 
+def resume_or_create(name, run_dir, create, note):
+    """`(model, step)`: the run's checkpoint, or `create()`; prints which, and `note`."""
+    from keras_gans import training
+
+    model, resumed = training.resume_or_create(run_dir, create)
+    step = int(model.optimizer.iterations.numpy())
+    print(f"[{name}] {'resuming at step ' + str(step) if resumed else 'new run'}; {note}",
+          flush=True)
+    return model, step
+
+
 def run_gan(config):
     """Train (resumably), evaluate, export and register one generative entry."""
     unknown = set(config) - GAN_CONFIG_KEYS
@@ -292,10 +303,7 @@ def run_gan(config):
         return model
 
     start = time.time()
-    model, resumed = training.resume_or_create(args.run_dir, create)
-    step0 = int(model.optimizer.iterations.numpy())
-    print(f"[{name}] {'resuming at step ' + str(step0) if resumed else 'new run'}; "
-          f"{len(x_train)} training images", flush=True)
+    model, _ = resume_or_create(name, args.run_dir, create, f"{len(x_train)} training images")
     data = keras_gans.data.images((x_train, y_train) if num_classes else x_train,
                                   labels=bool(num_classes), batch_size=config["batch_size"],
                                   seed=config.get("seed", 0),

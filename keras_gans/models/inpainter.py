@@ -46,9 +46,9 @@ from keras_gans.models.cyclegan import build_patchgan_discriminator
 # options (`--base-filters`, `--batch-size`, `--seed`, ...) come from the CLI itself.
 TRAIN_OPTIONS = {
     "image_size": {"default": None},
-    "masks": {"default": "box,free_form", "choices": ["box", "free_form", "box,free_form"],
+    "masks": {"default": "both", "choices": ["box", "free_form", "both"],
               "help": "random training masks: boxes, free-form strokes, or each image "
-                      "either (default: box,free_form)"},
+                      "either (default: both)"},
     "depth": {"type": "int", "default": 2,
               "help": "downsamplings of the U-Net (sides are padded to multiples of "
                       "2**depth; default: 2)"},
@@ -61,6 +61,8 @@ TRAIN_OPTIONS = {
 ADVERSARIAL_LOSSES = ("least_squares", "non_saturating", "hinge")
 # `inpaint` runs batches of at most this many images through the generator.
 _INPAINT_CHUNK = 64
+# `--masks` of `keras-gans train inpainter` -> `inpainting_pairs(masks=...)`.
+_TRAIN_MASKS = {"both": ("box", "free_form")}
 # Colour of the hole in previews (white in [-1, 1]).
 _HOLE_COLOUR = 1.0
 
@@ -541,7 +543,7 @@ class Inpainter(AdversarialModel):
 
         size = options.get("image_size")
         return data.inpainting_pairs(
-            options["data"], masks=tuple(options["masks"].split(",")),
+            options["data"], masks=_TRAIN_MASKS.get(options["masks"], options["masks"]),
             image_size=tuple(size) if isinstance(size, list) else size, **common)
 
 

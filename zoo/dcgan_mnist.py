@@ -1,6 +1,11 @@
 """Zoo entry `dcgan_mnist`: DCGAN (Radford et al. 2015) on real MNIST digits.
 
-    python zoo/dcgan_mnist.py          # ~10-20 min on 2 CPU cores; resumes if interrupted
+    python zoo/dcgan_mnist.py          # ~25 min on 2 CPU cores; resumes if interrupted
+
+With 4,000 training digits the discriminator memorises the data within a few thousand
+steps; DiffAugment (translation + cutout of every image D sees, real and fake) keeps it
+learning. The recipe measures the EMA generator every 8 epochs (2,000 samples against
+the 1,000 held-out digits) and ships the checkpoint with the best Frechet distance.
 """
 
 from _recipe import run_gan
@@ -14,9 +19,10 @@ CONFIG = {
     "image_shape": (28, 28, 1),
     "latent_dim": 64,
     "base_filters": 64,
-    "model_kwargs": {"ema_decay": 0.999},
+    "model_kwargs": {"ema_decay": 0.999, "augment": ("translation", "cutout")},
     "batch_size": 64,
-    "epochs": 40,
+    "epochs": 100,
+    "evaluate_every": 8,
     "save_freq": 200,
     "classifier": "mnist_classifier",
 }

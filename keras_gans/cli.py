@@ -751,34 +751,6 @@ def _short(text, width=44):
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-# Leaf names of the manifest's metrics, most telling first.
-_KEY_METRICS = ("fid", "frechet_distance", "kid", "psnr_y", "psnr", "psnr_rgb",
-                "test_accuracy", "accuracy", "classifier_score", "inception_score")
-
-
-def _key_metric(entry):
-    versions = entry.get("versions") or {}
-    if not versions:
-        return ""
-    latest = str(entry.get("latest") or max(int(v) for v in versions))
-    leaves = []
-
-    def walk(value, path):
-        if isinstance(value, dict):
-            for key, child in value.items():
-                if not key.startswith(("real_", "environment", "train_")):
-                    walk(child, (*path, key))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and path:
-            leaves.append((path, value))
-
-    walk(versions.get(latest, {}).get("metrics", {}), ())
-    for name in _KEY_METRICS:
-        for path, value in leaves:
-            if path[-1] == name:
-                return f"{name} {value:.4g}"
-    return f"{leaves[0][0][-1]} {leaves[0][1]:.4g}" if leaves else ""
-
-
 def _table(header, rows):
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -796,7 +768,7 @@ def _cmd_list(args):
     if not names:
         print(f"No zoo models match {args.pattern!r}.")
         return 0
-    rows = [(n, e.get("variant", ""), _short(e.get("data", "")), _key_metric(e))
+    rows = [(n, e.get("variant", ""), _short(e.get("data", "")), registry.headline(e))
             for n, e in entries.items()]
     _table(("NAME", "VARIANT", "DATA", "KEY METRIC"), rows)
     return 0

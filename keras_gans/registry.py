@@ -191,6 +191,59 @@ def _version(name, version):
     return int(key), versions[key]
 
 
+# Leaf names of metrics, most telling first: the headline of an entry declaring none.
+_FALLBACK_METRICS = ("fid", "frechet_distance", "kid", "psnr_y", "psnr", "psnr_rgb",
+                     "test_accuracy", "accuracy", "classifier_score", "inception_score")
+
+
+def _metric_at(metrics, path):
+    value = metrics
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def headline(name_or_entry):
+    """The entry's key metric as text, e.g. `"FD 103.7 (real 5.41)"`.
+
+    An entry declares it as `headline: {"metric": "generated.frechet_distance", "label":
+    "FD", "reference": "...", "reference_label": "real"}` (dotted paths into the latest
+    version's `metrics`). Without a declaration, the first of a few well-known metric
+    names is shown (baselines and references skipped); `""` when there is none.
+    """
+    entry = _entry(name_or_entry) if isinstance(name_or_entry, str) else name_or_entry
+    versions = entry.get("versions") or {}
+    if not versions:
+        return ""
+    latest = str(entry.get("latest") or max(int(v) for v in versions))
+    metrics = versions.get(latest, {}).get("metrics", {})
+    declared = entry.get("headline")
+    if isinstance(declared, dict) and isinstance(declared.get("metric"), str):
+        value = _metric_at(metrics, declared["metric"])
+        if value is not None:
+            text = f"{declared.get('label') or declared['metric']} {value:.4g}"
+            reference = _metric_at(metrics, str(declared.get("reference", "")))
+            if reference is not None:
+                text += f" ({declared.get('reference_label', 'reference')} {reference:.4g})"
+            return text
+    leaves = []
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if not key.startswith(("real_", "environment", "train_", "bicubic")):
+                    walk(child, (*path, key))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and path:
+            leaves.append((path, value))
+
+    walk(metrics, ())
+    for wanted in _FALLBACK_METRICS:
+        for path, value in leaves:
+            if path[-1] == wanted:
+                return f"{wanted} {value:.4g}"
+    return ""
+
+
 def model_info(name):
     """Everything the manifest says of one entry: description, variant, data, recipe,
     license, metrics with how they were measured, and versions."""

@@ -354,6 +354,10 @@ def run_gan(config):
         "latent_dim": config["latent_dim"],
         "num_classes": num_classes,
         "samples_png": write_samples_png(model, name),
+        # What `keras-gans list` shows (registry.headline): dotted paths into `metrics`.
+        "headline": {"metric": "generated.frechet_distance", "label": "FD",
+                     "reference": "real_train_vs_test_reference.frechet_distance",
+                     "reference_label": "real"},
         "quality_floor": {
             "classifier_score_min": round(0.8 * quality["classifier_score"], 3),
             "frechet_distance_max": round(1.5 * quality["frechet_distance"] + 1.0, 3),

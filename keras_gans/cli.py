@@ -1410,6 +1410,11 @@ def _cmd_evaluate(args):
     if wanted & {"fid", "kid", "psnr", "ssim"} and args.data is None:
         raise UsageError(f"--metrics {','.join(names)} compares with real images: pass "
                          "--data SOURCE.")
+    if args.data is not None and args.data.startswith("tfds:"):
+        _import_tensorflow()
+        from keras_gans import data
+
+        data.check_tfds(args.data, "data")  # offline: an error now, not after sampling
     model = _load_model(args.model)
     if hasattr(model, "upscale") and not hasattr(model, "generate"):
         if wanted - set(UPSCALER_METRICS):

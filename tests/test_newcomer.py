@@ -6,6 +6,8 @@ pays seconds of TensorFlow import.
 """
 
 import json
+import socket
+import time
 
 import pytest
 
@@ -60,3 +62,62 @@ def test_cli_list_shows_the_headlines(capsys):
     out = capsys.readouterr().out
     assert registry.headline("srgan_x4_wallpapers") in out
     assert "psnr_y 38.43" not in out  # the bicubic baseline the old heuristic showed
+
+
+# --- 3. TFDS offline: an error at once, pointing to local sources, no partial files ---
+
+
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nobody listens once it is closed
+
+
+@pytest.fixture
+def offline_tfds(tmp_path, monkeypatch):
+    """A fresh HOME and TFDS data dir, and TFDS's host unreachable."""
+    from keras_gans import data
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setattr(data, "TFDS_PROBE", ("127.0.0.1", _closed_port()))
+    return tmp_path
+
+
+def test_reachable_probe():
+    from keras_gans import data
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        assert data._reachable("127.0.0.1", server.getsockname()[1], 2.0)
+    start = time.time()
+    assert not data._reachable("127.0.0.1", _closed_port(), 2.0)
+    assert time.time() - start < 2.5
+
+
+def test_evaluate_tfds_offline_fails_fast_and_leaves_nothing(offline_tfds, capsys):
+    start = time.time()
+    status = cli.main(["evaluate", "dcgan_mnist", "--data", "tfds:mnist:test", "-n", "10"])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert time.time() - start < 60  # the model is not even loaded
+    assert err.count("\n") == 1 and "keras-gans evaluate: error:" in err
+    assert "--data" in err and "is not prepared" in err and "local source" in err
+    assert "unreachable" in err
+    for folder in ("home", "tfds"):
+        root = offline_tfds / folder
+        assert not root.exists() or not any(root.rglob("*")), list(root.rglob("*"))
+
+
+def test_tfds_prepared_locally_is_not_probed(offline_tfds, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    from keras_gans import data
+
+    builder_class = type(tfds.builder("mnist"))
+    monkeypatch.setattr(builder_class, "is_prepared", lambda self: True)
+    monkeypatch.setattr(data, "_reachable", lambda *a: pytest.fail("probed"))
+    assert isinstance(data.check_tfds("tfds:mnist:test"), builder_class)
+    with pytest.raises(ValueError, match="not a TFDS dataset"):
+        data.check_tfds("tfds:no_such_dataset_xyz")

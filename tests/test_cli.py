@@ -368,8 +368,8 @@ def test_help_of_every_subcommand_without_tensorflow(env):
     proc = subprocess.run([script, "--help"], env=env, capture_output=True, text=True,
                           check=False)
     assert_ok(proc)
-    for command in ("list", "info", "sample", "train", "translate", "upscale", "evaluate",
-                    "export"):
+    for command in ("list", "info", "sample", "train", "translate", "upscale", "inpaint",
+                    "evaluate", "export"):
         assert command in proc.stdout
         sub = run_cli(env, command, "--help")
         assert_ok(sub)

@@ -211,6 +211,10 @@ def main():
         "license": "Apache-2.0",
         "image_shape": list(CONFIG["image_shape"]),
         "samples_png": str(png.relative_to(ROOT)),
+        # What `keras-gans list` shows (registry.headline): dotted paths into `metrics`.
+        "headline": {"metric": "methods.ours.psnr_hole", "label": "hole PSNR",
+                     "reference": "methods.biharmonic.psnr_hole",
+                     "reference_label": "biharmonic"},
         "quality_floor": {
             "heldout_images": str(heldout.relative_to(ROOT)),
             "n": k,

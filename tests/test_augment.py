@@ -158,3 +158,23 @@ def test_hinge_with_spectral_norm_and_ttur_trains():
     history = gan.fit(_images(n=16), batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["d_loss"][-1])
     assert float(gan.d_optimizer.learning_rate) == pytest.approx(4e-4)
+
+
+def test_cyclegan_discriminators_see_augmented_images_in_training_only():
+    keras.utils.set_random_seed(2)
+    gan = keras_gans.CycleGAN.from_shape((8, 8, 1), filters=4, num_residual_blocks=1,
+                                         d_filters=4, d_layers=1, pool_size=0, seed=3,
+                                         augment=("translation", "cutout"))
+    gan.compile()
+    a, b = _images(n=4, seed=1), _images(n=4, seed=2)
+    train = [float(v) for v in gan._discriminator_losses(a, b, b, a, training=True)]
+    again = [float(v) for v in gan._discriminator_losses(a, b, b, a, training=True)]
+    plain = [float(v) for v in gan._discriminator_losses(a, b, b, a, training=False)]
+    assert train == again  # stateless in (seed, step)
+    assert train != plain
+    gan.step_counter.assign(1)
+    assert [float(v) for v in gan._discriminator_losses(a, b, b, a, training=True)] != train
+    again = keras_gans.CycleGAN.from_config(gan.get_config())
+    assert again.augment == ("translation", "cutout")
+    with pytest.raises(ValueError, match="argument `augment`"):
+        keras_gans.CycleGAN.from_config({**gan.get_config(), "augment": "flip"})

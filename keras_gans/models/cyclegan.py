@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from keras_gans import augment as augment_lib
 from keras_gans import losses as losses_lib
 from keras_gans import utils
 from keras_gans.layers import ReflectionPadding2D
@@ -410,6 +411,10 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
             input when that is fully known.
         pool_size: images per history pool (50 in the paper; 0 disables it).
         seed: seed of the pool's randomness; random when omitted.
+        augment: DiffAugment (Zhao et al. 2020) of every image the discriminators see,
+            real, translated and pooled, in both steps: `None` (off), or names among
+            `("color", "translation", "cutout")` (see `keras_gans.augment`). Its draws
+            are stateless in `(seed, step)` like the pool's.
 
     Example:
 
@@ -427,7 +432,7 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
     network_names = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
 
     def __init__(self, generator_a2b, generator_b2a, discriminator_a, discriminator_b,
-                 image_shape=None, pool_size=50, seed=None, **kwargs):
+                 image_shape=None, pool_size=50, seed=None, augment=None, **kwargs):
         super().__init__(**kwargs)
         networks = (generator_a2b, generator_b2a, discriminator_a, discriminator_b)
         for name, net in zip(self.network_names, networks):
@@ -447,6 +452,7 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         self.discriminator_a = discriminator_a
         self.discriminator_b = discriminator_b
         self.pool_size = int(pool_size)
+        self.augment = augment_lib.check_policy(augment)
         self.image_shape = self._resolve_image_shape(image_shape)
         self.seed = int(random.randint(0, 2**31 - 1) if seed is None else seed)
         self._check_channels()
@@ -562,7 +568,8 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         for name in self.network_names:
             config[name] = keras.saving.serialize_keras_object(getattr(self, name))
         config.update({"image_shape": list(self.image_shape), "pool_size": self.pool_size,
-                       "seed": self.seed})
+                       "seed": self.seed,
+                       "augment": None if self.augment is None else list(self.augment)})
         return config
 
     @classmethod
@@ -742,14 +749,22 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         count.assign(new_count)
         return returned
 
+    def _augment(self, images, stream, training):
+        """DiffAugment of images a discriminator sees, in training steps only."""
+        if self.augment is None or not training:
+            return images
+        return augment_lib.diff_augment(images, self.augment, self._seed(stream))
+
     def _generator_losses(self, real_a, real_b, training):
         g, f = self.generator_a2b, self.generator_b2a
         fake_b = g(real_a, training=training)
         fake_a = f(real_b, training=training)
         cycle = (losses_lib.cycle_consistency_loss(real_a, f(fake_b, training=training))
                  + losses_lib.cycle_consistency_loss(real_b, g(fake_a, training=training)))
-        g_a2b = self._g_loss_fn(self.discriminator_b(fake_b, training=training))
-        g_b2a = self._g_loss_fn(self.discriminator_a(fake_a, training=training))
+        g_a2b = self._g_loss_fn(self.discriminator_b(self._augment(fake_b, 8, training),
+                                                     training=training))
+        g_b2a = self._g_loss_fn(self.discriminator_a(self._augment(fake_a, 9, training),
+                                                     training=training))
         identity = tf.constant(0.0)
         if self.identity_weight:
             identity = (losses_lib.identity_loss(real_b, g(real_b, training=training))
@@ -757,10 +772,11 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         return fake_a, fake_b, g_a2b, g_b2a, cycle, identity
 
     def _discriminator_losses(self, real_a, real_b, fake_a, fake_b, training):
-        d_a = self._d_loss_fn(self.discriminator_a(real_a, training=training),
-                              self.discriminator_a(fake_a, training=training))
-        d_b = self._d_loss_fn(self.discriminator_b(real_b, training=training),
-                              self.discriminator_b(fake_b, training=training))
+        d_a, d_b = (self.discriminator_a, self.discriminator_b)
+        d_a = self._d_loss_fn(d_a(self._augment(real_a, 10, training), training=training),
+                              d_a(self._augment(fake_a, 11, training), training=training))
+        d_b = self._d_loss_fn(d_b(self._augment(real_b, 12, training), training=training),
+                              d_b(self._augment(fake_b, 13, training), training=training))
         return d_a, d_b
 
     def train_step(self, data):

@@ -588,6 +588,7 @@ def _import_tensorflow():
     while the libraries load. Python errors of the import are raised as usual."""
     if "tensorflow" in sys.modules:
         return
+    _status("loading TensorFlow...")
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -598,6 +599,14 @@ def _import_tensorflow():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def _status(text):
+    """Say what the command is doing (seconds of TensorFlow import, loading a model) on
+    an interactive stderr; nothing when stderr is a file or a pipe, so that scripts
+    still get one line per error."""
+    if getattr(sys.stderr, "isatty", lambda: False)():
+        print(f"{PROG}: {text}", file=sys.stderr, flush=True)
 
 
 def _is_user_error(error):
@@ -658,6 +667,7 @@ def _resolve_model(spec):
 def _load_model(spec, compile=False):
     path, name = _resolve_model(spec)
     _import_tensorflow()
+    _status(f"loading {spec}...")
     from keras_gans import registry
 
     if name is not None:

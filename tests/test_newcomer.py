@@ -6,9 +6,11 @@ pays seconds of TensorFlow import.
 """
 
 import json
+import os
 import socket
 import time
 
+import numpy as np
 import pytest
 
 from keras_gans import cli, registry
@@ -121,3 +123,78 @@ def test_tfds_prepared_locally_is_not_probed(offline_tfds, monkeypatch):
     assert isinstance(data.check_tfds("tfds:mnist:test"), builder_class)
     with pytest.raises(ValueError, match="not a TFDS dataset"):
         data.check_tfds("tfds:no_such_dataset_xyz")
+
+
+# --- 4. log noise: grappler's remapper off where it fails; say what is happening ---
+
+
+def _tiny_images(n=16, side=8, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, side, side, 1)).astype("float32")
+
+
+@pytest.mark.parametrize("variant, kwargs, off", [
+    ("WGANGP", {}, True), ("DCGAN", {"r1_weight": 1.0}, True), ("DCGAN", {}, False)])
+def test_remapper_off_only_while_fitting_with_a_gradient_penalty(variant, kwargs, off):
+    import keras
+    import tensorflow as tf
+
+    import keras_gans
+
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(tf.config.optimizer.get_experimental_options().get("remapping", True))
+
+    gan = getattr(keras_gans, variant).from_shape((8, 8, 1), latent_dim=4, base_filters=4,
+                                                   **kwargs)
+    gan.compile()
+    assert gan.penalizes_input_gradients is off
+    gan.fit(keras_gans.data.images(_tiny_images(), batch_size=8), epochs=1, verbose=0,
+            callbacks=[Record()])
+    assert seen == [not off] * 2
+    assert tf.config.optimizer.get_experimental_options().get("remapping", True) is True
+
+
+def test_cli_train_wgan_gp_prints_no_remapper_error_and_says_what_it_does(tmp_path):
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i, image in enumerate(_tiny_images()):
+        Image.fromarray(((image[..., 0] + 1) * 127.5).astype("uint8")).save(
+            folder / f"{i:02d}.png")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_GANS_HOME=str(tmp_path / "kg"),
+               PYTHONPATH=root)
+    master, slave = pty.openpty()  # stderr is a terminal, as for a user
+    chunks = []
+    reader = threading.Thread(target=lambda: _drain(master, chunks), daemon=True)
+    reader.start()
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_gans", "train", "wgan_gp", str(folder), "--out",
+         str(tmp_path / "run"), "--epochs", "1", "--batch-size", "8", "--base-filters", "4",
+         "--latent-dim", "4", "--samples", "4", "--verbose", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=slave, text=True, timeout=300, check=False)
+    os.close(slave)
+    reader.join(10)
+    err = b"".join(chunks).decode(errors="replace")
+    assert result.returncode == 0, (result.stdout, err)
+    assert err.splitlines()[0].strip() == "keras-gans: loading TensorFlow..."
+    assert "remapper" not in err and "E0000" not in err, err
+
+
+def _drain(fd, chunks):
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return
+        if not chunk:
+            return
+        chunks.append(chunk)

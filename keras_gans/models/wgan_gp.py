@@ -81,6 +81,10 @@ class WGANGP(DCGAN):
         config.update({"gp_weight": self.gp_weight, "n_critic": self.n_critic,
                        "one_sided": self.one_sided})
         return config
+    @property
+    def penalizes_input_gradients(self):
+        return bool(self.gp_weight) or super().penalizes_input_gradients
+
 
     @property
     def metrics(self):

@@ -801,6 +801,8 @@ def _cmd_info(args):
 
     info = registry.model_info(args.name)
     info = {"name": info.pop("name"), **info}
+    # Recipes and test data are in the repository, not in an installed package.
+    info["repository_files"] = registry.repository_files(args.name)
     if args.json:
         print(json.dumps(info, indent=2))
     else:

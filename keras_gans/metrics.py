@@ -70,7 +70,8 @@ def _import_scipy_linalg():
     except ImportError as e:
         raise ImportError(
             "`frechet_distance` needs SciPy for the matrix square root. "
-            "Install it with `pip install scipy` or `pip install keras_gans[metrics]`."
+            "Install it with `pip install scipy` (in a clone of keras_gans: "
+            "`pip install '.[metrics]'`)."
         ) from e
     return linalg
 

@@ -244,6 +244,39 @@ def headline(name_or_entry):
     return ""
 
 
+# Entry keys (dotted) holding paths in the source repository, which pip does not install.
+REPOSITORY_KEYS = ("recipe", "samples_png", "quality_floor.heldout_images")
+
+
+def repository_root():
+    """The source checkout holding `zoo/` (the recipes), or `None` for an installed
+    package, which ships the artifacts and the manifest but no recipes or test data."""
+    root = package_dir().resolve().parent
+    return root if (root / "zoo").is_dir() and (root / "keras_gans").is_dir() else None
+
+
+def repository_files(name):
+    """`{dotted key: where}` for the entry's files that live in the source repository:
+    the local path in a checkout, else a note that they are not installed."""
+    entry = _entry(name)
+    root = repository_root()
+    where = {}
+    for key in REPOSITORY_KEYS:
+        value = entry
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            continue
+        if root is not None and (root / value).exists():
+            where[key] = str(root / value)
+        else:
+            url = manifest().get("repository")
+            where[key] = (f"{value} in the keras_gans source repository"
+                          f"{f' ({url})' if url else ''}: not installed with the package; "
+                          "clone the repository to run or read it")
+    return where
+
+
 def model_info(name):
     """Everything the manifest says of one entry: description, variant, data, recipe,
     license, metrics with how they were measured, and versions."""
@@ -497,12 +530,10 @@ def _load_keras(path, compile, inspected=False):
 def load_generator(name, version=None):
     """Just the served network: the generator (EMA weights when the model keeps them),
     the translator pair's A->B network, the upscaler, or the classifier itself."""
+    from keras_gans.models.base import AdversarialModel
+
     model = load(name, version, compile=False)
-    for attr in ("ema_generator", "generator", "generator_a2b"):
-        net = getattr(model, attr, None)
-        if net is not None:
-            return net
-    return model
+    return model.served_network() if isinstance(model, AdversarialModel) else model
 
 
 # --- Writing (used by the recipes in zoo/) ---

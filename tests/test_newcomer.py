@@ -7,6 +7,7 @@ pays seconds of TensorFlow import.
 
 import json
 import os
+import re
 import socket
 import time
 
@@ -14,6 +15,8 @@ import numpy as np
 import pytest
 
 from keras_gans import cli, registry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _manifest():
@@ -169,9 +172,8 @@ def test_cli_train_wgan_gp_prints_no_remapper_error_and_says_what_it_does(tmp_pa
     for i, image in enumerate(_tiny_images()):
         Image.fromarray(((image[..., 0] + 1) * 127.5).astype("uint8")).save(
             folder / f"{i:02d}.png")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_GANS_HOME=str(tmp_path / "kg"),
-               PYTHONPATH=root)
+               PYTHONPATH=ROOT)
     master, slave = pty.openpty()  # stderr is a terminal, as for a user
     chunks = []
     reader = threading.Thread(target=lambda: _drain(master, chunks), daemon=True)
@@ -198,3 +200,36 @@ def _drain(fd, chunks):
         if not chunk:
             return
         chunks.append(chunk)
+
+
+# --- 7. packaging: `info` says where the recipes live ---
+
+
+def test_info_points_to_the_checkout_or_says_recipes_are_not_installed(
+        tmp_path, monkeypatch, capsys):
+    assert cli.main(["info", "srgan_x4_wallpapers", "--json"]) == 0
+    where = json.loads(capsys.readouterr().out)["repository_files"]
+    assert set(where) == {"recipe", "samples_png", "quality_floor.heldout_images"}
+    assert all(os.path.isfile(path) for path in where.values()), where
+    # An installed package: the artifacts and the manifest, no zoo/ or tests/ beside it.
+    installed = tmp_path / "site-packages" / "keras_gans" / "savedmodels"
+    installed.mkdir(parents=True)
+    (installed / registry.MANIFEST).write_bytes(
+        (registry.package_dir() / registry.MANIFEST).read_bytes())
+    monkeypatch.setattr(registry, "package_dir", lambda: installed)
+    assert registry.repository_root() is None
+    assert cli.main(["info", "srgan_x4_wallpapers"]) == 0
+    out = capsys.readouterr().out
+    assert ("recipe: zoo/srgan_x4_wallpapers.py in the keras_gans source repository: not "
+            "installed with the package") in out
+    assert "tests/data/srgan_x4_heldout.npz in the keras_gans source repository" in out
+
+
+def test_readme_install_lines_name_no_index_package():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    installs = [line for line in readme.splitlines() if "pip install" in line]
+    assert installs
+    for line in installs:  # from a clone: `.` or `.[extra]`, never the bare project name
+        assert "keras_gans[" not in line and "keras-gans[" not in line, line
+        assert not re.search(r"pip install (-U )?keras[_-]gans\b", line), line

@@ -218,6 +218,23 @@ def _uint8_batch(images):
     return images
 
 
+def _like_input(images, outputs, as_pil):
+    """The server's images in the convention of the local `translate` / `upscale`: one
+    image for one image, uint8 for uint8 (or PIL) input, float32 in [-1, 1] for float."""
+    if as_pil:
+        return _pil_images(outputs["images_uint8"])
+    items = images if isinstance(images, (list, tuple)) else [images]
+    pil = bool(items) and all(hasattr(im, "mode") and hasattr(im, "size") for im in items)
+    array = None if pil else np.asarray(images)
+    if pil or array.dtype == np.uint8:
+        result = np.asarray(outputs["images_uint8"], dtype=np.uint8)
+    else:
+        result = np.asarray(outputs["images"], dtype=np.float32)
+    single = (not isinstance(images, (list, tuple)) and
+              (pil or array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (1, 3, 4))))
+    return result[0] if single else result
+
+
 class Client:
     """A client of TensorFlow Serving for exported `keras_gans` models.
 
@@ -480,7 +497,11 @@ class Client:
             images: uint8 images, float images in [-1, 1] or PIL images; one image
                 `(H, W, C)` or a batch `(N, H, W, C)` of any height and width.
             direction: `"a2b"` or `"b2a"`.
-            as_pil: return a list of PIL images instead of float32 in [-1, 1].
+            as_pil: return a list of PIL images instead of arrays.
+
+        Returns:
+            As the local `CycleGAN.translate`: the same structure as `images` (one image
+            or a batch), uint8 for uint8 or PIL input, float32 in [-1, 1] for float.
         """
         if direction not in ("a2b", "b2a"):
             raise ValueError(
@@ -489,7 +510,7 @@ class Client:
             )
         batch = _uint8_batch(images)
         outputs = self._predict_n({"images": batch}, f"translate_{direction}", len(batch))
-        return self._images_result(outputs, as_pil)
+        return _like_input(images, outputs, as_pil)
 
     def upscale(self, images, as_pil=False):
         """Super-resolve images with an SRGAN (the `upscale` signature).
@@ -497,11 +518,15 @@ class Client:
         Args:
             images: low-resolution uint8, float in [-1, 1] or PIL images, one or a batch,
                 any height and width.
-            as_pil: return a list of PIL images instead of float32 in [-1, 1].
+            as_pil: return a list of PIL images instead of arrays.
+
+        Returns:
+            As the local `SRGAN.upscale`: the same structure as `images` (one image or a
+            batch), uint8 for uint8 or PIL input, float32 in [-1, 1] for float.
         """
         batch = _uint8_batch(images)
         outputs = self._predict_n({"images": batch}, "upscale", len(batch))
-        return self._images_result(outputs, as_pil)
+        return _like_input(images, outputs, as_pil)
 
     def inpaint(self, images, masks, as_pil=False):
         """Fill the missing pixels of images with an Inpainter (the `inpaint` signature).

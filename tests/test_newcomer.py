@@ -233,3 +233,47 @@ def test_readme_install_lines_name_no_index_package():
     for line in installs:  # from a clone: `.` or `.[extra]`, never the bare project name
         assert "keras_gans[" not in line and "keras-gans[" not in line, line
         assert not re.search(r"pip install (-U )?keras[_-]gans\b", line), line
+
+
+# --- 8. examples that mislead: (N, H, W) arrays in fit, the EMA copy's name ---
+
+
+def test_fit_accepts_grayscale_arrays_without_a_channel_axis():
+    import keras_gans
+
+    gan = keras_gans.DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4)
+    gan.compile()
+    history = gan.fit(_tiny_images()[..., 0], batch_size=8, epochs=1, verbose=0)
+    assert len(history.history["d_loss"]) == 1
+    with pytest.raises(ValueError, match="image_shape"):  # a wrong size is still refused
+        gan.fit(_tiny_images(side=12)[..., 0], batch_size=8, epochs=1, verbose=0)
+
+
+def test_the_ema_generator_has_its_own_name_and_round_trips(tmp_path, capsys):
+    import keras
+
+    import keras_gans
+
+    gan = keras_gans.DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4,
+                                      ema_decay=0.5)
+    gan.compile()
+    gan.fit(_tiny_images(), batch_size=8, epochs=1, verbose=0)
+    gan.summary()
+    summary = capsys.readouterr().out
+    assert len(re.findall(r"│ generator \(Functional\)", summary)) == 1, summary
+    assert len(re.findall(r"│ ema_generator \(Functional\)", summary)) == 1, summary
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.ema_generator.name == "ema_generator"
+    np.testing.assert_array_equal(loaded.generate(4, seed=1), gan.generate(4, seed=1))
+    assert not np.array_equal(loaded.generate(4, seed=1),  # the EMA weights, not G's
+                              loaded.generator(loaded.sample_noise(4, 1)))
+
+
+def test_zoo_files_written_before_the_rename_load_their_ema_weights():
+    gan = registry.load("dcgan_mnist", compile=False)
+    assert gan.ema_generator.name == "ema_generator"
+    # The EMA and the raw generator differ: their weights were read, not re-initialised.
+    z = gan.sample_noise(8, 0)
+    assert np.abs(np.asarray(gan.ema_generator(z)) - np.asarray(gan.generator(z))).max() > 0.1

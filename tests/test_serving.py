@@ -157,18 +157,26 @@ def test_translate_and_upscale_uint8_images_of_any_size(zoo, servers, protocol):
     images = np.random.default_rng(3).integers(0, 256, (2, 6, 9, 3), dtype=np.uint8)
     cyclegan = client_for(servers, protocol, "cyclegan")
     for direction in ("a2b", "b2a"):
-        np.testing.assert_allclose(cyclegan.translate(images, direction),
+        np.testing.assert_allclose(cyclegan.translate(images / 127.5 - 1.0, direction),
                                    gans["cyclegan"].translate(images / 127.5 - 1.0, direction),
                                    atol=1e-4)
     one_picture = cyclegan.translate(Image.fromarray(images[0]), "b2a", as_pil=True)
     assert len(one_picture) == 1 and one_picture[0].size == (9, 6)
 
     srgan = client_for(servers, protocol, "srgan")
-    upscaled = srgan.upscale(images)
-    assert upscaled.shape == (2, 12, 18, 3)
+    upscaled = srgan.upscale(images / 127.5 - 1.0)
+    assert upscaled.shape == (2, 12, 18, 3) and upscaled.dtype == np.float32
     np.testing.assert_allclose(upscaled, gans["srgan"].upscale(images / 127.5 - 1.0),
                                atol=1e-4)
     assert srgan.upscale(images[0], as_pil=True)[0].size == (18, 12)
+    # The local methods' convention (issue 19): one image in, one out; uint8 in, uint8 out.
+    for remote, local in ((srgan.upscale, gans["srgan"].upscale),
+                          (cyclegan.translate, gans["cyclegan"].translate)):
+        for given in (images, images[0], Image.fromarray(images[0])):
+            got, expected = remote(given), local(np.asarray(given))
+            assert got.dtype == expected.dtype == np.uint8
+            assert got.shape == expected.shape
+            assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

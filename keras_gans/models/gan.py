@@ -173,6 +173,8 @@ class GAN(_DatasetOrderFit, keras.Model):
         self.ema_generator = None
         if self.ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
+            # Its own name in summary() (weights are saved by attribute, not by name).
+            self.ema_generator.name = "ema_generator"
             self.ema_generator.set_weights(generator.get_weights())
         # Counts train steps; the noise stream is a function of (seed, step). Saved
         # with the model, so a resumed run continues the same stream.
@@ -412,13 +414,16 @@ class GAN(_DatasetOrderFit, keras.Model):
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, after checking the training data.
 
-        In-memory images must have the model's `image_shape` and be float32 in [-1, 1]
+        In-memory images must have the model's `image_shape` (grayscale ones may be
+        `(N, H, W)`) and be float32 in [-1, 1]
         or uint8 (0-255, scaled to [-1, 1] in the train step); a conditional GAN's
         labels must be class ids in `[0, num_classes)`. An empty dataset is an error,
         not a silent no-op. The shapes and dtypes of a dataset's batches are checked
         when the train step is built; for the value range of datasets use
         `keras_gans.data.images`, which checks it.
         """
+        if isinstance(x, np.ndarray) and x.ndim == 3 and self.image_shape[-1] == 1:
+            x = x[..., None]  # (N, H, W) grayscale, as `data.images` takes it
         self._check_fit_data(x, y)
         try:
             with _grappler_remapping(not self.penalizes_input_gradients):

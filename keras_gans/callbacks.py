@@ -9,18 +9,23 @@ from keras_gans import utils
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Writes a PNG grid of samples from fixed noise every `every_n_epochs` epochs.
+    """Writes a PNG grid of the model's preview every `every_n_epochs` epochs.
 
-    The noise (and, for a conditional GAN, the labels) is drawn once from `seed`, so
-    successive grids show the same latent points and progress can be seen by eye.
+    The preview is what the model declares (`AdversarialModel.preview`): samples from
+    fixed noise for a GAN (drawn once from `seed`, so successive grids show the same
+    latent points and progress can be seen by eye), input and output side by side for
+    an image-to-image model (fixed `inputs` from its data).
 
     Args:
         directory: where the PNG files go (created if missing); files are named
-            `epoch_0001.png`, ... (`filename` formats them).
+            `epoch_0001.png`, ... (`filename` formats them; a model with several
+            previews gets one file each, prefixed by the preview's tag).
         every_n_epochs: how often to write a grid.
-        n: images per grid.
+        n: images (or rows) per grid.
         seed: seed of the fixed noise.
         filename: a format string with `{epoch}`.
+        inputs: the fixed inputs of models that preview their data (see
+            `TensorBoardImages`); unused by generators of noise.
 
     Example:
 
@@ -30,32 +35,38 @@ class SampleGrid(keras.callbacks.Callback):
     """
 
     def __init__(self, directory, every_n_epochs=1, n=64, seed=0,
-                 filename="epoch_{epoch:04d}.png"):
+                 filename="epoch_{epoch:04d}.png", inputs=None):
         super().__init__()
-        for name, value in (("every_n_epochs", every_n_epochs), ("n", n)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"Received an invalid value for argument `{name}`. Expected a "
-                    f"positive integer, received: {name}={value!r}"
-                )
+        _check_counts(every_n_epochs=every_n_epochs, n=n)
         self.directory = os.fspath(directory)
         self.every_n_epochs = every_n_epochs
         self.n = n
         self.seed = seed
         self.filename = filename
+        self.inputs = inputs
         self.written = []
+        self._fixed = None
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
-        path = os.path.join(self.directory, self.filename.format(epoch=epoch + 1))
-        images = self.model.generate(z=self._noise())
-        utils.save_grid(images, path)
-        self.written.append(path)
+        if self._fixed is None:
+            self._fixed = self.model.preview_inputs(self.n, self.seed, self.inputs)
+        previews = self.model.preview(*self._fixed)
+        for tag, columns in previews.items():
+            name = self.filename.format(epoch=epoch + 1)
+            path = os.path.join(self.directory, name if len(previews) == 1 else f"{tag}_{name}")
+            utils.save_image(_pair_grid(*columns), path)
+            self.written.append(path)
 
-    def _noise(self):
-        rng = np.random.default_rng(self.seed)
-        return rng.standard_normal((self.n, self.model.latent_dim)).astype("float32")
+
+def _check_counts(**counts):
+    for name, value in counts.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`. Expected a "
+                f"positive integer, received: {name}={value!r}"
+            )
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -423,12 +434,15 @@ class TensorBoardImages(keras.callbacks.Callback):
     there, at step `epoch` (Keras's step for epoch scalars), so the images line up with
     the curves:
 
-    - models with `generate` (DCGAN, LSGAN, WGAN-GP, ...): tag `samples`, a grid of
-      `n` images from noise drawn once from `seed` (conditional GANs cycle the classes);
-    - models with `translate` (CycleGAN): tag `a2b`, each input beside its translation;
-      also `b2a` when `inputs` holds both domains;
-    - models with `upscale` (SRGAN): tag `upscale`, each low-resolution input upscaled
-      bicubically beside the model's output (and the original, when given).
+    one summary per tag of the model's declared `preview`:
+
+    - GANs (DCGAN, LSGAN, WGAN-GP, ...): tag `samples`, a grid of `n` images from noise
+      drawn once from `seed` (conditional GANs cycle the classes);
+    - CycleGAN: tag `a2b`, each input beside its translation; also `b2a` when `inputs`
+      holds both domains;
+    - SRGAN: tag `upscale`, each low-resolution input upscaled bicubically beside the
+      model's output (and the original, when given);
+    - Inpainter: tag `inpaint`, masked input, completion and original.
 
     Args:
         log_dir: the TensorBoard log directory (the one given to Keras's `TensorBoard`).
@@ -455,12 +469,7 @@ class TensorBoardImages(keras.callbacks.Callback):
 
     def __init__(self, log_dir, every_n_epochs=1, n=16, seed=0, inputs=None, run="train"):
         super().__init__()
-        for name, value in (("every_n_epochs", every_n_epochs), ("n", n)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"Received an invalid value for argument `{name}`. Expected a "
-                    f"positive integer, received: {name}={value!r}"
-                )
+        _check_counts(every_n_epochs=every_n_epochs, n=n)
         self.log_dir = os.fspath(log_dir)
         self.every_n_epochs = every_n_epochs
         self.n = n
@@ -510,98 +519,19 @@ class TensorBoardImages(keras.callbacks.Callback):
 
     def grids(self):
         """`{tag: uint8 grid (H, W, C)}` for the current state of the model."""
-        model = self.model
         if self._fixed is None:
             self._fixed = self._fixed_inputs()
-        if _declares_preview(model):
-            return {tag: _pair_grid(*columns)
-                    for tag, columns in model.preview(*self._fixed).items()}
-        if hasattr(model, "generate"):
-            return {"samples": utils.make_grid(model.generate(z=self._fixed))}
-        first, second = self._fixed
-        if hasattr(model, "translate"):
-            grids = {"a2b": _pair_grid(first, model.translate(first, direction="a2b"))}
-            if second is not None:
-                grids["b2a"] = _pair_grid(second, model.translate(second, direction="b2a"))
-            return grids
-        columns = [_bicubic(first, model.scale), model.upscale(first)]
-        if second is not None:
-            columns.append(second)
-        return {"upscale": _pair_grid(*columns)}
+        return {tag: _pair_grid(*columns)
+                for tag, columns in self.model.preview(*self._fixed).items()}
 
     def _fixed_inputs(self):
-        model = self.model
-        if _declares_preview(model):  # e.g. an Inpainter: (images, masks) from the data
-            if self.inputs is None:
-                raise ValueError(
-                    f"TensorBoardImages needs `inputs` for a {type(model).__name__}: "
-                    "batches of its training data, as arrays or a dataset; received: "
-                    "inputs=None"
-                )
-            return _take_inputs(self.inputs, self.n, convert=False)
-        if hasattr(model, "generate"):
-            rng = np.random.default_rng(self.seed)
-            return rng.standard_normal((self.n, model.latent_dim)).astype("float32")
-        if not (hasattr(model, "translate") or hasattr(model, "upscale")):
+        from keras_gans.models.base import AdversarialModel
+
+        if not isinstance(self.model, AdversarialModel):
             raise TypeError(
-                "TensorBoardImages needs a model with `generate`, `translate` or "
-                f"`upscale`; received a {type(model).__name__}."
-            )
-        if self.inputs is None:
-            kind = "(images_a, images_b)" if hasattr(model, "translate") else \
-                "(low_res, high_res)"
-            raise ValueError(
-                f"TensorBoardImages needs `inputs` for a {type(model).__name__}: images or "
-                f"a pair {kind}, as arrays or a dataset; received: inputs=None"
-            )
-        return _take_inputs(self.inputs, self.n)
-
-
-def _declares_preview(model):
-    from keras_gans.models.base import AdversarialModel
-
-    return isinstance(model, AdversarialModel)
-
-
-def _take_inputs(inputs, n, convert=True):
-    """The first `n` rows of `inputs` (arrays, a pair of arrays or a dataset) as float32
-    (`convert=False`: every part as it is, as a tuple)."""
-    import tensorflow as tf
-
-    if isinstance(inputs, tf.data.Dataset):
-        parts = None
-        count = 0
-        for element in inputs.as_numpy_iterator():
-            element = element if isinstance(element, tuple) else (element,)
-            parts = [[] for _ in element] if parts is None else parts
-            for part, value in zip(parts, element):
-                part.append(value)
-            count += len(element[0])
-            if count >= n:
-                break
-        if parts is None:
-            raise ValueError("Received an invalid value for argument `inputs`: the dataset "
-                             "is empty.")
-        inputs = tuple(np.concatenate(part) for part in parts)
-    if not isinstance(inputs, (tuple, list)):
-        inputs = (inputs,)
-    if len(inputs) not in (1, 2):
-        raise ValueError(
-            "Received an invalid value for argument `inputs`. Expected images or a pair "
-            f"of image batches, received {len(inputs)} parts."
-        )
-    if not convert:
-        return tuple(np.asarray(part)[:n] for part in inputs)
-    arrays = [utils.to_float(np.asarray(part)[:n]) for part in inputs]
-    return arrays[0], (arrays[1] if len(arrays) == 2 else None)
-
-
-def _bicubic(images, scale):
-    import tensorflow as tf
-
-    size = (images.shape[1] * scale, images.shape[2] * scale)
-    upscaled = tf.image.resize(images, size, method="bicubic", antialias=False)
-    return np.clip(upscaled.numpy(), -1.0, 1.0)
+                "TensorBoardImages needs a keras_gans model (one that declares its "
+                f"`preview`); received a {type(self.model).__name__}.")
+        return self.model.preview_inputs(self.n, self.seed, self.inputs)
 
 
 def _pair_grid(*columns):

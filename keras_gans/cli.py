@@ -1048,7 +1048,7 @@ def _cmd_train(args):
               flush=True)
     images = callbacks.TensorBoardImages(
         os.path.join(run_dir, "logs"), n=args.samples, seed=options["seed"],
-        inputs=None if hasattr(model, "generate") else dataset)
+        inputs=dataset)  # a GAN previews noise from the seed; the others, these data
     history = training.train(model, dataset, run_dir, epochs=args.epochs,
                              save_freq=args.save_freq,
                              steps_per_epoch=options["steps_per_epoch"], callbacks=[images],

@@ -1,4 +1,9 @@
-"""Export the served network of a GAN as a TensorFlow Serving SavedModel.
+"""Export the served network of a model as a TensorFlow Serving SavedModel.
+
+The one export path. What is served is the model's declaration
+(`AdversarialModel.serving_signatures()`); this module writes it, and offers the
+signature builders the declarations use (`noise_to_image_signatures`,
+`image_to_image_signature`, `size_multiple`).
 
 `export(model, base_dir)` writes one numbered version in the layout TF Serving watches:
 
@@ -22,7 +27,7 @@ Signatures. Every signature is batch-size polymorphic (the leading dimension is 
 float images are in [-1, 1], `images_uint8` is `round((images + 1) * 127.5)` clipped to
 [0, 255], exactly `keras_gans.utils.to_uint8`.
 
-GAN family (`GAN`, `DCGAN`, `LSGAN`, `WGANGP`); the EMA generator is served when the
+GAN family (`GAN`, `DCGAN`, `LSGAN`, `WGANGP`, `GAN.serving_signatures`); the EMA generator is served when the
 model keeps one (it is what `generate()` uses):
 
 | signature | inputs | outputs |
@@ -40,7 +45,7 @@ latent_dim))` reproduces it. `png` exists for 1, 3 or 4 channels; its output end
 `_bytes`, so TF Serving's REST API base64-encodes it (`{"b64": "..."}`).
 
 CycleGAN: `translate_a2b` and `translate_b2a` (`serving_default` is `translate_a2b`);
-SRGAN: `upscale` (also `serving_default`):
+SRGAN: `upscale` (also `serving_default`), both from `image_to_image_signature`:
 
 | signature | inputs | outputs |
 |---|---|---|
@@ -68,7 +73,6 @@ path = keras_gans.export(gan, "savedmodels/my_gan")   # "savedmodels/my_gan/1"
 """
 
 import errno
-import importlib
 import json
 import os
 import re
@@ -166,8 +170,7 @@ def export(model, base_dir, version=None, include_keras=True):
     atomically (written beside it, then renamed) and an existing one is never replaced.
 
     Args:
-        model: a `keras_gans` model: a GAN-family model (`DCGAN`, `LSGAN`, `WGANGP`,
-            any `GAN`), a `CycleGAN` or an `SRGAN`.
+        model: a `keras_gans` model (an `AdversarialModel`: it declares what it serves).
         base_dir: the model's base directory, the `base_path` TF Serving watches;
             created when missing.
         version: the version number (a non-negative integer); `None` takes the next
@@ -327,42 +330,20 @@ def read_signatures(export_dir):
     }
 
 
-# --- Signature builders, one per model family ---
-
-
-def _optional_class(module_name, class_name):
-    """`module_name.class_name`, or None while that module does not exist."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name != module_name:
-            raise
-        return None
-    return getattr(module, class_name, None)
+# --- Signature builders, used by the models' `serving_signatures` ---
 
 
 def _family(model):
-    """The endpoints `(name, fn, input_signature)` and metadata of `model`'s family."""
+    """The endpoints `(name, fn, input_signature)` and metadata `model` declares."""
     from keras_gans.models.base import AdversarialModel
 
-    if isinstance(model, AdversarialModel):  # the model declares what it serves
-        return model.serving_signatures()
-    # CycleGAN and SRGAN are checked first: they may subclass the GAN base.
-    cyclegan_cls = _optional_class("keras_gans.models.cyclegan", "CycleGAN")
-    if cyclegan_cls is not None and isinstance(model, cyclegan_cls):
-        return _cyclegan_family(model)
-    srgan_cls = _optional_class("keras_gans.models.srgan", "SRGAN")
-    if srgan_cls is not None and isinstance(model, srgan_cls):
-        return _srgan_family(model)
-    from keras_gans.models.gan import GAN
-
-    if isinstance(model, GAN):
-        return _gan_family(model)
-    raise TypeError(
-        "Received an invalid value for argument `model`. Expected a keras_gans model "
-        "(a GAN-family model such as DCGAN, a CycleGAN or an SRGAN), received: "
-        f"{type(model).__module__}.{type(model).__name__}"
-    )
+    if not isinstance(model, AdversarialModel):
+        raise TypeError(
+            "Received an invalid value for argument `model`. Expected a keras_gans model "
+            "(a GAN-family model such as DCGAN, a CycleGAN, an SRGAN, an Inpainter), "
+            f"received: {type(model).__module__}.{type(model).__name__}"
+        )
+    return model.serving_signatures()
 
 
 def sample_noise(n, seed, latent_dim):
@@ -400,10 +381,10 @@ def _image_outputs(images):
     return {"images": images, "images_uint8": _to_uint8(images)}
 
 
-def _gan_family(model):
-    net = model.ema_generator if model.ema_generator is not None else model.generator
-    latent_dim, num_classes = model.latent_dim, model.num_classes
-    image_shape = tuple(int(s) for s in model.image_shape)
+def noise_to_image_signatures(net, latent_dim, num_classes=None):
+    """`serving_default`, `sample` and `png` of a generator of noise (see the module
+    docstring): `[(name, fn, input_signature)]`."""
+    image_shape = tuple(int(d) for d in net.outputs[0].shape[1:])
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
     n_spec = tf.TensorSpec([], tf.int32, name="n")
@@ -469,18 +450,7 @@ def _gan_family(model):
                  ("sample", sample, sample_inputs)]
     if image_shape[-1] in (1, 3, 4):  # the channel counts PNG can hold
         endpoints.append(("png", png, sample_inputs))
-    return {
-        "endpoints": endpoints,
-        "metadata": {
-            "family": "gan",
-            "latent_dim": latent_dim,
-            "num_classes": num_classes,
-            "image_shape": list(image_shape),
-            "served_network": "ema_generator" if net is not model.generator else "generator",
-            "sample_noise": "tf.random.stateless_normal([n, latent_dim], seed=[seed, 0], "
-                            "alg='philox')",
-        },
-    }
+    return endpoints
 
 
 def size_multiple(network):
@@ -506,7 +476,8 @@ def size_multiple(network):
     return multiple
 
 
-def _channels(network, name):
+def channels(network, name):
+    """The channels of `network`'s (image) input; an error naming it when unknown."""
     shape = network.inputs[0].shape if getattr(network, "inputs", None) else None
     if shape is None or shape[-1] is None:
         raise ValueError(
@@ -516,8 +487,13 @@ def _channels(network, name):
     return int(shape[-1])
 
 
-def _image_to_image_fn(net, multiple, scale=1):
-    """uint8 images of any size -> the network's images, padded and cropped around it."""
+def image_to_image_signature(name, net, multiple=None, scale=1, channels_in=None):
+    """`(name, fn, input_signature)`: uint8 `images` of any size -> `net`'s images,
+    padded by reflection to a multiple of `multiple` (default: `size_multiple(net)`)
+    around it and cropped back (`scale` times larger)."""
+    multiple = multiple or size_multiple(net)
+    spec = tf.TensorSpec([None, None, None, channels_in or channels(net, name)], tf.uint8,
+                         name="images")
 
     def fn(images):
         x = _to_float(images)
@@ -530,36 +506,7 @@ def _image_to_image_fn(net, multiple, scale=1):
             y = y[:, :height * scale, :width * scale, :]
         return _image_outputs(y)
 
-    return fn
-
-
-def _cyclegan_family(model):
-    endpoints, metadata = [], {"family": "cyclegan"}
-    for name, attr in (("translate_a2b", "generator_a2b"), ("translate_b2a", "generator_b2a")):
-        net = getattr(model, attr)
-        channels = _channels(net, attr)
-        multiple = getattr(model, "size_multiple", None) or size_multiple(net)
-        spec = tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")
-        endpoints.append((name, _image_to_image_fn(net, multiple), [spec]))
-        metadata[f"{attr}_channels"] = [channels, int(net.outputs[0].shape[-1])]
-        metadata[f"{attr}_size_multiple"] = multiple
-    return {
-        "endpoints": endpoints,
-        "metadata": metadata,
-    }
-
-
-def _srgan_family(model):
-    net = getattr(model, "ema_generator", None) or model.generator
-    channels = _channels(net, "generator")
-    multiple = getattr(model, "size_multiple", None) or size_multiple(net)
-    scale = int(model.scale)
-    spec = tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")
-    return {
-        "endpoints": [("upscale", _image_to_image_fn(net, multiple, scale), [spec])],
-        "metadata": {"family": "srgan", "scale": scale, "channels": channels,
-                     "size_multiple": multiple},
-    }
+    return name, fn, [spec]
 
 
 # `keras_gans.export` names both this module and its `export` function; once the module

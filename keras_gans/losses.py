@@ -19,6 +19,9 @@ name:
 input and therefore use `tf.GradientTape`: they need the TensorFlow backend.
 """
 
+import inspect
+
+import keras
 import tensorflow as tf
 from keras import ops
 
@@ -495,7 +498,177 @@ def get(identifier):
     )
 
 
+# --- Adversarial losses as objects: a pair of the functions above and its parameters ---
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class AdversarialLoss:
+    """A (discriminator, generator) pair of the functions above with its hyper-parameters.
+
+    What a model compiles with: `discriminator(real, fake)` and `generator(fake)` call
+    the pure functions, the hyper-parameters live in the object (and in its config, so
+    a `.keras` file restores them). Subclasses set `name` (the key of `get`) and
+    override `discriminator_options` / `generator_options` when they have any.
+
+    Example:
+
+    >>> loss = LeastSquares(a=-1.0, b=1.0, c=0.0)
+    >>> d_loss, g_loss = loss.discriminator(real, fake), loss.generator(fake)
+    """
+
+    name = None
+    #: Whether the discriminator's outputs are logits of a probability.
+    outputs_are_logits = True
+
+    def discriminator(self, real_outputs, fake_outputs):
+        return _PAIRS[self.name][0](real_outputs, fake_outputs,
+                                    **self.discriminator_options())
+
+    def generator(self, fake_outputs):
+        return _PAIRS[self.name][1](fake_outputs, **self.generator_options())
+
+    def discriminator_options(self):
+        return {}
+
+    def generator_options(self):
+        return {}
+
+    def get_config(self):
+        return {**self.discriminator_options(), **self.generator_options()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({options})"
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class Minimax(AdversarialLoss):
+    """`minimax_discriminator_loss(label_smoothing)` and `minimax_generator_loss`."""
+
+    name = "minimax"
+
+    def __init__(self, label_smoothing=0.0):
+        _validate_label_smoothing(label_smoothing)
+        self.label_smoothing = float(label_smoothing)
+
+    def discriminator_options(self):
+        return {"label_smoothing": self.label_smoothing}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class NonSaturating(Minimax):
+    """The minimax discriminator loss and `non_saturating_generator_loss`."""
+
+    name = "non_saturating"
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class LeastSquares(AdversarialLoss):
+    """`least_squares_discriminator_loss(a, b)` and `generator_weight *
+    least_squares_generator_loss(c)`.
+
+    `generator_weight=2` drops LSGAN's factor 1/2 from the generator's loss, as CycleGAN
+    does (Zhu et al. 2017, section 4, the authors' `MSELoss(D(fake), 1)`), so that the
+    adversarial terms keep their weight 1 next to the cycle term.
+    """
+
+    name = "least_squares"
+    outputs_are_logits = False
+
+    def __init__(self, a=0.0, b=1.0, c=1.0, generator_weight=1.0):
+        self.a, self.b, self.c = float(a), float(b), float(c)
+        self.generator_weight = float(generator_weight)
+
+    def discriminator_options(self):
+        return {"a": self.a, "b": self.b}
+
+    def generator_options(self):
+        return {"c": self.c}
+
+    def generator(self, fake_outputs):
+        loss = least_squares_generator_loss(fake_outputs, c=self.c)
+        return loss if self.generator_weight == 1.0 else self.generator_weight * loss
+
+    def get_config(self):
+        return {**super().get_config(), "generator_weight": self.generator_weight}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class Wasserstein(AdversarialLoss):
+    """`wasserstein_critic_loss` and `wasserstein_generator_loss` (unbounded scores)."""
+
+    name = "wasserstein"
+    outputs_are_logits = False
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class Hinge(AdversarialLoss):
+    """`hinge_discriminator_loss` and `hinge_generator_loss`."""
+
+    name = "hinge"
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class FunctionPair(AdversarialLoss):
+    """Any `(d_loss(real, fake), g_loss(fake))` pair of callables (serialised by name)."""
+
+    def __init__(self, discriminator_fn, generator_fn):
+        self.discriminator_fn, self.generator_fn = discriminator_fn, generator_fn
+
+    def discriminator(self, real_outputs, fake_outputs):
+        return self.discriminator_fn(real_outputs, fake_outputs)
+
+    def generator(self, fake_outputs):
+        return self.generator_fn(fake_outputs)
+
+    def get_config(self):
+        return {"discriminator_fn": keras.saving.serialize_keras_object(self.discriminator_fn),
+                "generator_fn": keras.saving.serialize_keras_object(self.generator_fn)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(*(keras.saving.deserialize_keras_object(config[k])
+                     for k in ("discriminator_fn", "generator_fn")))
+
+
+ADVERSARIAL_LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating, LeastSquares,
+                                                Wasserstein, Hinge)}
+
+
+def adversarial(identifier, **options):
+    """An `AdversarialLoss` from a name of `get` (with `options`: its hyper-parameters
+    that apply, e.g. `label_smoothing` for the minimax losses), a `(d_loss, g_loss)`
+    pair of callables, or an `AdversarialLoss` (returned as it is)."""
+    if isinstance(identifier, AdversarialLoss):
+        return identifier
+    if isinstance(identifier, str) and identifier in ADVERSARIAL_LOSSES:
+        cls = ADVERSARIAL_LOSSES[identifier]
+        accepted = inspect.signature(cls).parameters
+        return cls(**{k: v for k, v in options.items() if k in accepted})
+    try:
+        return FunctionPair(*get(identifier))
+    except ValueError:
+        raise ValueError(
+            "Received an invalid value for argument `loss`. Expected a loss name "
+            f"{sorted(ADVERSARIAL_LOSSES)}, a keras_gans.losses.AdversarialLoss or a pair "
+            f"of callables (d_loss, g_loss), received: loss={identifier!r}"
+        ) from None
+
+
 __all__ = [
+    "ADVERSARIAL_LOSSES",
+    "AdversarialLoss",
+    "FunctionPair",
+    "Hinge",
+    "LeastSquares",
+    "Minimax",
+    "NonSaturating",
+    "Wasserstein",
+    "adversarial",
     "cycle_consistency_loss",
     "feature_mse_loss",
     "get",

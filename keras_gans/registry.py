@@ -530,12 +530,10 @@ def _load_keras(path, compile, inspected=False):
 def load_generator(name, version=None):
     """Just the served network: the generator (EMA weights when the model keeps them),
     the translator pair's A->B network, the upscaler, or the classifier itself."""
+    from keras_gans.models.base import AdversarialModel
+
     model = load(name, version, compile=False)
-    for attr in ("ema_generator", "generator", "generator_a2b"):
-        net = getattr(model, attr, None)
-        if net is not None:
-            return net
-    return model
+    return model.served_network() if isinstance(model, AdversarialModel) else model
 
 
 # --- Writing (used by the recipes in zoo/) ---

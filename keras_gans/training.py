@@ -144,7 +144,8 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
         steps_per_epoch: steps per epoch; required when the dataset's length is unknown
             or infinite.
         callbacks: more Keras callbacks.
-        sample_grid: write a sample grid per epoch (models with `generate`).
+        sample_grid: write a sample grid per epoch (models whose preview needs no data,
+            `preview_from_seed`: the GANs).
         tensorboard: write TensorBoard logs.
         verbose: passed to `fit`.
 
@@ -209,7 +210,7 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
 
     cbs = [checkpoint,
            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)]
-    if sample_grid and hasattr(model, "generate"):
+    if sample_grid and getattr(model, "preview_from_seed", False):
         cbs.append(callbacks_lib.SampleGrid(os.path.join(run_dir, "samples")))
     if tensorboard:
         cbs.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))

@@ -77,6 +77,36 @@ def walk_files(root, extensions):
     return matching, others, special
 
 
+def take_rows(inputs, n):
+    """The first `n` rows of `inputs` (an array, a pair of arrays or a dataset of such
+    batches) as a tuple of arrays, e.g. the fixed inputs of a preview."""
+    import tensorflow as tf
+
+    if isinstance(inputs, tf.data.Dataset):
+        parts = None
+        count = 0
+        for element in inputs.as_numpy_iterator():
+            element = element if isinstance(element, tuple) else (element,)
+            parts = [[] for _ in element] if parts is None else parts
+            for part, value in zip(parts, element):
+                part.append(value)
+            count += len(element[0])
+            if count >= n:
+                break
+        if parts is None:
+            raise ValueError("Received an invalid value for argument `inputs`: the dataset "
+                             "is empty.")
+        inputs = tuple(np.concatenate(part) for part in parts)
+    if not isinstance(inputs, (tuple, list)):
+        inputs = (inputs,)
+    if len(inputs) not in (1, 2):
+        raise ValueError(
+            "Received an invalid value for argument `inputs`. Expected images or a pair "
+            f"of image batches, received {len(inputs)} parts."
+        )
+    return tuple(np.asarray(part)[:n] for part in inputs)
+
+
 def to_uint8(images):
     """Convert float images in [-1, 1] to uint8 in [0, 255] (values outside are clipped).
 

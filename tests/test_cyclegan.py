@@ -17,6 +17,7 @@ from gan_test_utils import run_resume_test
 
 import keras_gans
 from keras_gans.layers import ReflectionPadding2D
+from keras_gans.losses import LeastSquares
 from keras_gans.models.cyclegan import (
     CycleGAN,
     LinearDecay,
@@ -24,7 +25,6 @@ from keras_gans.models.cyclegan import (
     build_resnet_generator,
     default_num_residual_blocks,
     history_pool_query,
-    least_squares_generator_loss,
 )
 
 SHAPE = (8, 8, 1)
@@ -268,7 +268,7 @@ def test_compile_defaults_follow_the_paper(untrained):
         assert float(opt.beta_1) == pytest.approx(0.5)
     assert gan.d_optimizer is not gan.g_optimizer
     assert gan.cycle_weight == 10.0 and gan.identity_weight == 5.0
-    assert gan._g_loss_fn is least_squares_generator_loss
+    assert isinstance(gan.gan_loss, LeastSquares) and gan.gan_loss.generator_weight == 2.0
     assert CycleGAN.from_shape((8, 8, 1), filters=2, num_residual_blocks=0).pool_size == 50
     gan.compile(cycle_weight=4.0)
     assert gan.identity_weight == 2.0
@@ -299,7 +299,8 @@ def test_linear_decay_config_and_bad_arguments():
 
 def test_paper_least_squares_generator_loss():
     # E[(D(G(x)) - 1)^2], without LSGAN's 1/2.
-    assert float(least_squares_generator_loss(np.array([[0.0], [2.0], [1.0]]))) == \
+    loss = LeastSquares(generator_weight=2.0)
+    assert float(loss.generator(np.array([[0.0], [2.0], [1.0]]))) == \
         pytest.approx((1 + 1 + 0) / 3)
 
 

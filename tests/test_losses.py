@@ -390,3 +390,40 @@ def test_get_unknown_raises_listing_names(bad):
     with pytest.raises(ValueError, match="least_squares.*non_saturating") as info:
         losses.get(bad)
     assert "identifier" in str(info.value)
+
+
+# --- Loss objects ---
+
+
+def test_adversarial_loss_objects_call_the_functions_and_round_trip():
+    import keras
+
+    real = np.array([[0.5], [2.0]], "float32")
+    fake = np.array([[-1.0], [0.25]], "float32")
+    coded = losses.LeastSquares(a=-1.0, b=1.0, c=0.0)
+    assert float(coded.discriminator(real, fake)) == float(
+        losses.least_squares_discriminator_loss(real, fake, a=-1.0, b=1.0))
+    assert float(coded.generator(fake)) == float(losses.least_squares_generator_loss(fake, c=0.0))
+    # CycleGAN's: E[(D(G(x)) - 1)^2] = 2 * LSGAN's; fake -> (4 + 0.5625) / 2.
+    assert float(losses.LeastSquares(generator_weight=2.0).generator(fake)) == \
+        pytest.approx((4.0 + 0.5625) / 2)
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(coded))
+    assert isinstance(again, losses.LeastSquares) and again.get_config() == coded.get_config()
+    smoothed = losses.adversarial("minimax", label_smoothing=0.1, a=3.0)  # a: not its own
+    assert isinstance(smoothed, losses.Minimax) and smoothed.label_smoothing == 0.1
+    assert float(smoothed.discriminator(real, fake)) == float(
+        losses.minimax_discriminator_loss(real, fake, label_smoothing=0.1))
+    pair = losses.adversarial((losses.hinge_discriminator_loss, losses.hinge_generator_loss))
+    assert float(pair.generator(fake)) == float(losses.hinge_generator_loss(fake))
+    with pytest.raises(ValueError, match="argument `loss`.*'nope'"):
+        losses.adversarial("nope")
+
+
+def test_an_old_compile_config_with_a_loss_name_builds_the_variants_loss():
+    from keras_gans.models.lsgan import LSGAN
+
+    gan = LSGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4, a=-1.0, b=1.0, c=0.0)
+    gan.compile_from_config({"d_optimizer": "adam", "g_optimizer": "adam",
+                             "loss": "least_squares"})
+    assert gan.gan_loss.get_config() == losses.LeastSquares(-1.0, 1.0, 0.0).get_config()
+    assert gan.get_compile_config()["loss"]["class_name"] == "LeastSquares"

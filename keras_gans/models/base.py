@@ -18,8 +18,11 @@ should write again:
 Each model also declares what it offers, read by export, callbacks, the CLI and the zoo
 instead of testing for classes or attributes:
 
-- `serving_signatures()`: the served networks and signatures `keras_gans.export` writes;
-- `preview(*inputs)`: the columns of images a preview shows (callbacks, CLI);
+- `served_network()` and `serving_signatures()`: the served network and the signatures
+  `keras_gans.export` writes (built with `keras_gans.export`'s signature builders);
+- `preview_inputs(n, seed, data)` and `preview(*inputs)`: the fixed inputs and the
+  columns of images a preview shows (callbacks, CLI); `preview_from_seed` when the
+  inputs need no data (a generator of noise);
 - `fingerprint()`: a fixed-input output summary recorded in the zoo manifest;
 - `TRAIN_OPTIONS` (a module-level literal, so the CLI reads it without importing
   TensorFlow) and `from_train_options` / `train_dataset`: `keras-gans train`.
@@ -123,6 +126,16 @@ def _replica_logs(metrics):
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and multi_worker():
         logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
     return logs
+
+
+def _batch_pair(data, keys=None):
+    """`(first, second)` of a training batch that is a pair (or a dict with the two
+    `keys`), or None: the models that train on pairs name what they expected."""
+    if keys is not None and isinstance(data, dict) and set(keys) <= set(data):
+        return data[keys[0]], data[keys[1]]
+    if isinstance(data, (tuple, list)) and len(data) >= 2 and data[1] is not None:
+        return data[0], data[1]
+    return None
 
 
 def _argument(name):
@@ -264,7 +277,7 @@ class AdversarialModel(_DatasetOrderFit, keras.Model):
         for name in self.optimizer_networks:
             value = kwargs.pop(name, None)
             setattr(self, name, _make_optimizer(
-                value, name, lambda: keras.optimizers.Adam(**self.default_optimizer)))
+                value, name, lambda name=name: self.make_default_optimizer(name)))
         super().compile(optimizer=getattr(self, self.primary_optimizer), **kwargs)
         # Build the optimizers now, on the right variables: restoring a checkpoint
         # (`load_model`, BackupAndRestore) needs their slots to exist, and under
@@ -272,6 +285,10 @@ class AdversarialModel(_DatasetOrderFit, keras.Model):
         for name, nets in self.optimizer_networks.items():
             getattr(self, name).build(self._trainable_variables_of(nets))
         self._compile_kwargs = {k: v for k, v in kwargs.items() if k in KERAS_COMPILE_ARGS}
+
+    def make_default_optimizer(self, name):
+        """The optimizer `name` when `compile` receives none: `Adam(**default_optimizer)`."""
+        return keras.optimizers.Adam(**self.default_optimizer)
 
     def _trainable_variables_of(self, names):
         return [v for name in names for v in getattr(self, name).trainable_variables]
@@ -288,11 +305,7 @@ class AdversarialModel(_DatasetOrderFit, keras.Model):
         return {**optimizers, **self.compile_options(), **self._compile_kwargs}
 
     def compile_from_config(self, config):
-        config = dict(config)
-        for name in self.optimizer_networks:
-            if isinstance(config.get(name), dict):
-                config[name] = keras.saving.deserialize_keras_object(config[name])
-        self.compile(**config)
+        self.compile(**{key: _deserialized(value) for key, value in config.items()})
 
     # --- Random draws and replicas ---
 
@@ -327,11 +340,30 @@ class AdversarialModel(_DatasetOrderFit, keras.Model):
 
     # --- Declarations: what the model serves, previews and how it trains ---
 
+    def served_network(self):
+        """The network that is served (`registry.load_generator`): the first one."""
+        return getattr(self, self.network_names[0])
+
     def serving_signatures(self):
         """What `keras_gans.export` writes: `{"endpoints": [(name, fn, input_signature)],
         "metadata": {...}}`; the first endpoint is also `serving_default`."""
         raise NotImplementedError(
             f"{type(self).__name__} does not declare `serving_signatures`.")
+
+    #: Whether `preview_inputs` draws its inputs from a seed alone (a generator of
+    #: noise) rather than taking them from the data.
+    preview_from_seed = False
+
+    def preview_inputs(self, n, seed=0, data=None):
+        """The fixed inputs of `preview`: by default the first `n` rows of `data` (arrays,
+        a tuple of arrays or a `tf.data.Dataset`), as a tuple of arrays."""
+        from keras_gans import utils
+
+        if data is None:
+            raise ValueError(
+                f"A preview of a {type(self).__name__} needs `inputs`: batches of its "
+                "training data, as arrays or a dataset; received: inputs=None")
+        return utils.take_rows(data, n)
 
     def preview(self, *inputs):
         """`{tag: [column, ...]}`: batches of images shown side by side per row (float in
@@ -354,6 +386,19 @@ class AdversarialModel(_DatasetOrderFit, keras.Model):
         """The training dataset of `keras-gans train` (`common`: batch_size, channels,
         seed, repeat)."""
         raise NotImplementedError("This model does not declare `train_dataset`.")
+
+
+def _deserialized(value):
+    """A compile option from its config: serialised objects (optimizers, losses) rebuilt;
+    a list of them (a pair of loss functions, files before loss objects) as a tuple."""
+    def is_object(v):
+        return isinstance(v, dict) and "class_name" in v
+
+    if is_object(value):
+        return keras.saving.deserialize_keras_object(value)
+    if isinstance(value, list) and value and all(map(is_object, value)):
+        return tuple(keras.saving.deserialize_keras_object(v) for v in value)
+    return value
 
 
 def _check_int(name, value):

@@ -17,21 +17,21 @@ instance normalisation, the 70x70 PatchGAN of Isola et al. 2017), then the model
     zebras = gan.translate(horse_photos, direction="a2b")
 """
 
-import random
-
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
 
 from keras_gans import augment as augment_lib
+from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
 from keras_gans import utils
 from keras_gans.layers import ReflectionPadding2D
-from keras_gans.models.gan import (
-    _build_if_unbuilt,
+from keras_gans.models.base import (
+    AdversarialModel,
+    _batch_pair,
+    _check_non_negative,
     _check_positive_int,
-    _DatasetOrderFit,
     _replica_logs,
 )
 
@@ -98,42 +98,6 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
             "total_steps": self.total_steps,
             "decay_start": self.decay_start,
         }
-
-
-# --- Losses ---
-
-
-def least_squares_generator_loss(fake_outputs):
-    """The paper's least-squares generator loss: `L_G = E[(D(G(x)) - 1)^2]`.
-
-    Zhu et al. 2017 (https://arxiv.org/abs/1703.10593), section 4: the least-squares GAN
-    loss of Mao et al. 2017 without LSGAN's factor 1/2, as in the authors' code
-    (`MSELoss(D(fake), 1)`), so that the adversarial terms keep their weight 1 next to
-    the cycle term's 10. Twice `keras_gans.losses.least_squares_generator_loss`. (The
-    discriminator's objective, halved in the paper, is exactly
-    `keras_gans.losses.least_squares_discriminator_loss`.)
-
-    Args:
-        fake_outputs: discriminator outputs on translated images, any shape.
-
-    Returns:
-        A float32 scalar.
-    """
-    return 2.0 * losses_lib.least_squares_generator_loss(fake_outputs)
-
-
-def _adversarial_losses(loss):
-    """`(d_loss_fn, g_loss_fn)` for a loss name or a pair of callables."""
-    if loss == "least_squares":
-        return losses_lib.least_squares_discriminator_loss, least_squares_generator_loss
-    try:
-        return losses_lib.get(loss)
-    except ValueError:
-        raise ValueError(
-            "Received an invalid value for argument `loss`. Expected a loss name "
-            "(\"least_squares\", \"non_saturating\", \"hinge\", ...) or a pair of callables "
-            f"(d_loss, g_loss), received: loss={loss!r}"
-        ) from None
 
 
 # --- History pool ---
@@ -356,18 +320,11 @@ def _check_image_shape(image_shape):
     return tuple(int(s) for s in image_shape)
 
 
-def _scale_for_replicas(loss):
-    # Optimizers sum gradients over replicas; the mean loss per replica must be divided
-    # by their number for the global-batch gradient.
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss / replicas if replicas > 1 else loss
-
-
 # --- Model ---
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class CycleGAN(_DatasetOrderFit, keras.Model):
+class CycleGAN(AdversarialModel):
     """CycleGAN (Zhu et al. 2017): unpaired translation between domains A and B.
 
     Holds four networks, two optimizers (one for both generators, one for both
@@ -430,38 +387,30 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
     default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}  # noqa: RUF012
     #: The networks, in the order of the constructor's arguments.
     network_names = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
+    #: One optimizer for both discriminators, one for both generators (the authors' code).
+    optimizer_networks = {"d_optimizer": ("discriminator_a", "discriminator_b"),  # noqa: RUF012
+                          "g_optimizer": ("generator_a2b", "generator_b2a")}
+    primary_optimizer = "g_optimizer"
 
     def __init__(self, generator_a2b, generator_b2a, discriminator_a, discriminator_b,
                  image_shape=None, pool_size=50, seed=None, augment=None, **kwargs):
-        super().__init__(**kwargs)
-        networks = (generator_a2b, generator_b2a, discriminator_a, discriminator_b)
-        for name, net in zip(self.network_names, networks):
-            if not isinstance(net, keras.Model):
-                raise TypeError(
-                    f"Received an invalid value for argument `{name}`. Expected a "
-                    f"keras.Model, received: {type(net).__name__}"
-                )
         if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)) \
                 or pool_size < 0:
             raise ValueError(
                 "Received an invalid value for argument `pool_size`. Expected a "
                 f"non-negative integer, received: pool_size={pool_size!r}"
             )
-        self.generator_a2b = generator_a2b
-        self.generator_b2a = generator_b2a
-        self.discriminator_a = discriminator_a
-        self.discriminator_b = discriminator_b
+        augment = augment_lib.check_policy(augment)
+        super().__init__({"generator_a2b": generator_a2b, "generator_b2a": generator_b2a,
+                          "discriminator_a": discriminator_a,
+                          "discriminator_b": discriminator_b}, seed=seed, **kwargs)
         self.pool_size = int(pool_size)
-        self.augment = augment_lib.check_policy(augment)
+        self.augment = augment
         self.image_shape = self._resolve_image_shape(image_shape)
-        self.seed = int(random.randint(0, 2**31 - 1) if seed is None else seed)
         self._check_channels()
 
-        # Counts train steps; the pool's draws are a function of (seed, step), so a
-        # resumed run makes the same draws as an uninterrupted one.
-        self.step_counter = self.add_weight(
-            shape=(), dtype="int64", initializer="zeros", trainable=False,
-            aggregation="only_first_replica", name="step_counter")
+        # The base's step counter (created first, as `step_counter` was) drives the
+        # pool's draws; the pools follow it, so old files load in the same order.
         self.pool_a = self.pool_b = self.pool_a_count = self.pool_b_count = None
         if self.pool_size:
             for domain in ("a", "b"):
@@ -479,19 +428,16 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         self.g_b2a_loss_tracker = keras.metrics.Mean(name="g_b2a_loss")
         self.cycle_loss_tracker = keras.metrics.Mean(name="cycle_loss")
         self.identity_loss_tracker = keras.metrics.Mean(name="identity_loss")
-        self.d_optimizer = None
-        self.g_optimizer = None
         self.cycle_weight = None
         self.identity_weight = None
-        self._loss_name = None
-        self._d_loss_fn = None
-        self._g_loss_fn = None
+        self.gan_loss = None
+        self._total_steps = None
         self._translate_fns = {}
-        # A wrapper model that `fit` never calls is otherwise unbuilt, and Keras
-        # refuses to save or load an unbuilt model.
-        self.built = True
 
-    _maybe_symbolic_build = _build_if_unbuilt
+    @property
+    def step_counter(self):
+        """The train-step counter (the base's `noise_step`; its name in older code)."""
+        return self.noise_step
 
     # --- Construction helpers ---
 
@@ -563,22 +509,9 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
 
     # --- Config ---
 
-    def get_config(self):
-        config = super().get_config()
-        for name in self.network_names:
-            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
-        config.update({"image_shape": list(self.image_shape), "pool_size": self.pool_size,
-                       "seed": self.seed,
-                       "augment": None if self.augment is None else list(self.augment)})
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in cls.network_names:
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        config["image_shape"] = tuple(config["image_shape"])
-        return cls(**config)
+    def model_options(self):
+        return {"image_shape": list(self.image_shape), "pool_size": self.pool_size,
+                "augment": None if self.augment is None else list(self.augment)}
 
     # --- Compile ---
 
@@ -590,9 +523,10 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
             d_optimizer: the optimizer of both discriminators (instance, name or config).
                 Default: Adam(2e-4, beta_1=0.5).
             g_optimizer: the optimizer of both generators; same default.
-            loss: the adversarial loss: `"least_squares"` (the paper), another name of
-                `keras_gans.losses.get`, or a pair of callables
-                `(d_loss(real_out, fake_out), g_loss(fake_out))`.
+            loss: the adversarial loss: `"least_squares"` (the paper's,
+                `keras_gans.losses.LeastSquares(generator_weight=2)`), another name of
+                `keras_gans.losses.adversarial`, a `keras_gans.losses.AdversarialLoss`,
+                or a pair of callables `(d_loss(real_out, fake_out), g_loss(fake_out))`.
             cycle_weight: `lambda` of the cycle-consistency loss (10 in the paper).
             identity_weight: weight of the identity loss; defaults to
                 `0.5 * cycle_weight` (the paper's photo <-> painting setting). 0 turns it
@@ -605,93 +539,34 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
             **kwargs: passed on to `keras.Model.compile` (e.g. `run_eagerly`,
                 `jit_compile`, `steps_per_execution`).
         """
-        for key in ("optimizer", "metrics", "loss_weights"):
-            if key in kwargs:
-                raise ValueError(
-                    f"`CycleGAN.compile` does not take `{key}`; pass `d_optimizer` / "
-                    f"`g_optimizer` / `loss` instead. Received: {key}={kwargs[key]!r}"
-                )
-        for name, value in (("cycle_weight", cycle_weight), ("identity_weight",
-                                                             identity_weight)):
-            if value is not None and (isinstance(value, bool) or not isinstance(
-                    value, (int, float, np.floating, np.integer)) or value < 0):
-                raise ValueError(
-                    f"Received an invalid value for argument `{name}`. Expected a "
-                    f"non-negative number, received: {name}={value!r}"
-                )
-        schedule = None
-        if total_steps is not None:
-            if d_optimizer is not None or g_optimizer is not None:
-                raise ValueError(
-                    "Argument `total_steps` sets the learning-rate decay of the default "
-                    "optimizers; with your own optimizers give them a "
-                    "`keras_gans.models.cyclegan.LinearDecay` schedule instead. Received: "
-                    f"total_steps={total_steps!r}"
-                )
-            schedule = total_steps
-        self.d_optimizer = self._make_optimizer(d_optimizer, "d_optimizer", schedule)
-        self.g_optimizer = self._make_optimizer(g_optimizer, "g_optimizer", schedule)
-        self._d_loss_fn, self._g_loss_fn = _adversarial_losses(loss)
-        self._loss_name = loss if isinstance(loss, str) else None
-        self.cycle_weight = float(cycle_weight)
-        self.identity_weight = (0.5 * self.cycle_weight if identity_weight is None
-                                else float(identity_weight))
-        # `optimizer` points at the generators' optimizer so Keras callbacks that read
-        # `model.optimizer` (TensorBoard's step, LR schedulers) see a real one.
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Build both optimizers now, on the right variables: restoring a checkpoint
-        # (`load_model`, BackupAndRestore) needs their slots to exist, and under
-        # tf.distribute they must be built inside the strategy scope.
-        self.d_optimizer.build(self._discriminator_variables())
-        self.g_optimizer.build(self._generator_variables())
-        self._compile_kwargs = {k: v for k, v in kwargs.items()
-                                if k in ("run_eagerly", "jit_compile", "steps_per_execution")}
-
-    def _make_optimizer(self, value, name, total_steps):
-        if value is None:
-            options = dict(self.default_optimizer)
-            if total_steps is not None:
-                options["learning_rate"] = LinearDecay(options["learning_rate"], total_steps)
-            return keras.optimizers.Adam(**options)
-        try:
-            return keras.optimizers.get(value)
-        except (ValueError, TypeError) as e:
+        cycle_weight = _check_non_negative("cycle_weight", cycle_weight)
+        if identity_weight is not None:
+            identity_weight = _check_non_negative("identity_weight", identity_weight)
+        if total_steps is not None and (d_optimizer is not None or g_optimizer is not None):
             raise ValueError(
-                f"Received an invalid value for argument `{name}`: {value!r} ({e})"
-            ) from None
+                "Argument `total_steps` sets the learning-rate decay of the default "
+                "optimizers; with your own optimizers give them a "
+                "`keras_gans.models.cyclegan.LinearDecay` schedule instead. Received: "
+                f"total_steps={total_steps!r}"
+            )
+        # The paper's least squares drops LSGAN's 1/2 from the generators' loss.
+        self.gan_loss = losses_lib.adversarial(loss, generator_weight=2.0)
+        self.cycle_weight = cycle_weight
+        self.identity_weight = 0.5 * cycle_weight if identity_weight is None \
+            else identity_weight
+        self._total_steps = total_steps
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **kwargs)
 
-    def _generator_variables(self):
-        return self.generator_a2b.trainable_variables + self.generator_b2a.trainable_variables
+    def make_default_optimizer(self, name):
+        options = dict(self.default_optimizer)
+        if self._total_steps is not None:
+            options["learning_rate"] = LinearDecay(options["learning_rate"],
+                                                   self._total_steps)
+        return keras.optimizers.Adam(**options)
 
-    def _discriminator_variables(self):
-        return (self.discriminator_a.trainable_variables
-                + self.discriminator_b.trainable_variables)
-
-    def get_compile_config(self):
-        if self.d_optimizer is None:
-            return None
-        if self._loss_name is None:
-            loss = [keras.saving.serialize_keras_object(f) for f in
-                    (self._d_loss_fn, self._g_loss_fn)]
-        else:
-            loss = self._loss_name
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "loss": loss,
-            "cycle_weight": self.cycle_weight,
-            "identity_weight": self.identity_weight,
-            **getattr(self, "_compile_kwargs", {}),
-        }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("d_optimizer", "g_optimizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        if isinstance(config.get("loss"), list):
-            config["loss"] = tuple(
-                keras.saving.deserialize_keras_object(f) for f in config["loss"])
-        self.compile(**config)
+    def compile_options(self):
+        return {"loss": keras.saving.serialize_keras_object(self.gan_loss),
+                "cycle_weight": self.cycle_weight, "identity_weight": self.identity_weight}
 
     @property
     def metrics(self):
@@ -702,14 +577,14 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
     # --- Train step ---
 
     def _unpack(self, data):
-        if isinstance(data, (tuple, list)) and len(data) >= 2 and data[1] is not None:
-            real_a, real_b = data[0], data[1]
-        else:
+        pair = _batch_pair(data)
+        if pair is None:
             raise ValueError(
                 "CycleGAN trains on `(a_batch, b_batch)` pairs: pass "
                 "`keras_gans.data.unpaired(a, b)` or `fit(a_images, b_images)`. Received "
                 f"a dataset element of structure {tf.nest.map_structure(lambda t: '*', data)}."
             )
+        real_a, real_b = pair
         for name, images in (("a", real_a), ("b", real_b)):
             shape = tuple(images.shape)
             expected = self.image_shape if self.pool_size else (None, None,
@@ -732,7 +607,7 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         """A stateless seed for draw `stream` of the current step on this replica."""
         ctx = tf.distribute.get_replica_context()
         replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-        step = tf.cast(self.step_counter, "int64")
+        step = tf.cast(self.noise_step, "int64")
         return tf.stack([tf.constant(self.seed, "int64") * 1000 + tf.cast(replica, "int64"),
                          step * 64 + stream])
 
@@ -761,9 +636,9 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         fake_a = f(real_b, training=training)
         cycle = (losses_lib.cycle_consistency_loss(real_a, f(fake_b, training=training))
                  + losses_lib.cycle_consistency_loss(real_b, g(fake_a, training=training)))
-        g_a2b = self._g_loss_fn(self.discriminator_b(self._augment(fake_b, 8, training),
+        g_a2b = self.gan_loss.generator(self.discriminator_b(self._augment(fake_b, 8, training),
                                                      training=training))
-        g_b2a = self._g_loss_fn(self.discriminator_a(self._augment(fake_a, 9, training),
+        g_b2a = self.gan_loss.generator(self.discriminator_a(self._augment(fake_a, 9, training),
                                                      training=training))
         identity = tf.constant(0.0)
         if self.identity_weight:
@@ -773,16 +648,16 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
 
     def _discriminator_losses(self, real_a, real_b, fake_a, fake_b, training):
         d_a, d_b = (self.discriminator_a, self.discriminator_b)
-        d_a = self._d_loss_fn(d_a(self._augment(real_a, 10, training), training=training),
+        d_a = self.gan_loss.discriminator(d_a(self._augment(real_a, 10, training), training=training),
                               d_a(self._augment(fake_a, 11, training), training=training))
-        d_b = self._d_loss_fn(d_b(self._augment(real_b, 12, training), training=training),
+        d_b = self.gan_loss.discriminator(d_b(self._augment(real_b, 12, training), training=training),
                               d_b(self._augment(fake_b, 13, training), training=training))
         return d_a, d_b
 
     def train_step(self, data):
         real_a, real_b = self._unpack(data)
-        g_vars = self._generator_variables()
-        d_vars = self._discriminator_variables()
+        g_vars = self._trainable_variables_of(self.optimizer_networks["g_optimizer"])
+        d_vars = self._trainable_variables_of(self.optimizer_networks["d_optimizer"])
 
         # Generators first, against the current discriminators (as the authors' code).
         with tf.GradientTape() as tape:
@@ -791,7 +666,7 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
             g_total = (g_a2b + g_b2a + self.cycle_weight * cycle
                        + self.identity_weight * identity)
             # Inside the tape: an op outside it would cut the gradient.
-            g_total = _scale_for_replicas(g_total)
+            g_total = self._scale_for_replicas(g_total)
         grads = tape.gradient(g_total, g_vars)
         self.g_optimizer.apply(grads, g_vars)
 
@@ -803,11 +678,11 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
         with tf.GradientTape() as tape:
             d_a, d_b = self._discriminator_losses(real_a, real_b, pooled_a, pooled_b,
                                                   training=True)
-            d_total = _scale_for_replicas(d_a + d_b)
+            d_total = self._scale_for_replicas(d_a + d_b)
         grads = tape.gradient(d_total, d_vars)
         self.d_optimizer.apply(grads, d_vars)
 
-        self.step_counter.assign_add(1)
+        self.noise_step.assign_add(1)
         return self._update_metrics(d_a, d_b, g_a2b, g_b2a, cycle, identity)
 
     def test_step(self, data):
@@ -922,3 +797,35 @@ class CycleGAN(_DatasetOrderFit, keras.Model):
                 f"{SIZE_MULTIPLE}). Build it with a `(None, None, C)` input, as "
                 "`build_resnet_generator` does, to translate other sizes."
             )
+
+    # --- Declarations ---
+
+    def serving_signatures(self):
+        """`translate_a2b` and `translate_b2a`: uint8 images of any size (see
+        `keras_gans.export`)."""
+        endpoints, metadata = [], {"family": "cyclegan"}
+        for name, attr in (("translate_a2b", "generator_a2b"),
+                           ("translate_b2a", "generator_b2a")):
+            net = getattr(self, attr)
+            endpoint = export_lib.image_to_image_signature(name, net)
+            endpoints.append(endpoint)
+            metadata[f"{attr}_channels"] = [int(endpoint[2][0].shape[-1]),
+                                            int(net.outputs[0].shape[-1])]
+            metadata[f"{attr}_size_multiple"] = export_lib.size_multiple(net)
+        return {"endpoints": endpoints, "metadata": metadata}
+
+    def preview(self, images_a, images_b=None):
+        """`{"a2b": [a, G(a)]}`, and `"b2a": [b, F(b)]` when images of B are given."""
+        columns = {}
+        for tag, images in (("a2b", images_a), ("b2a", images_b)):
+            if images is not None:
+                images = utils.to_float(np.asarray(images))
+                columns[tag] = [images, self.translate(images, direction=tag)]
+        return columns
+
+    def fingerprint(self):
+        channels = self.image_shape[-1]
+        shape = (4, 28, 28, channels)
+        images = np.linspace(-1, 1, int(np.prod(shape)), dtype="float32").reshape(shape)
+        return (f"translate(linspace(-1, 1) as {shape}, 'a2b')",
+                self.translate(images, "a2b"))

@@ -11,7 +11,8 @@ then the `DCGAN` model: the base GAN with the minimax loss and Adam(2e-4, beta_1
 import keras
 from keras import layers
 
-from keras_gans.models.gan import GAN, _check_positive_int
+from keras_gans.models.base import _check_positive_int
+from keras_gans.models.gan import GAN
 
 NORMALIZATIONS = ("batch", "layer", "none")
 

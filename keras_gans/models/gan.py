@@ -1,9 +1,12 @@
-"""The shared GAN base: two networks, two optimizers, the adversarial train step.
+"""The GAN of noise -> image: generator, discriminator, the adversarial train step.
 
-Variants (`DCGAN`, `LSGAN`, `WGANGP`) specialise it by subclassing: they set class
-attributes (`loss`, default optimizers, whether D outputs probabilities) and override
-`discriminator_loss` / `generator_loss` / `discriminator_penalty`. Nothing here is
-variant-specific.
+Built on `keras_gans.models.base.AdversarialModel` (networks, optimizers, compile round
+trip, seeds, replicas). Variants (`DCGAN`, `LSGAN`, `WGANGP`) specialise it by
+subclassing: they set class attributes (`adversarial_loss`, default optimizers, whether
+D outputs probabilities) and override `loss_options` (the hyper-parameters of the
+`keras_gans.losses.AdversarialLoss` built from a name) / `discriminator_penalty`.
+Nothing here is variant-specific. It declares its serving signatures (noise, seed,
+PNG), its preview (a sample grid from fixed noise) and its fingerprint.
 
 Conventions every network follows:
 
@@ -15,7 +18,6 @@ Conventions every network follows:
 """
 
 import contextlib
-import random
 import re
 
 import keras
@@ -23,16 +25,16 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gans import augment as augment_lib
+from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
-from keras_gans.models.base import (  # noqa: F401 (also imported from here)
+from keras_gans.models.base import (
+    AdversarialModel,
     _argument,
-    _build_if_unbuilt,
     _check_bool,
     _check_fraction,
+    _check_non_negative,
     _check_positive_int,
-    _DatasetOrderFit,
     _network_input_shapes,
-    _no_dataset_shuffle,
     _replica_logs,
 )
 
@@ -65,7 +67,7 @@ def _grappler_remapping(enabled):
         tf.config.optimizer.set_experimental_options({"remapping": previous})
 
 
-class GAN(_DatasetOrderFit, keras.Model):
+class GAN(AdversarialModel):
     """A generative adversarial network trained with `fit`.
 
     Holds a generator and a discriminator, two optimizers and the train step that
@@ -106,14 +108,18 @@ class GAN(_DatasetOrderFit, keras.Model):
             uninterrupted one.
     """
 
-    #: Name of the adversarial loss in `keras_gans.losses.get` used when `compile`
-    #: receives none.
+    network_names = ("generator", "discriminator")
+    optimizer_networks = {"d_optimizer": ("discriminator",), "g_optimizer": ("generator",)}  # noqa: RUF012
+    #: `model.optimizer` is the generator's (TensorBoard's step, LR schedulers).
+    primary_optimizer = "g_optimizer"
+    #: Name of the adversarial loss in `keras_gans.losses.adversarial` used when
+    #: `compile` receives none.
     adversarial_loss = "non_saturating"
     #: Whether the discriminator's outputs are logits of a probability (then the
     #: logged `d_real` / `d_fake` are mean probabilities) or unbounded scores.
     outputs_are_logits = True
-    #: Default optimizer hyper-parameters (Radford et al. 2015).
-    default_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}  # noqa: RUF012
+    #: Previews draw fixed noise from a seed; they need no data.
+    preview_from_seed = True
 
     def __init__(
         self,
@@ -132,42 +138,28 @@ class GAN(_DatasetOrderFit, keras.Model):
         r1_interval=1,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        for name, net in (("generator", generator), ("discriminator", discriminator)):
-            if not isinstance(net, keras.Model):
-                raise TypeError(
-                    f"Received an invalid value for argument `{name}`. Expected a "
-                    f"keras.Model, received: {type(net).__name__}"
-                )
         _check_positive_int("num_classes", num_classes, allow_none=True)
         _check_positive_int("d_steps", d_steps)
         _check_fraction("label_smoothing", label_smoothing)
-        if not isinstance(instance_noise, (int, float)) or instance_noise < 0:
-            raise ValueError(
-                "Received an invalid value for argument `instance_noise`. Expected a "
-                f"non-negative number, received: instance_noise={instance_noise!r}"
-            )
-        if not isinstance(r1_weight, (int, float)) or r1_weight < 0:
-            raise ValueError(
-                "Received an invalid value for argument `r1_weight`. Expected a "
-                f"non-negative number, received: r1_weight={r1_weight!r}"
-            )
+        instance_noise = _check_non_negative("instance_noise", instance_noise)
+        r1_weight = _check_non_negative("r1_weight", r1_weight)
         if ema_decay is not None:
             _check_fraction("ema_decay", ema_decay)
         _check_positive_int("r1_interval", r1_interval)
-        self.augment = augment_lib.check_policy(augment)
+        ema_warmup = _check_bool("ema_warmup", ema_warmup)
+        augment = augment_lib.check_policy(augment)
+        super().__init__({"generator": generator, "discriminator": discriminator},
+                         seed=seed, **kwargs)
+        self.augment = augment
         self.r1_interval = int(r1_interval)
-        self.generator = generator
-        self.discriminator = discriminator
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
         self.num_classes = None if num_classes is None else int(num_classes)
         self.d_steps = int(d_steps)
         self.label_smoothing = float(label_smoothing)
-        self.instance_noise = float(instance_noise)
-        self.r1_weight = float(r1_weight)
+        self.instance_noise = instance_noise
+        self.r1_weight = r1_weight
         self.ema_decay = None if ema_decay is None else float(ema_decay)
-        self.ema_warmup = _check_bool("ema_warmup", ema_warmup)
-        self.seed = int(random.randint(0, 2**31 - 1) if seed is None else seed)
+        self.ema_warmup = ema_warmup
         self._check_networks()
 
         self.ema_generator = None
@@ -176,27 +168,12 @@ class GAN(_DatasetOrderFit, keras.Model):
             # Its own name in summary() (weights are saved by attribute, not by name).
             self.ema_generator.name = "ema_generator"
             self.ema_generator.set_weights(generator.get_weights())
-        # Counts train steps; the noise stream is a function of (seed, step). Saved
-        # with the model, so a resumed run continues the same stream.
-        self.noise_step = self.add_weight(
-            shape=(), dtype="int64", initializer="zeros", trainable=False,
-            aggregation="only_first_replica", name="noise_step",
-        )
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self._generate_fn = None
-        self.d_optimizer = None
-        self.g_optimizer = None
-        self._loss_name = None
-        self._d_loss_fn = None
-        self._g_loss_fn = None
-        # A wrapper model that `fit` never calls is otherwise unbuilt, and Keras
-        # refuses to save or load an unbuilt model.
-        self.built = True
-
-    _maybe_symbolic_build = _build_if_unbuilt
+        self.gan_loss = None
 
     # --- Construction helpers ---
 
@@ -237,33 +214,19 @@ class GAN(_DatasetOrderFit, keras.Model):
 
     # --- Config ---
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-                "latent_dim": self.latent_dim,
-                "num_classes": self.num_classes,
-                "d_steps": self.d_steps,
-                "label_smoothing": self.label_smoothing,
-                "instance_noise": self.instance_noise,
-                "r1_weight": self.r1_weight,
-                "ema_decay": self.ema_decay,
-                "ema_warmup": self.ema_warmup,
-                "seed": self.seed,
-                "augment": None if self.augment is None else list(self.augment),
-                "r1_interval": self.r1_interval,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+    def model_options(self):
+        return {
+            "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
+            "d_steps": self.d_steps,
+            "label_smoothing": self.label_smoothing,
+            "instance_noise": self.instance_noise,
+            "r1_weight": self.r1_weight,
+            "ema_decay": self.ema_decay,
+            "ema_warmup": self.ema_warmup,
+            "augment": None if self.augment is None else list(self.augment),
+            "r1_interval": self.r1_interval,
+        }
 
     # --- Compile ---
 
@@ -274,93 +237,34 @@ class GAN(_DatasetOrderFit, keras.Model):
             d_optimizer: optimizer of the discriminator (instance, name or config).
                 Defaults to the variant's paper setting (DCGAN: Adam(2e-4, beta_1=0.5)).
             g_optimizer: optimizer of the generator; same default.
-            loss: the adversarial loss: a name from `keras_gans.losses.get`
+            loss: the adversarial loss: a `keras_gans.losses.AdversarialLoss`
+                (`Minimax(label_smoothing)`, `LeastSquares(a, b, c)`, ...), a name
                 (`"minimax"`, `"non_saturating"`, `"least_squares"`, `"wasserstein"`,
-                `"hinge"`) or a pair of callables `(d_loss(real_out, fake_out),
+                `"hinge"`: built with the model's hyper-parameters, e.g. its
+                `label_smoothing`) or a pair of callables `(d_loss(real_out, fake_out),
                 g_loss(fake_out))`. Defaults to the variant's loss.
             **kwargs: passed on to `keras.Model.compile` (e.g. `run_eagerly`,
                 `jit_compile`, `steps_per_execution`).
         """
-        for key in ("optimizer", "metrics", "loss_weights"):
-            if key in kwargs:
-                raise ValueError(
-                    f"`{type(self).__name__}.compile` does not take `{key}`; pass "
-                    "`d_optimizer` / `g_optimizer` / `loss` instead. Received: "
-                    f"{key}={kwargs[key]!r}"
-                )
-        self.d_optimizer = self._make_optimizer(d_optimizer, "d_optimizer")
-        self.g_optimizer = self._make_optimizer(g_optimizer, "g_optimizer")
-        self._set_loss(self.adversarial_loss if loss is None else loss)
-        # `optimizer` points at the generator's optimizer so Keras callbacks that read
-        # `model.optimizer` (TensorBoard's step, LR schedulers) see a real one.
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Build both optimizers now, on the right variables: restoring a checkpoint
-        # (`load_model`, BackupAndRestore) needs their slots to exist, and under
-        # tf.distribute they must be built inside the strategy scope.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self._compile_kwargs = {
-            k: v for k, v in kwargs.items() if k in ("run_eagerly", "jit_compile",
-                                                      "steps_per_execution")
-        }
+        self.gan_loss = self._make_loss(self.adversarial_loss if loss is None else loss)
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **kwargs)
 
-    def _make_optimizer(self, value, name):
-        if value is None:
-            return keras.optimizers.Adam(**self.default_optimizer)
-        try:
-            return keras.optimizers.get(value)
-        except (ValueError, TypeError) as e:
-            raise ValueError(
-                f"Received an invalid value for argument `{name}`: {value!r} ({e})"
-            ) from None
+    def loss_options(self):
+        """The model's hyper-parameters of a loss given by name (variants extend)."""
+        return {"label_smoothing": self.label_smoothing}
 
-    def _set_loss(self, loss):
-        if isinstance(loss, str):
-            self._d_loss_fn, self._g_loss_fn = losses_lib.get(loss)
-            self._loss_name = loss
-        elif isinstance(loss, (tuple, list)) and len(loss) == 2 and all(map(callable, loss)):
-            self._d_loss_fn, self._g_loss_fn = loss
-            self._loss_name = None
-        else:
-            raise ValueError(
-                "Received an invalid value for argument `loss`. Expected a loss name "
-                "or a pair of callables (d_loss, g_loss), received: "
-                f"loss={loss!r}"
-            )
-        self._check_loss_options()
-
-    def _check_loss_options(self):
-        if self.label_smoothing and self._loss_name not in ("minimax", "non_saturating"):
+    def _make_loss(self, loss):
+        loss = losses_lib.adversarial(loss, **self.loss_options())
+        if self.label_smoothing and not isinstance(loss, losses_lib.Minimax):
             raise ValueError(
                 "`label_smoothing` only applies to the minimax (binary cross-entropy) "
                 f"loss; received label_smoothing={self.label_smoothing} with "
-                f"loss={self._loss_name or 'custom'!r}."
+                f"loss={loss.name or 'custom'!r}."
             )
+        return loss
 
-    def get_compile_config(self):
-        if self.d_optimizer is None:
-            return None
-        if self._loss_name is None:
-            loss = [keras.saving.serialize_keras_object(f) for f in
-                    (self._d_loss_fn, self._g_loss_fn)]
-        else:
-            loss = self._loss_name
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "loss": loss,
-            **getattr(self, "_compile_kwargs", {}),
-        }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("d_optimizer", "g_optimizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        if isinstance(config.get("loss"), list):
-            config["loss"] = tuple(
-                keras.saving.deserialize_keras_object(f) for f in config["loss"]
-            )
-        self.compile(**config)
+    def compile_options(self):
+        return {"loss": keras.saving.serialize_keras_object(self.gan_loss)}
 
     @property
     def metrics(self):
@@ -369,24 +273,13 @@ class GAN(_DatasetOrderFit, keras.Model):
 
     # --- Losses: variants override these ---
 
-    def discriminator_loss_options(self):
-        """Keyword arguments of the discriminator loss function (variants extend)."""
-        if self._loss_name in ("minimax", "non_saturating"):
-            return {"label_smoothing": self.label_smoothing}
-        return {}
-
-    def generator_loss_options(self):
-        """Keyword arguments of the generator loss function (variants extend)."""
-        return {}
-
     def discriminator_loss(self, real_outputs, fake_outputs):
         """The adversarial loss of the discriminator for one batch."""
-        return self._d_loss_fn(real_outputs, fake_outputs,
-                               **self.discriminator_loss_options())
+        return self.gan_loss.discriminator(real_outputs, fake_outputs)
 
     def generator_loss(self, fake_outputs):
         """The adversarial loss of the generator for one batch."""
-        return self._g_loss_fn(fake_outputs, **self.generator_loss_options())
+        return self.gan_loss.generator(fake_outputs)
 
     def discriminator_penalty(self, real, fake, labels, step_seed):
         """Regularisers added to the discriminator loss (R1 here; WGAN-GP adds GP)."""
@@ -562,40 +455,12 @@ class GAN(_DatasetOrderFit, keras.Model):
             labels = None
         return images, labels
 
-    def _seed(self, stream, salt=0):
-        """A stateless seed for draw `stream` of the current step (the same on all replicas).
-
-        `salt` separates families of draws (0: noise and penalties, 1: DiffAugment), so
-        adding one leaves the others' numbers unchanged.
-        """
-        step = tf.cast(self.noise_step, "int64")
-        return tf.stack([tf.constant(self.seed, "int64") * 1000 + salt, step * 64 + stream])
-
     def _augment(self, images, stream):
         """DiffAugment of images the discriminator sees (identity when `augment` is None)."""
         if self.augment is None:
             return images
         return augment_lib.diff_augment(images, self.augment, self._seed(stream, salt=1),
                                         rows=self._replica_rows)
-
-    def _replica_rows(self, sample, shape, seed):
-        """This replica's rows of `sample(global_shape, seed)`, a per-example random draw.
-
-        Draws are made for the global batch (`num_replicas_in_sync * B` rows) and
-        replica `r` keeps rows `[r * B, (r + 1) * B)`, the rows of its share of the
-        batch. So the replicas draw independent numbers, and training on `R` replicas
-        draws exactly what one device draws for the same global batch (results do not
-        depend on the number of replicas). Assumes an evenly split batch.
-        """
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        if replicas == 1:
-            return sample(shape, seed)
-        shape = tf.convert_to_tensor(shape, dtype_hint="int32")
-        batch = shape[0]
-        start = tf.cast(ctx.replica_id_in_sync_group, shape.dtype) * batch
-        rows = sample(tf.concat([[batch * replicas], shape[1:]], axis=0), seed)
-        return rows[start:start + batch]
 
     def _noise(self, batch, stream):
         return self._replica_rows(
@@ -616,12 +481,6 @@ class GAN(_DatasetOrderFit, keras.Model):
                                                            dtype=images.dtype),
             tf.shape(images), self._seed(stream))
         return images + self.instance_noise * noise
-
-    def _scale_for_replicas(self, loss):
-        # Optimizers sum gradients over replicas; the mean loss per replica must be
-        # divided by their number for the global-batch gradient.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return loss / replicas if replicas > 1 else loss
 
     def _d_probability(self, outputs):
         outputs = tf.cast(outputs, "float32")
@@ -824,3 +683,41 @@ class GAN(_DatasetOrderFit, keras.Model):
             else:
                 out.append(fn(z[start:stop], labels[start:stop]).numpy())
         return out[0] if len(out) == 1 else np.concatenate(out, axis=0)
+
+    # --- Declarations ---
+
+    def served_network(self):
+        """The EMA generator when the model keeps one (what `generate` uses), else the
+        generator."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def serving_signatures(self):
+        """`serving_default` (noise), `sample` and `png` (a seed) of the generator, the
+        EMA one when kept (see `keras_gans.export`)."""
+        net = self.served_network()
+        return {
+            "endpoints": export_lib.noise_to_image_signatures(net, self.latent_dim,
+                                                              self.num_classes),
+            "metadata": {
+                "family": "gan",
+                "latent_dim": self.latent_dim,
+                "num_classes": self.num_classes,
+                "image_shape": [int(s) for s in self.image_shape],
+                "served_network": "generator" if net is self.generator else "ema_generator",
+                "sample_noise": "tf.random.stateless_normal([n, latent_dim], "
+                                "seed=[seed, 0], alg='philox')",
+            },
+        }
+
+    def preview_inputs(self, n, seed=0, data=None):
+        """Noise `[n, latent_dim]` drawn once from `seed` (`data` is not needed)."""
+        return (np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+                .astype("float32"),)
+
+    def preview(self, z):
+        """`{"samples": [images]}`: a grid of what `z` generates (classes cycling)."""
+        return {"samples": [self.generate(z=z)]}
+
+    def fingerprint(self):
+        labels = np.arange(4) % self.num_classes if self.num_classes else None
+        return "generate(4, seed=0)", self.generate(4, seed=0, labels=labels)

@@ -34,6 +34,7 @@ from keras_gans import utils
 from keras_gans.export import size_multiple
 from keras_gans.models.base import (
     AdversarialModel,
+    _batch_pair,
     _check_non_negative,
     _check_positive_int,
     _network_input_shapes,
@@ -273,16 +274,14 @@ class Inpainter(AdversarialModel):
     # --- Train step ---
 
     def _unpack(self, data):
-        if isinstance(data, dict) and {"images", "masks"} <= set(data):
-            images, masks = data["images"], data["masks"]
-        elif isinstance(data, (tuple, list)) and len(data) >= 2 and data[1] is not None:
-            images, masks = data[0], data[1]
-        else:
+        pair = _batch_pair(data, ("images", "masks"))
+        if pair is None:
             raise ValueError(
                 "Inpainter trains on (images, masks) pairs, e.g. "
                 "`keras_gans.data.inpainting_pairs(...)` or `fit(images, masks)`; "
                 f"received {type(data).__name__} data without masks."
             )
+        images, masks = pair
         if images.dtype == tf.uint8:
             images = tf.cast(images, tf.float32) / 127.5 - 1.0
         images = tf.cast(images, tf.float32)

@@ -51,17 +51,9 @@ class LSGAN(DCGAN):
         super().__init__(generator, discriminator, **kwargs)
         self.a, self.b, self.c = float(a), float(b), float(c)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"a": self.a, "b": self.b, "c": self.c})
-        return config
+    def model_options(self):
+        return {**super().model_options(), "a": self.a, "b": self.b, "c": self.c}
 
-    def discriminator_loss_options(self):
-        if self._loss_name == "least_squares":
-            return {"a": self.a, "b": self.b}
-        return super().discriminator_loss_options()
-
-    def generator_loss_options(self):
-        if self._loss_name == "least_squares":
-            return {"c": self.c}
-        return super().generator_loss_options()
+    def loss_options(self):
+        """The coding `(a, b, c)` of `keras_gans.losses.LeastSquares`."""
+        return {**super().loss_options(), "a": self.a, "b": self.b, "c": self.c}

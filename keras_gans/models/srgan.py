@@ -22,15 +22,16 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
 from keras_gans import metrics as metrics_lib
 from keras_gans import utils
 from keras_gans.layers import BicubicUpsampling, PixelShuffle
-from keras_gans.models.gan import (
-    _build_if_unbuilt,
+from keras_gans.models.base import (
+    AdversarialModel,
+    _batch_pair,
     _check_bool,
     _check_positive_int,
-    _DatasetOrderFit,
     _network_input_shapes,
     _replica_logs,
 )
@@ -387,11 +388,46 @@ def _activation_floats_per_input_pixel(generator):
     return peak
 
 
+def _resolve_hr_size(discriminator, hr_size, scale, channels):
+    shapes = _network_input_shapes(discriminator) if discriminator is not None else None
+    inferred = None
+    if shapes:
+        if len(shapes) != 1:
+            raise ValueError(
+                "The discriminator must take one input (high-resolution images); "
+                f"received one with input shapes {shapes}."
+            )
+        height, width, d_channels = shapes[0][1:]
+        if d_channels is not None and d_channels != channels:
+            raise ValueError(
+                f"The discriminator takes {d_channels}-channel images but the generator "
+                f"makes {channels}-channel ones (input shapes: {shapes})."
+            )
+        if height is not None and height != width:
+            raise ValueError(
+                "The discriminator must take square patches (hr_size x hr_size); "
+                f"received one with input shape {shapes[0]}."
+            )
+        inferred = height
+    if hr_size is not None and inferred is not None and hr_size != inferred:
+        raise ValueError(
+            f"Argument `hr_size`={hr_size} does not match the discriminator's input "
+            f"shape {shapes[0]}."
+        )
+    hr_size = int(hr_size or inferred or 96)
+    if hr_size % scale:
+        raise ValueError(
+            "Received an invalid value for argument `hr_size`. Expected a multiple of "
+            f"scale={scale}, received: hr_size={hr_size}"
+        )
+    return hr_size
+
+
 # --- The model ---
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class SRGAN(_DatasetOrderFit, keras.Model):
+class SRGAN(AdversarialModel):
     """Photo-realistic single-image super-resolution (Ledig et al. 2017), trained with `fit`.
 
     Holds the SRResNet generator and the discriminator. `compile(phase="pretrain")`
@@ -447,11 +483,13 @@ class SRGAN(_DatasetOrderFit, keras.Model):
     #: memory estimate limits it. Set it on the instance or pass it to `upscale`.
     max_output_pixels = None
 
+    network_names = ("generator", "discriminator")
+    primary_optimizer = "g_optimizer"
+
     def __init__(self, generator=None, discriminator=None, scale=4, num_blocks=16, filters=64,
                  d_filters=64, dense_units=1024, channels=None, hr_size=None,
-                 bicubic_skip=False, **kwargs):
-        super().__init__(**kwargs)
-        self.scale = _check_scale(scale)
+                 bicubic_skip=False, seed=None, **kwargs):
+        scale = _check_scale(scale)
         for arg, value in (("num_blocks", num_blocks), ("filters", filters),
                            ("d_filters", d_filters), ("dense_units", dense_units)):
             _check_positive_int(arg, value)
@@ -463,23 +501,27 @@ class SRGAN(_DatasetOrderFit, keras.Model):
                     f"Received an invalid value for argument `{name}`. Expected a "
                     f"keras.Model or None, received: {type(net).__name__}"
                 )
+        bicubic_skip = _check_bool("bicubic_skip", bicubic_skip)
+        given_generator = generator is not None
+        channels = self._resolve_channels(generator, channels)
+        hr_size = _resolve_hr_size(discriminator, hr_size, scale, channels)
+        if generator is None:
+            generator = build_generator(scale, num_blocks, filters, channels,
+                                        bicubic_skip=bicubic_skip)
+        if discriminator is None:
+            discriminator = build_discriminator(hr_size, channels, d_filters, dense_units)
+        super().__init__({"generator": generator, "discriminator": discriminator},
+                         seed=seed, **kwargs)
+        self.scale = scale
         self.num_blocks = int(num_blocks)
         self.filters = int(filters)
         self.d_filters = int(d_filters)
         self.dense_units = int(dense_units)
-        self.bicubic_skip = _check_bool("bicubic_skip", bicubic_skip)
-        self.channels = self._resolve_channels(generator, channels)
-        self.hr_size = self._resolve_hr_size(discriminator, hr_size)
-        if generator is None:
-            generator = build_generator(self.scale, self.num_blocks, self.filters,
-                                        self.channels, bicubic_skip=bicubic_skip)
-        else:
+        self.bicubic_skip = bicubic_skip
+        self.channels = channels
+        self.hr_size = hr_size
+        if given_generator:
             self._check_generator(generator)
-        if discriminator is None:
-            discriminator = build_discriminator(self.hr_size, self.channels, self.d_filters,
-                                                self.dense_units)
-        self.generator = generator
-        self.discriminator = discriminator
 
         self.content_loss_tracker = keras.metrics.Mean(name="content_loss")
         self.psnr_tracker = keras.metrics.Mean(name="psnr")
@@ -489,17 +531,23 @@ class SRGAN(_DatasetOrderFit, keras.Model):
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.phase = None
-        self.g_optimizer = None
         self.d_optimizer = None
         self.adversarial_weight = None
         self._content_loss = None
         self._defer_feature_extractor = False
         self._upscale_fn = None
-        # A wrapper model that `fit` never calls is otherwise unbuilt, and Keras
-        # refuses to save or load an unbuilt model.
-        self.built = True
 
-    _maybe_symbolic_build = _build_if_unbuilt
+    @property
+    def optimizer_networks(self):
+        """The generator's optimizer; the discriminator's too in the adversarial phase."""
+        if getattr(self, "phase", None) == "adversarial":
+            return {"g_optimizer": ("generator",), "d_optimizer": ("discriminator",)}
+        return {"g_optimizer": ("generator",)}
+
+    def load_own_variables(self, store):
+        # Files from before the base class hold no step counter: it stays at 0.
+        if len(store.keys()):
+            super().load_own_variables(store)
 
     # --- Construction helpers ---
 
@@ -513,40 +561,6 @@ class SRGAN(_DatasetOrderFit, keras.Model):
                 f"which has {inferred} channels (input shapes: {shapes})."
             )
         return int(channels or inferred or 3)
-
-    def _resolve_hr_size(self, discriminator, hr_size):
-        shapes = _network_input_shapes(discriminator) if discriminator is not None else None
-        inferred = None
-        if shapes:
-            if len(shapes) != 1:
-                raise ValueError(
-                    "The discriminator must take one input (high-resolution images); "
-                    f"received one with input shapes {shapes}."
-                )
-            height, width, channels = shapes[0][1:]
-            if channels is not None and channels != self.channels:
-                raise ValueError(
-                    f"The discriminator takes {channels}-channel images but the generator "
-                    f"makes {self.channels}-channel ones (input shapes: {shapes})."
-                )
-            if height is not None and height != width:
-                raise ValueError(
-                    "The discriminator must take square patches (hr_size x hr_size); "
-                    f"received one with input shape {shapes[0]}."
-                )
-            inferred = height
-        if hr_size is not None and inferred is not None and hr_size != inferred:
-            raise ValueError(
-                f"Argument `hr_size`={hr_size} does not match the discriminator's input "
-                f"shape {shapes[0]}."
-            )
-        hr_size = int(hr_size or inferred or 96)
-        if hr_size % self.scale:
-            raise ValueError(
-                "Received an invalid value for argument `hr_size`. Expected a multiple of "
-                f"scale={self.scale}, received: hr_size={hr_size}"
-            )
-        return hr_size
 
     def _check_generator(self, generator):
         shapes = _network_input_shapes(generator)
@@ -573,30 +587,11 @@ class SRGAN(_DatasetOrderFit, keras.Model):
 
     # --- Config ---
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-                "scale": self.scale,
-                "num_blocks": self.num_blocks,
-                "filters": self.filters,
-                "d_filters": self.d_filters,
-                "dense_units": self.dense_units,
-                "channels": self.channels,
-                "hr_size": self.hr_size,
-                "bicubic_skip": self.bicubic_skip,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+    def model_options(self):
+        return {"scale": self.scale, "num_blocks": self.num_blocks, "filters": self.filters,
+                "d_filters": self.d_filters, "dense_units": self.dense_units,
+                "channels": self.channels, "hr_size": self.hr_size,
+                "bicubic_skip": self.bicubic_skip}
 
     # --- Compile ---
 
@@ -628,12 +623,6 @@ class SRGAN(_DatasetOrderFit, keras.Model):
             **kwargs: passed on to `keras.Model.compile` (`run_eagerly`, `jit_compile`,
                 `steps_per_execution`).
         """
-        for key in ("optimizer", "loss", "metrics", "loss_weights"):
-            if key in kwargs:
-                raise ValueError(
-                    f"`SRGAN.compile` does not take `{key}`; pass `phase`, `content_loss`, "
-                    f"`g_optimizer` / `d_optimizer` instead. Received: {key}={kwargs[key]!r}"
-                )
         if phase not in PHASES:
             raise ValueError(
                 "Received an invalid value for argument `phase`. Expected one of "
@@ -658,22 +647,12 @@ class SRGAN(_DatasetOrderFit, keras.Model):
 
         self.phase = phase
         self.adversarial_weight = float(adversarial_weight)
-        self.g_optimizer = self._make_optimizer(g_optimizer, "g_optimizer")
-        self.d_optimizer = (self._make_optimizer(d_optimizer, "d_optimizer")
-                            if phase == "adversarial" else None)
         self._upscale_fn = None
-        # `optimizer` points at the generator's optimizer so callbacks that read
-        # `model.optimizer` (TensorBoard's step, LR schedulers) see a real one.
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Build the optimizers now, on the right variables: restoring a checkpoint
-        # (`load_model`, BackupAndRestore) needs their slots to exist.
-        self.g_optimizer.build(self.generator.trainable_variables)
-        if self.d_optimizer is not None:
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-        self._compile_kwargs = {
-            k: v for k, v in kwargs.items() if k in ("run_eagerly", "jit_compile",
-                                                      "steps_per_execution")
-        }
+        if phase == "adversarial":
+            kwargs["d_optimizer"] = d_optimizer
+        else:
+            self.d_optimizer = None
+        super().compile(g_optimizer=g_optimizer, **kwargs)
 
     def _set_content_loss(self, content_loss, vgg_weights):
         if isinstance(content_loss, keras.Model):
@@ -740,48 +719,25 @@ class SRGAN(_DatasetOrderFit, keras.Model):
                 f"{tuple(out.shape)}; use larger patches (hr_size) or an earlier layer."
             )
 
-    def _make_optimizer(self, value, name):
-        if value is None:
-            return keras.optimizers.Adam(**self.default_optimizer)
-        try:
-            return keras.optimizers.get(value)
-        except (ValueError, TypeError) as e:
-            raise ValueError(
-                f"Received an invalid value for argument `{name}`: {value!r} ({e})"
-            ) from None
-
     @property
     def content_loss_name(self):
         """`"mse"`, `"vgg19"` or `"custom"` (a user's feature extractor); `None` before
         `compile`."""
         return None if self._content_loss is None else self._content_loss.name
 
-    def get_compile_config(self):
-        if self.phase is None:
-            return None
+    def compile_options(self):
         if self._content_loss.name == "custom":
             content_loss = keras.saving.serialize_keras_object(self._content_loss.extractor)
         else:
             content_loss = self._content_loss.name
-        return {
-            "phase": self.phase,
-            "content_loss": content_loss,
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": (None if self.d_optimizer is None else
-                            keras.saving.serialize_keras_object(self.d_optimizer)),
-            "adversarial_weight": self.adversarial_weight,
-            "vgg_weights": self._content_loss.vgg_weights,
-            **getattr(self, "_compile_kwargs", {}),
-        }
+        return {"phase": self.phase, "content_loss": content_loss,
+                "adversarial_weight": self.adversarial_weight,
+                "vgg_weights": self._content_loss.vgg_weights}
 
     def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("g_optimizer", "d_optimizer", "content_loss"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
         self._defer_feature_extractor = True
         try:
-            self.compile(**config)
+            super().compile_from_config(config)
         finally:
             self._defer_feature_extractor = False
 
@@ -807,16 +763,14 @@ class SRGAN(_DatasetOrderFit, keras.Model):
     # --- Train step ---
 
     def _unpack(self, data):
-        if isinstance(data, dict) and {"low_res", "high_res"} <= set(data):
-            low, high = data["low_res"], data["high_res"]
-        elif isinstance(data, (tuple, list)) and len(data) >= 2 and data[1] is not None:
-            low, high = data[0], data[1]
-        else:
+        pair = _batch_pair(data, ("low_res", "high_res"))
+        if pair is None:
             raise ValueError(
                 "SRGAN trains on (low_res, high_res) pairs, e.g. "
                 "`keras_gans.data.sr_pairs(...)` or `fit(low_res, high_res)`; received "
                 f"{type(data).__name__} data without high-resolution targets."
             )
+        low, high = pair
         low, high = _as_float(low), _as_float(high)
         low_shape, high_shape = tuple(low.shape), tuple(high.shape)
         if len(low_shape) != 4 or len(high_shape) != 4:
@@ -848,13 +802,6 @@ class SRGAN(_DatasetOrderFit, keras.Model):
                 f"high_res of shape {tuple(high.shape)}. Use "
                 f"`keras_gans.data.sr_pairs(..., hr_size={self.hr_size})`."
             )
-
-    @staticmethod
-    def _scale_for_replicas(loss):
-        # Optimizers sum gradients over replicas; the mean loss per replica must be
-        # divided by their number for the global-batch gradient.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return loss / replicas if replicas > 1 else loss
 
     @staticmethod
     def _psnr(high, super_res):
@@ -1077,6 +1024,31 @@ class SRGAN(_DatasetOrderFit, keras.Model):
             report[name] = scores
         return report
 
+    # --- Declarations ---
+
+    def serving_signatures(self):
+        """`upscale`: uint8 images of any size -> `scale` times larger (see
+        `keras_gans.export`)."""
+        endpoint = export_lib.image_to_image_signature("upscale", self.generator,
+                                                       scale=self.scale)
+        return {"endpoints": [endpoint],
+                "metadata": {"family": "srgan", "scale": self.scale,
+                             "channels": int(endpoint[2][0].shape[-1]),
+                             "size_multiple": export_lib.size_multiple(self.generator)}}
+
+    def preview(self, low_res, high_res=None):
+        """`{"upscale": [bicubic, model, (original)]}` for low-resolution inputs."""
+        low_res = utils.to_float(np.asarray(low_res))
+        columns = [bicubic_upscale(low_res, self.scale), self.upscale(low_res)]
+        if high_res is not None:
+            columns.append(utils.to_float(np.asarray(high_res)))
+        return {"upscale": columns}
+
+    def fingerprint(self):
+        shape = (2, 8, 8, self.channels)
+        images = np.linspace(-1, 1, int(np.prod(shape)), dtype="float32").reshape(shape)
+        return f"upscale(linspace(-1, 1) as {shape})", self.upscale(images)
+
 
 def _check_vgg_weights_arg(vgg_weights):
     if vgg_weights not in ("imagenet", None) and not isinstance(vgg_weights, str):
@@ -1091,3 +1063,4 @@ def _as_float(images):
     if images.dtype == tf.uint8:
         return tf.cast(images, tf.float32) / 127.5 - 1.0
     return tf.cast(images, tf.float32)
+

@@ -9,8 +9,8 @@ import keras
 import tensorflow as tf
 
 from keras_gans import losses as losses_lib
+from keras_gans.models.base import _check_non_negative, _check_positive_int
 from keras_gans.models.dcgan import DCGAN
-from keras_gans.models.gan import _check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -58,11 +58,7 @@ class WGANGP(DCGAN):
             )
         kwargs.pop("d_steps", None)
         _check_positive_int("n_critic", n_critic)
-        if not isinstance(gp_weight, (int, float)) or gp_weight < 0:
-            raise ValueError(
-                "Received an invalid value for argument `gp_weight`. Expected a "
-                f"non-negative number, received: gp_weight={gp_weight!r}"
-            )
+        gp_weight = _check_non_negative("gp_weight", gp_weight)
         if kwargs.get("label_smoothing"):
             raise ValueError(
                 "`label_smoothing` does not apply to the Wasserstein loss (the critic "
@@ -75,20 +71,19 @@ class WGANGP(DCGAN):
         self.one_sided = bool(one_sided)
         self.gp_tracker = keras.metrics.Mean(name="gp")
 
-    def get_config(self):
-        config = super().get_config()
-        config.pop("d_steps")
-        config.update({"gp_weight": self.gp_weight, "n_critic": self.n_critic,
-                       "one_sided": self.one_sided})
-        return config
-    @property
-    def penalizes_input_gradients(self):
-        return bool(self.gp_weight) or super().penalizes_input_gradients
-
+    def model_options(self):
+        options = super().model_options()
+        options.pop("d_steps")
+        return {**options, "gp_weight": self.gp_weight, "n_critic": self.n_critic,
+                "one_sided": self.one_sided}
 
     @property
     def metrics(self):
         return super().metrics + [self.gp_tracker]
+
+    @property
+    def penalizes_input_gradients(self):
+        return bool(self.gp_weight) or super().penalizes_input_gradients
 
     def discriminator_penalty(self, real, fake, labels, step_seed):
         penalty = super().discriminator_penalty(real, fake, labels, step_seed)

@@ -305,11 +305,12 @@ def _mirror_url():
     return os.environ.get("KERAS_GANS_MIRROR") or manifest().get("mirror")
 
 
-def _fetch(name, version, relpath, expected):
-    """Download one file from the mirror into the user directory (hash-checked)."""
+def _fetch(name, version, relpath, expected, url=None):
+    """Download one file from the mirror (or `url`) into the user directory, checked
+    against its sha256."""
     import keras
 
-    url = _mirror_url()
+    url = url or _mirror_url()
     if not url:
         return None
     target_dir = home_dir() / name / str(version) / os.path.dirname(relpath)
@@ -320,6 +321,8 @@ def _fetch(name, version, relpath, expected):
             fname=os.path.basename(relpath), origin=origin, file_hash=expected,
             hash_algorithm="sha256", cache_dir=str(target_dir), cache_subdir=".")
     except Exception as e:  # network errors, hash mismatch after download
+        # get_file keeps a file failing its hash: never leave an unverified file behind.
+        (target_dir / os.path.basename(relpath)).unlink(missing_ok=True)
         raise OSError(f"Could not fetch {relpath} of {name} v{version} from {origin}: {e}") \
             from e
     return pathlib.Path(path)
@@ -525,6 +528,82 @@ def _load_keras(path, compile, inspected=False):
             f"Refusing to load {path}: it holds Python code (e.g. a Lambda layer) that "
             "Keras runs only outside safe_mode, and keras_gans never runs code from a "
             f"model file. ({' '.join(str(e).split())[:300]})") from None
+
+
+# --- Handles: URLs and hf:// (keras-hub's convention), through the mirror mechanism ---
+
+HF_ENDPOINT = "https://huggingface.co"
+FETCH_TIMEOUT = 30  # seconds for a remote manifest
+
+
+def parse_handle(handle):
+    """`(mirror root URL, name, version or None)` of `https://HOST/ROOT/NAME[/VERSION]` or
+    `hf://OWNER/REPO/NAME[/VERSION]` (a Hugging Face repository laid out as a mirror:
+    `manifest.json`, `NAME/VERSION/...`; `$HF_ENDPOINT` replaces huggingface.co)."""
+    text = str(handle)
+    match = re.match(r"^(?P<root>(?:https?|hf)://.+?)/(?P<name>[\w.-]+)(?:/(?P<v>\d+))?/?$",
+                     text)
+    if not match or (text.startswith("hf://") and match.group("root").count("/") != 3):
+        raise ValueError(
+            "Received an invalid value for argument `preset`. Expected a zoo name, a local "
+            "preset directory or .keras file, 'https://HOST/ROOT/NAME[/VERSION]' or "
+            f"'hf://OWNER/REPO/NAME[/VERSION]', received: preset={text!r}")
+    root = match.group("root")
+    if root.startswith("hf://"):
+        endpoint = os.environ.get("HF_ENDPOINT") or HF_ENDPOINT
+        root = f"{endpoint.rstrip('/')}/{root[len('hf://'):]}/resolve/main"
+    version = match.group("v")
+    return root, match.group("name"), None if version is None else int(version)
+
+
+def _remote_entry(root, name):
+    """The entry `name` of the manifest at the mirror `root` (what its files are checked
+    against, for an entry the local manifest does not hold)."""
+    import tempfile
+    import urllib.request
+
+    url = f"{root}/{MANIFEST}"
+    try:
+        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
+            body = response.read(16 * 2**20)
+    except (OSError, ValueError) as e:
+        raise OSError(f"Could not fetch the manifest {url}: {e}") from e
+    with tempfile.TemporaryDirectory() as tmp:  # read and checked as a local manifest
+        path = pathlib.Path(tmp) / MANIFEST
+        path.write_bytes(body)
+        remote = _read_manifest(path)
+    if name not in remote["models"]:
+        raise ValueError(f"The mirror {root} has no entry name={name!r}; it holds: "
+                         f"{', '.join(sorted(remote['models'])) or '(none)'}")
+    return remote["models"][name]
+
+
+def load_handle(handle, expected_class=None, compile=True):
+    """A model from a URL or `hf://` handle (see `parse_handle`).
+
+    The handle's root is used as the mirror: an entry of the local manifest is fetched
+    from it and checked against the local sha256s; another entry against the sha256s of
+    the mirror's own `manifest.json`. Files are kept in the user directory, as any
+    mirror download, so a second load needs no network.
+    """
+    root, name, version = parse_handle(handle)
+    _check_component(name, "the entry name", handle)
+    entry = manifest()["models"].get(name) or _remote_entry(root, name)
+    versions = entry["versions"]
+    version = int(version if version is not None else
+                  entry.get("latest") or max(int(v) for v in versions))
+    record = versions.get(str(version))
+    if record is None or KERAS_FILE not in record.get("files", {}):
+        raise ValueError(f"Entry {name!r} at {root} has no version={version} with a "
+                         f"{KERAS_FILE}; versions: {', '.join(sorted(versions, key=int))}")
+    expected = record["files"][KERAS_FILE]
+    if not isinstance(expected, str) or not _SHA256.match(expected):
+        raise IntegrityError(f"Refusing {name!r} v{version} from {root}: no sha256 for "
+                             f"{KERAS_FILE}.")
+    path = _inside_version_dir(home_dir(), name, version, KERAS_FILE)
+    if path is None or sha256(path) != expected:
+        path = _fetch(name, version, KERAS_FILE, expected, url=root)
+    return load_file(path, expected_class, compile)
 
 
 def load_generator(name, version=None):

@@ -277,3 +277,116 @@ def test_zoo_files_written_before_the_rename_load_their_ema_weights():
     # The EMA and the raw generator differ: their weights were read, not re-initialised.
     z = gan.sample_noise(8, 0)
     assert np.abs(np.asarray(gan.ema_generator(z)) - np.asarray(gan.generator(z))).max() > 0.1
+
+
+# --- 9. keras-hub presets: from_preset, presets; local dirs, URLs and hf:// handles ---
+
+
+def test_presets_list_the_entries_of_exactly_that_class():
+    import keras_gans
+
+    for cls in (keras_gans.DCGAN, keras_gans.LSGAN, keras_gans.WGANGP, keras_gans.CycleGAN,
+                keras_gans.SRGAN):
+        expected = {n for n in registry.list_models()
+                    if registry.model_info(n)["variant"] == cls.__name__}
+        assert set(cls.presets) == expected
+    assert "dcgan_mnist" in keras_gans.DCGAN.presets
+    assert "lsgan_fashion_mnist" not in keras_gans.DCGAN.presets  # a subclass's entry
+
+
+def test_from_preset_zoo_name_and_errors():
+    import keras_gans
+
+    gan = keras_gans.DCGAN.from_preset("dcgan_mnist")
+    assert type(gan) is keras_gans.DCGAN and gan.optimizer is not None
+    np.testing.assert_array_equal(gan.generate(2, seed=0),
+                                  keras_gans.load("dcgan_mnist").generate(2, seed=0))
+    with pytest.raises(ValueError, match="is a DCGAN preset, not a SRGAN one.*srgan_x4"):
+        keras_gans.SRGAN.from_preset("dcgan_mnist")
+    with pytest.raises(ValueError, match="Did you mean: dcgan_mnist"):
+        keras_gans.DCGAN.from_preset("dcgan_mnst")
+
+
+@pytest.fixture
+def tiny_dcgan(tmp_path):
+    import keras_gans
+
+    gan = keras_gans.DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4, seed=3)
+    gan.compile()
+    gan.fit(_tiny_images(), batch_size=8, epochs=1, verbose=0)
+    return gan
+
+
+def test_from_preset_local_directories(tmp_path, tiny_dcgan):
+    import keras_gans
+
+    run = tmp_path / "run"
+    run.mkdir()
+    tiny_dcgan.save(run / "model.keras")
+    exported = keras_gans.export(tiny_dcgan, str(tmp_path / "served"))
+    for preset in (run, exported, str(run / "model.keras")):
+        loaded = keras_gans.DCGAN.from_preset(preset)
+        np.testing.assert_array_equal(loaded.generate(3, seed=0),
+                                      tiny_dcgan.generate(3, seed=0))
+    with pytest.raises(TypeError, match="holding a LSGAN, received one holding a DCGAN"):
+        keras_gans.LSGAN.from_preset(run)
+    with pytest.raises(FileNotFoundError, match="holds none of"):
+        keras_gans.DCGAN.from_preset(tmp_path / "served" / "..")
+
+
+@pytest.fixture
+def mirror_server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving `tmp_path / "www"`; yields (root, base URL)."""
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_from_preset_url_and_hf_handles(tmp_path, monkeypatch, mirror_server, tiny_dcgan):
+    import shutil
+
+    import keras_gans
+
+    www, base = mirror_server
+    monkeypatch.setenv("KERAS_GANS_HOME", str(tmp_path / "home"))
+    # A zoo entry: fetched from the URL's mirror root, checked against the local sha256.
+    entry = registry.model_info("dcgan_mnist")
+    version = entry["latest"]
+    target = www / "zoo" / "dcgan_mnist" / str(version) / registry.KERAS_FILE
+    target.parent.mkdir(parents=True)
+    shutil.copy(registry.resolve_file("dcgan_mnist", registry.KERAS_FILE), target)
+    gan = keras_gans.DCGAN.from_preset(f"{base}/zoo/dcgan_mnist")
+    assert (tmp_path / "home" / "dcgan_mnist" / str(version) / registry.KERAS_FILE).is_file()
+    np.testing.assert_array_equal(gan.generate(2, seed=0),
+                                  keras_gans.load("dcgan_mnist").generate(2, seed=0))
+    # An entry only the mirror knows, under hf:// with $HF_ENDPOINT pointing at the server.
+    repo = www / "owner" / "repo" / "resolve" / "main"
+    model = repo / "tiny" / "1" / registry.KERAS_FILE
+    model.parent.mkdir(parents=True)
+    tiny_dcgan.save(model)
+    (repo / registry.MANIFEST).write_text(json.dumps({"models": {"tiny": {
+        "variant": "DCGAN", "latest": 1,
+        "versions": {"1": {"files": {registry.KERAS_FILE: registry.sha256(model)}}}}}}))
+    monkeypatch.setenv("HF_ENDPOINT", base)
+    loaded = keras_gans.DCGAN.from_preset("hf://owner/repo/tiny")
+    np.testing.assert_array_equal(loaded.generate(3, seed=1), tiny_dcgan.generate(3, seed=1))
+    # A file that does not match the mirror's sha256 is refused.
+    (repo / registry.MANIFEST).write_text(json.dumps({"models": {"tiny2": {
+        "latest": 1, "versions": {"1": {"files": {registry.KERAS_FILE: "0" * 64}}}}}}))
+    shutil.copytree(repo / "tiny", repo / "tiny2")
+    with pytest.raises(OSError, match="Could not fetch"):
+        keras_gans.DCGAN.from_preset("hf://owner/repo/tiny2")
+    assert not (tmp_path / "home" / "tiny2" / "1" / registry.KERAS_FILE).exists()
+    with pytest.raises(ValueError, match="hf://OWNER/REPO/NAME"):
+        keras_gans.DCGAN.from_preset("hf://owner/tiny")

@@ -36,6 +36,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gans.presets import PresetMixin
+
 # --- Validators and helpers shared by every model ---
 
 # `keras.Model.fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
@@ -178,7 +180,7 @@ def _make_optimizer(value, name, default):
 # --- The base model ---
 
 
-class AdversarialModel(_DatasetOrderFit, keras.Model):
+class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
     """Named networks trained adversarially with `fit`, one optimizer per group of them.
 
     Subclasses set the class attributes, build their networks and call

@@ -39,6 +39,7 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import sys
 import warnings
@@ -256,6 +257,13 @@ def build_parser():
     p = add("info", _cmd_info, "show everything the manifest says of one model")
     p.add_argument("name", metavar="NAME", help="a zoo name (see `keras-gans list`)")
     p.add_argument("--json", action="store_true", help="print the entry as JSON")
+
+    p = add("provenance", _cmd_provenance, "show what made a PNG written by keras_gans",
+            "Print the provenance keras_gans writes into every PNG it makes (sample, "
+            "translate, upscale, inpaint): the model's name or file, its version, the "
+            "sha256 of its .keras file, the seed and the command.")
+    p.add_argument("file", metavar="FILE", help="a PNG file")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
 
     model_help = "a zoo name, a .keras file or an exported SavedModel version directory"
 
@@ -665,17 +673,29 @@ def _resolve_model(spec):
 
 
 def _load_model(spec, compile=False):
+    return _load_with_provenance(spec, compile)[0]
+
+
+def _load_with_provenance(spec, compile=False):
+    """`(model, provenance)`: the provenance (model name or file, version, sha256 of the
+    .keras file) goes into the PNG files the command writes."""
     path, name = _resolve_model(spec)
     _import_tensorflow()
     _status(f"loading {spec}...")
     from keras_gans import registry
 
     if name is not None:
-        return registry.load(name, compile=compile)
+        version, record = registry._version(name, None)
+        model = registry.load(name, version, compile=compile)
+        return model, {"model": name, "version": version,
+                       "sha256": record["files"][registry.KERAS_FILE]}
     try:
-        return registry.load_file(path, compile=compile)
+        model = registry.load_file(path, compile=compile)
     except (ValueError, TypeError) as e:  # about the file: named as the command does
         raise UsageError(re.sub(r"(?:argument )?`path`", "MODEL_OR_PATH", str(e))) from None
+    folder = os.path.basename(os.path.normpath(spec)) if os.path.isdir(spec) else ""
+    return model, {"model": os.path.abspath(spec), "version": folder if folder.isdigit()
+                   else "none", "sha256": registry.sha256(path)}
 
 
 def _require(model, method, spec, command):
@@ -810,6 +830,28 @@ def _cmd_info(args):
     return 0
 
 
+# --- provenance ---
+
+
+def _cmd_provenance(args):
+    from keras_gans import utils
+
+    if not os.path.isfile(args.file):
+        raise FileNotFoundError(f"FILE={args.file!r}: no such file.")
+    try:
+        found = utils.read_provenance(args.file)
+    except OSError as e:  # PIL: not an image
+        raise UsageError(f"FILE={args.file!r} is not an image file ({e}).") from None
+    if not found:
+        raise UsageError(f"FILE={args.file!r} carries no keras_gans provenance: it was not "
+                         "written by keras_gans, or its metadata was stripped.")
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        _table(("KEY", "VALUE"), sorted(found.items()))
+    return 0
+
+
 # --- sample ---
 
 
@@ -827,7 +869,7 @@ def _cmd_sample(args):
     model_files = [spec for spec in (args.model,) if os.path.exists(spec)]
     _check_outputs(outputs, model_files, args.overwrite,
                    "-o/--output" if output is not None else "--separate")
-    model = _load_model(args.model)
+    model, provenance = _load_with_provenance(args.model)
     _require(model, "generate", args.model, "sample")
     labels = None
     if args.labels is not None:
@@ -838,17 +880,21 @@ def _cmd_sample(args):
             raise UsageError(f"--labels has {len(args.labels)} class ids; expected 1 or "
                              f"n={args.n}.")
         labels = args.labels[0] if len(args.labels) == 1 else args.labels
-    images = model.generate(args.n, seed=args.seed, labels=labels)
+    # Without --seed, a random one: recorded in the PNGs, so any image can be redrawn.
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    images = model.generate(args.n, seed=seed, labels=labels)
 
     from keras_gans import utils
 
+    provenance.update(seed=seed, command=f"sample -n {args.n} --seed {seed}" + (
+        f" --labels {','.join(map(str, args.labels))}" if args.labels else ""))
     if output is not None:
-        utils.save_grid(images, output, ncols=args.ncols)
+        utils.save_grid(images, output, ncols=args.ncols, metadata=provenance)
         print(f"wrote {output} ({args.n} images)")
     if args.separate is not None:
         os.makedirs(args.separate, exist_ok=True)
-        for image, path in zip(images, _separate_names(args.separate, args.n)):
-            utils.save_image(image, path)
+        for i, (image, path) in enumerate(zip(images, _separate_names(args.separate, args.n))):
+            utils.save_image(image, path, metadata={**provenance, "index": i})
         print(f"wrote {args.n} images to {args.separate}")
     return 0
 
@@ -1088,15 +1134,17 @@ def _check_output_folder(files, root, out_dir, overwrite, argument):
     return outputs
 
 
-def _write_outputs(outputs, out_dir, convert):
-    """Run `convert` on each input, writing PNGs to `outputs[input]`, with a progress bar."""
+def _write_outputs(outputs, out_dir, convert, provenance):
+    """Run `convert` on each input, writing PNGs to `outputs[input]` (with `provenance`
+    and the input's name), with a progress bar."""
     import keras
 
     from keras_gans import utils
 
     progress = keras.utils.Progbar(len(outputs), unit_name="image")
     for path, output in outputs.items():
-        utils.save_image(convert(path), output)
+        utils.save_image(convert(path), output,
+                         metadata={**provenance, "input": os.path.basename(path)})
         progress.add(1)
     print(f"wrote {len(outputs)} images to {out_dir}")
 
@@ -1121,14 +1169,16 @@ def _cmd_translate(args):
                          f"({', '.join(IMAGE_SUFFIXES)}).")
     outputs = _check_output_folder(files, args.input_dir, args.output_dir, args.overwrite,
                                    "OUTPUT_DIR")
-    model = _load_model(args.model)
+    model, provenance = _load_with_provenance(args.model)
     _require(model, "translate", args.model, "translate")
+    provenance.update(seed="none (deterministic)",
+                      command=f"translate --direction {args.direction}")
 
     from keras_gans import data
 
     channels = model.image_shape[-1]
     _write_outputs(outputs, args.output_dir, lambda path: model.translate(
-        data.load_image_file(path, channels=channels), direction=args.direction))
+        data.load_image_file(path, channels=channels), direction=args.direction), provenance)
     return 0
 
 
@@ -1154,8 +1204,9 @@ def _cmd_upscale(args):
                              f"({', '.join(IMAGE_SUFFIXES)}).")
         outputs = _check_output_folder(files, args.input, args.output, args.overwrite,
                                        "OUTPUT")
-    model = _load_model(args.model)
+    model, provenance = _load_with_provenance(args.model)
     _require(model, "upscale", args.model, "upscale")
+    provenance.update(seed="none (deterministic)", command="upscale")
 
     from keras_gans import data, utils
 
@@ -1163,10 +1214,11 @@ def _cmd_upscale(args):
         return model.upscale(data.load_image_file(path, channels=model.channels))
 
     if single:
-        utils.save_image(convert(args.input), output)
+        utils.save_image(convert(args.input), output,
+                         metadata={**provenance, "input": os.path.basename(args.input)})
         print(f"wrote {output}")
     else:
-        _write_outputs(outputs, args.output, convert)
+        _write_outputs(outputs, args.output, convert, provenance)
     return 0
 
 
@@ -1216,8 +1268,9 @@ def _cmd_inpaint(args):
         masks = _mask_files(files, args.input, args.mask)
         outputs = _check_output_folder(files, args.input, args.output, args.overwrite,
                                        "OUTPUT")
-    model = _load_model(args.model)
+    model, provenance = _load_with_provenance(args.model)
     _require(model, "inpaint", args.model, "inpaint")
+    provenance.update(seed="none (deterministic)", command="inpaint")
 
     from keras_gans import data, utils
 
@@ -1231,10 +1284,11 @@ def _cmd_inpaint(args):
         return model.inpaint(image, mask)
 
     if single:
-        utils.save_image(convert(args.input), output)
+        utils.save_image(convert(args.input), output,
+                         metadata={**provenance, "input": os.path.basename(args.input)})
         print(f"wrote {output}")
     else:
-        _write_outputs(outputs, args.output, convert)
+        _write_outputs(outputs, args.output, convert, provenance)
     return 0
 
 

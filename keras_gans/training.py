@@ -35,6 +35,7 @@ import weakref
 import keras
 
 from keras_gans import callbacks as callbacks_lib
+from keras_gans.models.base import AdversarialModel
 
 CHECKPOINT = "checkpoint.keras"
 FINAL = "model.keras"
@@ -144,8 +145,9 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
         steps_per_epoch: steps per epoch; required when the dataset's length is unknown
             or infinite.
         callbacks: more Keras callbacks.
-        sample_grid: write a sample grid per epoch (models whose preview needs no data,
-            `preview_from_seed`: the GANs).
+        sample_grid: write the model's preview per epoch to `samples/`: a grid of samples
+            from fixed noise (GANs), or input and output side by side for the first 8
+            images of `data` (CycleGAN, SRGAN, Inpainter).
         tensorboard: write TensorBoard logs.
         verbose: passed to `fit`.
 
@@ -210,8 +212,12 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
 
     cbs = [checkpoint,
            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)]
-    if sample_grid and getattr(model, "preview_from_seed", False):
-        cbs.append(callbacks_lib.SampleGrid(os.path.join(run_dir, "samples")))
+    if sample_grid and isinstance(model, AdversarialModel):
+        # GANs preview fixed noise; image-to-image models the first rows of their data.
+        from_seed = model.preview_from_seed
+        cbs.append(callbacks_lib.SampleGrid(os.path.join(run_dir, "samples"),
+                                            n=64 if from_seed else 8,
+                                            inputs=None if from_seed else data))
     if tensorboard:
         cbs.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
     cbs.extend(callbacks)

@@ -466,3 +466,26 @@ def test_every_png_the_cli_writes_carries_its_provenance(tmp_path, image_models,
     assert json.loads(capsys.readouterr().out) == grid
     assert cli.main(["provenance", str(image_models / "in" / "0.png")]) == 2
     assert "carries no keras_gans provenance" in capsys.readouterr().err
+
+
+# --- 6. every variant's training writes samples/ PNGs ---
+
+
+def test_training_writes_previews_for_image_to_image_models(tmp_path, image_models):
+    import keras
+    from PIL import Image
+
+    import keras_gans
+    from keras_gans import training
+
+    images = _tiny_images(n=8, side=8)
+    pairs = keras_gans.data.sr_pairs(images, scale=2, hr_size=8, batch_size=4, seed=0)
+    unpaired = keras_gans.data.unpaired(images, images[::-1], batch_size=4, seed=0)
+    for name, data in (("srgan", pairs), ("cyclegan", unpaired)):
+        model = keras.models.load_model(image_models / f"{name}.keras")
+        run = tmp_path / name
+        training.train(model, data, str(run), epochs=1, verbose=0, tensorboard=False)
+        written = sorted(os.listdir(run / "samples"))
+        assert written and all(f.endswith("epoch_0001.png") for f in written), written
+        grid = np.asarray(Image.open(run / "samples" / written[0]))
+        assert grid.shape[0] > 8 * 4  # rows of input | output pairs, not one image

@@ -86,6 +86,7 @@ TRAIN_VARIANT_OPTIONS = {
     "phase": (("srgan",), "pretrain"),
     "content_loss": (("srgan",), None),
     "vgg_weights": (("srgan",), None),
+    "init": (("srgan",), None),
 }
 
 
@@ -371,6 +372,10 @@ def build_parser():
                    help="default: mse (pretrain), vgg19 (adversarial)")
     g.add_argument("--vgg-weights", default=None, metavar="PATH",
                    help="a local VGG19 notop weights file for the vgg19 content loss")
+    g.add_argument("--init", default=None, metavar="RUN_DIR|MODEL.keras",
+                   help="start a new run from this model's weights (the paper's second "
+                        "phase: --phase adversarial --init the pretrain run); its scale, "
+                        "--hr-size and --bicubic-skip are taken from it")
     _add_declared_train_options(p)
 
     p = add("translate", _cmd_translate, "translate a folder of images with a CycleGAN",
@@ -927,8 +932,52 @@ def _train_options(args):
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE.get(variant, 64),
         steps_per_epoch=args.steps_per_epoch, channels=args.channels,
         base_filters=args.base_filters, seed=args.seed, on_error=args.on_error)
+    if options.get("init") is not None:
+        _init_options(options, args)
     # Normalised as JSON stores them, so a stored run compares equal.
     return json.loads(json.dumps(options))
+
+
+# Options of `train srgan --init` that the initial model fixes: CLI dest -> its config key.
+_INIT_FIXED = {"scale": "scale", "hr_size": "hr_size", "bicubic_skip": "bicubic_skip",
+               "residual_blocks": "num_blocks", "base_filters": "filters"}
+
+
+def _init_options(options, args):
+    """`--init`: the .keras file to start from (a run's model.keras, else its
+    checkpoint.keras), and the options its networks fix, checked against those given."""
+    from keras_gans import registry
+
+    spec = options["init"]
+    path = spec
+    if os.path.isdir(spec):
+        found = [os.path.join(spec, f) for f in ("model.keras", "checkpoint.keras")
+                 if os.path.isfile(os.path.join(spec, f))]
+        if not found:
+            raise UsageError(f"--init {spec!r} is a folder without model.keras or "
+                             "checkpoint.keras (a finished or started keras-gans train run).")
+        path = found[0]
+    elif not os.path.isfile(spec) or not spec.endswith(".keras"):
+        raise UsageError(f"--init {spec!r}: expected a run directory or a .keras file.")
+    try:
+        archive = registry.inspect_archive(path)
+    except ValueError as e:
+        raise UsageError(f"--init {spec!r}: {e}") from None
+    held = str(archive.get("registered_name") or archive.get("class_name")).rpartition(">")[2]
+    expected = VARIANTS[options["variant"]][1]
+    if held != expected:
+        raise UsageError(f"--init {spec!r} holds a {held}, not a {expected}.")
+    config = archive.get("config", {})
+    for dest, key in _INIT_FIXED.items():
+        given = getattr(args, dest, None)
+        value = config.get(key)
+        if value is None:
+            continue
+        if given is not None and dest != "base_filters" and given != value:
+            raise UsageError(f"--{dest.replace('_', '-')} {given} differs from the --init "
+                             f"model's {value}; leave it out to take the model's.")
+        options[dest] = value
+    options["init"] = os.path.abspath(path)
 
 
 def _check_run_dir_apart(run_dir, options):
@@ -963,9 +1012,12 @@ def _check_run_dir(run_dir, options):
             diffs = ", ".join(
                 f"{names.get(k, '--' + k.replace('_', '-'))} {stored[k]!r} (now {options[k]!r})"
                 for k in changed)
+            hint = (" For SRGAN's second phase, start a new run from this one: --phase "
+                    f"adversarial --init {run_dir} --out NEW_RUN_DIR."
+                    if "phase" in changed else "")
             raise UsageError(
                 f"RUN_DIR {run_dir!r} holds a run started with other arguments: {diffs}. "
-                "Use the same arguments to resume it, or another --out for a new run.")
+                f"Use the same arguments to resume it, or another --out for a new run.{hint}")
         return False
     return True
 
@@ -1048,16 +1100,30 @@ def _create_model(options, dataset, num_classes):
         model.compile(cycle_weight=options["cycle_weight"],
                       identity_weight=options["identity_weight"])
     else:
-        model = cls(scale=options["scale"], num_blocks=options["residual_blocks"] or 16,
-                    filters=options["base_filters"], d_filters=options["base_filters"],
-                    channels=spec[0].shape[-1], hr_size=options["hr_size"],
-                    bicubic_skip=options["bicubic_skip"])
+        if options.get("init"):
+            from keras_gans import registry
+
+            model = registry.load_file(options["init"], expected_class=cls, compile=False)
+        else:
+            model = cls(scale=options["scale"], num_blocks=options["residual_blocks"] or 16,
+                        filters=options["base_filters"], d_filters=options["base_filters"],
+                        channels=spec[0].shape[-1], hr_size=options["hr_size"],
+                        bicubic_skip=options["bicubic_skip"])
         compile_kwargs = {"phase": options["phase"]}
         if options["content_loss"]:
             compile_kwargs["content_loss"] = options["content_loss"]
         if options["vgg_weights"]:
             compile_kwargs["vgg_weights"] = options["vgg_weights"]
-        model.compile(**compile_kwargs)
+        try:
+            model.compile(**compile_kwargs)
+        except RuntimeError as e:  # VGG19's ImageNet weights could not be downloaded
+            if "VGG19" not in str(e):
+                raise
+            raise UsageError(
+                "the vgg19 content loss needs VGG19's ImageNet weights, which could not be "
+                "downloaded (offline?): pass --vgg-weights FILE (Keras's vgg19_weights_tf_"
+                "dim_ordering_tf_kernels_notop.h5, or put it in ~/.keras/models/), or use "
+                "--content-loss mse.") from None
     return model
 
 

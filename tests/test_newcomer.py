@@ -489,3 +489,53 @@ def test_training_writes_previews_for_image_to_image_models(tmp_path, image_mode
         assert written and all(f.endswith("epoch_0001.png") for f in written), written
         grid = np.asarray(Image.open(run / "samples" / written[0]))
         assert grid.shape[0] > 8 * 4  # rows of input | output pairs, not one image
+
+
+# --- 2. SRGAN's two phases from the CLI ---
+
+
+def test_cli_srgan_second_phase_starts_from_the_first(tmp_path, image_models, monkeypatch,
+                                                      capsys):
+    import keras
+
+    from keras_gans import registry as reg
+
+    common = ["train", "srgan", str(image_models / "in"), "--batch-size", "3", "--epochs",
+              "1", "--verbose", "0", "--samples", "2", "--seed", "0"]
+    first = tmp_path / "pretrain"
+    assert cli.main([*common, "--out", str(first), "--scale", "2", "--hr-size", "8",
+                     "--residual-blocks", "1", "--base-filters", "4"]) == 0
+    # The same RUN_DIR with another phase is refused, pointing to --init.
+    assert cli.main([*common, "--out", str(first), "--scale", "2", "--hr-size", "8",
+                     "--residual-blocks", "1", "--base-filters", "4", "--phase",
+                     "adversarial", "--content-loss", "mse"]) == 2
+    assert f"--init {first}" in capsys.readouterr().err
+    second = tmp_path / "adversarial"
+    assert cli.main([*common, "--out", str(second), "--phase", "adversarial", "--init",
+                     str(first), "--content-loss", "mse"]) == 0
+    before = reg.load_file(str(first / "model.keras"))
+    after = reg.load_file(str(second / "model.keras"))
+    assert after.phase == "adversarial" and after.scale == 2  # taken from --init
+    fresh = type(before)(scale=2, num_blocks=1, filters=4, d_filters=4, channels=1, hr_size=8)
+    drift = max(float(np.abs(a - b).max()) for a, b in
+                zip(after.generator.get_weights(), before.generator.get_weights()))
+    distance = max(float(np.abs(a - b).max()) for a, b in
+                   zip(fresh.generator.get_weights(), before.generator.get_weights()))
+    assert drift < distance / 4, (drift, distance)
+    assert cli.main([*common, "--out", str(tmp_path / "x"), "--init", str(first),
+                     "--scale", "4"]) == 2
+    assert "--scale 4 differs from the --init model's 2" in capsys.readouterr().err
+
+    # Offline, the vgg19 content loss is a one-line error naming the CLI's flags.
+    def offline(*args, **kwargs):
+        raise OSError("URL fetch failure on https://storage.googleapis.com/...: "
+                        "[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(keras.applications, "VGG19", offline)
+    capsys.readouterr()
+    assert cli.main([*common, "--out", str(tmp_path / "vgg"), "--phase", "adversarial",
+                     "--init", str(first)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "keras-gans train: error:" in err, err
+    assert "--content-loss mse" in err and "--vgg-weights FILE" in err
+    assert "vgg_weights=" not in err and "content_loss=" not in err

@@ -622,6 +622,14 @@ def _status(text):
         print(f"{PROG}: {text}", file=sys.stderr, flush=True)
 
 
+def _progress(done, total, what):
+    """`keras-gans: WHAT DONE/TOTAL`, rewritten in place on an interactive stderr (a long
+    single command is not silent); nothing when stderr is a file or a pipe."""
+    if getattr(sys.stderr, "isatty", lambda: False)():
+        end = "\n" if done >= total else ""
+        print(f"\r{PROG}: {what} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
 def _is_user_error(error):
     # FloatingPointError covers callbacks.NonFiniteLossError; ValueError covers
     # registry.IntegrityError and UsageError; OSError covers missing, existing and
@@ -1277,7 +1285,12 @@ def _cmd_upscale(args):
     from keras_gans import data, utils
 
     def convert(path):
-        return model.upscale(data.load_image_file(path, channels=model.channels))
+        image = data.load_image_file(path, channels=model.channels)
+        if single:  # one call, seconds to minutes for a large photo: say so
+            height, width = image.shape[:2]
+            _status(f"upscaling {width}x{height} to {width * model.scale}x"
+                    f"{height * model.scale}...")
+        return model.upscale(image)
 
     if single:
         utils.save_image(convert(args.input), output,
@@ -1428,9 +1441,11 @@ def _real_batches(source, shape, n, batch_size, seed):
     seen = 0
     for batch in ds.as_numpy_iterator():
         yield batch[:n - seen]
-        seen += len(batch)
+        seen = min(n, seen + len(batch))
+        _progress(seen, n, "real images")
         if seen >= n:
             return
+    _progress(seen, seen, "real images (all there are)")
 
 
 def _evaluate_generator(model, args, names):
@@ -1467,6 +1482,7 @@ def _evaluate_generator(model, args, names):
         for start in range(0, n, size):
             yield model.generate(z=z[start:start + size], labels=None if labels is None
                                  else labels[start:start + size])
+            _progress(min(n, start + size), n, "generated images")
 
     fake = metrics.compute_statistics(generated(), features_of, keep_features=need_kid,
                                       max_features=kid_rows, seed=args.seed)

@@ -539,3 +539,50 @@ def test_cli_srgan_second_phase_starts_from_the_first(tmp_path, image_models, mo
     assert err.count("\n") == 1 and "keras-gans train: error:" in err, err
     assert "--content-loss mse" in err and "--vgg-weights FILE" in err
     assert "vgg_weights=" not in err and "content_loss=" not in err
+
+
+# --- 5. long single commands show progress on an interactive stderr ---
+
+
+class _Terminal:
+    """A stderr that says it is a terminal, keeping what is written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_evaluate_and_upscale_show_progress_on_a_terminal(tmp_path, image_models,
+                                                           tiny_dcgan, monkeypatch, capsys):
+    import sys
+
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    features = keras.layers.Dense(4, activation="relu", name="features")(
+        keras.layers.Flatten()(inputs))
+    keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(features)).save(
+        tmp_path / "classifier.keras")
+    tiny_dcgan.save(tmp_path / "gan.keras")
+    args = ["evaluate", str(tmp_path / "gan.keras"), "--feature-extractor",
+            str(tmp_path / "classifier.keras"), "-n", "10", "--batch-size", "4"]
+    assert cli.main([*args, "--metrics", "fid", "--data", str(image_models / "in")]) == 0
+    assert capsys.readouterr().err == ""  # not a terminal: no progress lines
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main([*args, "--metrics", "fid", "--data", str(image_models / "in")]) == 0
+    assert "keras-gans: generated images 4/10\r" in terminal.text
+    assert "keras-gans: generated images 10/10\n" in terminal.text
+    assert "keras-gans: real images (all there are) 3/3\n" in terminal.text
+    assert cli.main(["upscale", str(image_models / "srgan.keras"),
+                     str(image_models / "in" / "0.png"), str(tmp_path / "big.png")]) == 0
+    assert "keras-gans: upscaling 8x8 to 16x16...\n" in terminal.text

@@ -176,8 +176,8 @@ API_CASES = [
     # Images: rank, channels, dtype, range.
     ("images_wrong_rank", lambda e: data.images(np.zeros((8, 8), np.uint8)),
      ValueError, r"`source`.*rank 3 or 4.*received shape \(8, 8\)"),
-    ("fit_wrong_rank", lambda e: e.gan.fit(np.zeros((8, 8, 8), "float32"), verbose=0),
-     ValueError, r"`x`.*\(N, 8, 8, 1\).*received shape \(8, 8, 8\)"),
+    ("fit_wrong_rank", lambda e: e.gan.fit(np.zeros((8, 64), "float32"), verbose=0),
+     ValueError, r"`x`.*\(N, 8, 8, 1\).*received shape \(8, 64\)"),
     ("fit_wrong_channels", lambda e: e.gan.fit(np.zeros((8, 8, 8, 3), "float32"), verbose=0),
      ValueError, r"`x`.*image_shape=\(8, 8, 1\).*received shape \(8, 8, 8, 3\)"),
     ("dataset_wrong_channels", lambda e: e.gan.fit(

@@ -10,6 +10,7 @@
     keras-gans inpaint MODEL_OR_PATH INPUT MASK OUTPUT      (MASK: white = missing)
     keras-gans evaluate MODEL_OR_PATH --data SOURCE --metrics fid,kid,coverage -n 10000
     keras-gans export MODEL_OR_PATH BASE_DIR [--version N]
+    keras-gans provenance FILE                   what made a PNG keras_gans wrote
 
 `MODEL_OR_PATH` is a zoo name (see `keras-gans list`), a `.keras` file (loaded with
 `safe_mode=True`), or a SavedModel version directory written by `keras_gans.export`
@@ -29,7 +30,8 @@ Exit status:
   started again with the same `--out`.
 
 `--debug` (or `KERAS_GANS_DEBUG=1`) prints the traceback too. TensorFlow is imported only
-by the subcommands that need it, so `--help`, `list` and `info` answer at once.
+by the subcommands that need it, so `--help`, `list`, `info` and `provenance` answer at
+once.
 """
 
 import argparse

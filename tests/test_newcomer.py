@@ -586,3 +586,20 @@ def test_evaluate_and_upscale_show_progress_on_a_terminal(tmp_path, image_models
     assert cli.main(["upscale", str(image_models / "srgan.keras"),
                      str(image_models / "in" / "0.png"), str(tmp_path / "big.png")]) == 0
     assert "keras-gans: upscaling 8x8 to 16x16...\n" in terminal.text
+
+
+def test_provenance_answers_without_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    from keras_gans import utils
+
+    utils.save_image(np.zeros((4, 4), np.uint8), tmp_path / "a.png",
+                     metadata={"model": "m", "seed": 7})
+    code = ("import sys; from keras_gans import cli; status = cli.main(['provenance', "
+            f"{str(tmp_path / 'a.png')!r}]); assert status == 0; "
+            "assert 'tensorflow' not in sys.modules, 'imported TensorFlow'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=ROOT), timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^seed\s+7$", result.stdout, re.MULTILINE), result.stdout

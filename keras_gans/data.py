@@ -840,7 +840,8 @@ def check_tfds(source, argument="source"):
                          f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
     finally:
         absl_logger.setLevel(level)
-    if builder.is_prepared() or _reachable(*TFDS_PROBE, TFDS_PROBE_TIMEOUT):
+    if builder.is_prepared() or _tfds_mocked(tfds) or _reachable(*TFDS_PROBE,
+                                                                 TFDS_PROBE_TIMEOUT):
         return builder
     raise ValueError(
         f"Received an invalid value for argument `{argument}`: the TFDS dataset {name!r} "
@@ -850,6 +851,13 @@ def check_tfds(source, argument="source"):
         "keras_gans.demo --write-digits DIR` writes 5,000 real MNIST digits); or prepare "
         f"it once with network access (`tfds.load({name!r})`), or set TFDS_DATA_DIR to "
         "where it is prepared.")
+
+
+def _tfds_mocked(tfds):
+    """Whether `tfds.testing.mock_data` is active: it replaces preparing (and reading)
+    with generated examples, so a dataset that is not prepared needs no download."""
+    prepare = tfds.core.DatasetBuilder.download_and_prepare
+    return getattr(prepare, "__module__", "").startswith("tensorflow_datasets.testing")
 
 
 def _tfds_source(text, labels, argument):

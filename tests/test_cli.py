@@ -355,7 +355,7 @@ def test_sample_labels_of_a_conditional_gan(launched, work, capsys, monkeypatch)
     assert cli.main(["sample", str(work / "conditional.keras"), "-n", "3", "--labels",
                      "0,1"]) == 2
     assert capsys.readouterr().err == ("keras-gans sample: error: --labels has 2 class ids; "
-                                       "expected 1 or n=3.\n")
+                                       "expected 1 or -n/--num 3.\n")
     assert cli.main(["sample", str(launched["run_dir"] / "model.keras"), "--labels", "1"]) == 2
     assert "unconditional" in capsys.readouterr().err
 

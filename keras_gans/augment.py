@@ -75,13 +75,19 @@ def color(images, seed, rows=_own_rows):
     return (x - mean) * tf.cast(factor, dtype) + mean
 
 
-def translation(images, seed, ratio=TRANSLATION_RATIO, rows=_own_rows):
-    """Shift each image by up to `ratio` of its side along each axis, zero-filled."""
+def _sides(images, ratio):
+    """`batch, height, width` of `images`, `ratio` of each side rounded to pixels, and
+    the `[batch, 1, 1]` shape of a per-image draw."""
     shape = tf.shape(images)
     batch, height, width = shape[0], shape[1], shape[2]
-    max_dy = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
-    max_dx = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
-    shape = tf.stack([batch, 1, 1])
+    part_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
+    part_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
+    return batch, height, width, part_y, part_x, tf.stack([batch, 1, 1])
+
+
+def translation(images, seed, ratio=TRANSLATION_RATIO, rows=_own_rows):
+    """Shift each image by up to `ratio` of its side along each axis, zero-filled."""
+    batch, height, width, max_dy, max_dx, shape = _sides(images, ratio)
     dy = _uniform(rows, shape, _sub_seed(seed, 3), -max_dy, max_dy + 1, tf.int32)
     dx = _uniform(rows, shape, _sub_seed(seed, 4), -max_dx, max_dx + 1, tf.int32)
     # Index a 1-pixel zero border for every source pixel that falls outside the image.
@@ -96,11 +102,7 @@ def translation(images, seed, ratio=TRANSLATION_RATIO, rows=_own_rows):
 
 def cutout(images, seed, ratio=CUTOUT_RATIO, rows=_own_rows):
     """Zero a square of `ratio` of the side at a random centre in each image."""
-    shape = tf.shape(images)
-    batch, height, width = shape[0], shape[1], shape[2]
-    size_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
-    size_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
-    shape = tf.stack([batch, 1, 1])
+    _, height, width, size_y, size_x, shape = _sides(images, ratio)
     cy = _uniform(rows, shape, _sub_seed(seed, 5), 0, height + 1 - size_y % 2, tf.int32)
     cx = _uniform(rows, shape, _sub_seed(seed, 6), 0, width + 1 - size_x % 2, tf.int32)
     ys = tf.range(height)[None, :, None]

@@ -1,6 +1,6 @@
 """Zoo entry `lsgan_fashion_mnist`: LSGAN (Mao et al. 2017) on Fashion-MNIST.
 
-    python zoo/lsgan_fashion_mnist.py  # ~40 min on 2 CPU cores; resumes if interrupted
+    python zoo/lsgan_fashion_mnist.py  # ~30 min on 2 CPU cores; resumes if interrupted
 
 DiffAugment (translation + cutout) on every image the discriminator sees; the EMA
 generator is measured every 1,000 steps (2,000 samples against the 10,000 test images)
@@ -21,7 +21,7 @@ CONFIG = {
     "model_kwargs": {"ema_decay": 0.999, "augment": ("translation", "cutout")},
     "batch_size": 64,
     # An "epoch" is 1,000 steps of a shuffled stream of the 60,000 images.
-    "epochs": 10,
+    "epochs": 6,
     "steps_per_epoch": 1000,
     "evaluate_every": 1,
     "save_freq": 200,

@@ -40,6 +40,14 @@ def rows():
                        f"{len(m['per_photo'])} held-out photos")
             t = m["training"]
             steps = f"{t['pretrain']['steps']} + {t['adversarial']['steps']} steps"
+        elif entry["task"] == "inpainting":
+            ours, bh, te = (m["methods"][k] for k in ("ours", "biharmonic", "telea"))
+            quality = (f"hole PSNR {ours['psnr_hole']:.2f} dB, SSIM {ours['ssim_hole']:.3f} "
+                       f"(biharmonic {bh['psnr_hole']:.2f} dB, Telea {te['psnr_hole']:.2f} "
+                       f"dB); classifier on filled items {ours['classifier_accuracy']:.1%} "
+                       f"vs unmasked {m['methods']['unmasked']['classifier_accuracy']:.1%}; "
+                       "14x14 centre hole, 10,000 test images")
+            steps = f"{m['train_steps']} steps"
         else:
             quality = f"test accuracy {m['test_accuracy']:.1%} on {m['n_test']} held-out"
             steps = f"{m.get('train_seconds', '?')} s"

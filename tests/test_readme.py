@@ -37,6 +37,8 @@ SKIPPED = [
      "needs the reader's horses/ and zebras/; long training"),
     ('sr = keras_gans.SRGAN(scale=4)',
      "needs the reader's photos/; long training; VGG19 weights (network)"),
+    ('inpainter = keras_gans.Inpainter.from_sh',
+     'needs Fashion-MNIST (apt-get install dataset-fashion-mnist) and a long training'),
     ('model, resumed = keras_gans.training.res',
      "fragment: make_and_compile and dataset are the reader's"),
     ('docker run --rm -p 8500:8500 -p 8501:850', 'needs Docker and the tensorflow/serving image'),

@@ -1,6 +1,6 @@
 """Zoo entry `dcgan_mnist`: DCGAN (Radford et al. 2015) on real MNIST digits.
 
-    python zoo/dcgan_mnist.py          # ~25 min on 2 CPU cores; resumes if interrupted
+    python zoo/dcgan_mnist.py          # ~50 min on 2 CPU cores; resumes if interrupted
 
 With 4,000 training digits the discriminator memorises the data within a few thousand
 steps; DiffAugment (translation + cutout of every image D sees, real and fake) keeps it
@@ -21,7 +21,7 @@ CONFIG = {
     "base_filters": 64,
     "model_kwargs": {"ema_decay": 0.999, "augment": ("translation", "cutout")},
     "batch_size": 64,
-    "epochs": 100,
+    "epochs": 200,
     "evaluate_every": 8,
     "save_freq": 200,
     "classifier": "mnist_classifier",

@@ -1,10 +1,6 @@
 """Zoo entry `lsgan_fashion_mnist`: LSGAN (Mao et al. 2017) on Fashion-MNIST.
 
-    python zoo/lsgan_fashion_mnist.py  # ~30 min on 2 CPU cores; resumes if interrupted
-
-DiffAugment (translation + cutout) on every image the discriminator sees; the EMA
-generator is measured every 1,000 steps (2,000 samples against the 10,000 test images)
-and the best-FD checkpoint is shipped.
+    python zoo/lsgan_fashion_mnist.py
 """
 
 from _recipe import run_gan
@@ -18,12 +14,15 @@ CONFIG = {
     "image_shape": (28, 28, 1),
     "latent_dim": 64,
     "base_filters": 64,
-    "model_kwargs": {"ema_decay": 0.999, "augment": ("translation", "cutout")},
-    "batch_size": 64,
-    # An "epoch" is 1,000 steps of a shuffled stream of the 60,000 images.
+    "model_kwargs": {"ema_decay": 0.999},
+    "batch_size": 128,
+    # Version 1: 2 epochs (936 steps). Version 2 continued that run to 6 epochs with the
+    # EMA warm-up (GAN(ema_warmup=True), the default since); run from nothing, the recipe
+    # trains all 6 epochs with it.
+    # DiffAugment did not pay here (60,000 images are not a small data set): 6,000 steps
+    # of batch 64 with augment=("translation", "cutout") ended at FD 42.6, score 4.19
+    # (10,000 samples), behind version 2's 37.2 / 4.26, so the recipe stays as it was.
     "epochs": 6,
-    "steps_per_epoch": 1000,
-    "evaluate_every": 1,
     "save_freq": 200,
     "classifier": "fashion_mnist_classifier",
 }

@@ -1269,7 +1269,7 @@ def _single_output(path, output):
 def _cmd_upscale(args):
     if not os.path.exists(args.input):
         raise FileNotFoundError(f"INPUT={args.input!r}: no such file or folder.")
-    single = os.path.isfile(args.input)
+    single, output, outputs = os.path.isfile(args.input), None, None
     if single:
         output = _single_output(args.input, args.output)
         _check_outputs([output], [args.input], args.overwrite, "OUTPUT")
@@ -1284,7 +1284,7 @@ def _cmd_upscale(args):
     _require(model, "upscale", args.model, "upscale")
     provenance.update(seed="none (deterministic)", command="upscale")
 
-    from keras_gans import data, utils
+    from keras_gans import data
 
     def convert(path):
         image = data.load_image_file(path, channels=model.channels)
@@ -1293,6 +1293,13 @@ def _cmd_upscale(args):
             _status(f"upscaling {width}x{height} to {width * model.scale}x"
                     f"{height * model.scale}...")
         return model.upscale(image)
+
+    return _write_result(args, single, output, outputs, convert, provenance)
+
+
+def _write_result(args, single, output, outputs, convert, provenance):
+    """Write one converted image (INPUT a file) or one per input (INPUT a folder)."""
+    from keras_gans import utils
 
     if single:
         utils.save_image(convert(args.input), output,
@@ -1336,7 +1343,7 @@ def _cmd_inpaint(args):
     for name, path in (("INPUT", args.input), ("MASK", args.mask)):
         if not os.path.exists(path):
             raise FileNotFoundError(f"{name}={path!r}: no such file or folder.")
-    single = os.path.isfile(args.input)
+    single, output, outputs = os.path.isfile(args.input), None, None
     if single:
         output = _single_output(args.input, args.output)
         masks = _mask_files([args.input], None, args.mask)
@@ -1364,13 +1371,7 @@ def _cmd_inpaint(args):
                              f"{image.shape[0]}; a mask must have its image's size.")
         return model.inpaint(image, mask)
 
-    if single:
-        utils.save_image(convert(args.input), output,
-                         metadata={**provenance, "input": os.path.basename(args.input)})
-        print(f"wrote {output}")
-    else:
-        _write_outputs(outputs, args.output, convert, provenance)
-    return 0
+    return _write_result(args, single, output, outputs, convert, provenance)
 
 
 # --- evaluate ---

@@ -1274,10 +1274,7 @@ def _cmd_upscale(args):
         output = _single_output(args.input, args.output)
         _check_outputs([output], [args.input], args.overwrite, "OUTPUT")
     else:
-        files = _list_images(args.input)
-        if not files:
-            raise UsageError(f"INPUT={args.input!r} holds no image files "
-                             f"({', '.join(IMAGE_SUFFIXES)}).")
+        files = _input_images(args.input)
         outputs = _check_output_folder(files, args.input, args.output, args.overwrite,
                                        "OUTPUT")
     model, provenance = _load_with_provenance(args.model)
@@ -1295,6 +1292,15 @@ def _cmd_upscale(args):
         return model.upscale(image)
 
     return _write_result(args, single, output, outputs, convert, provenance)
+
+
+def _input_images(folder):
+    """The image files of the INPUT folder; none is a usage error."""
+    files = _list_images(folder)
+    if not files:
+        raise UsageError(f"INPUT={folder!r} holds no image files "
+                         f"({', '.join(IMAGE_SUFFIXES)}).")
+    return files
 
 
 def _write_result(args, single, output, outputs, convert, provenance):
@@ -1349,10 +1355,7 @@ def _cmd_inpaint(args):
         masks = _mask_files([args.input], None, args.mask)
         _check_outputs([output], [args.input, args.mask], args.overwrite, "OUTPUT")
     else:
-        files = _list_images(args.input)
-        if not files:
-            raise UsageError(f"INPUT={args.input!r} holds no image files "
-                             f"({', '.join(IMAGE_SUFFIXES)}).")
+        files = _input_images(args.input)
         masks = _mask_files(files, args.input, args.mask)
         outputs = _check_output_folder(files, args.input, args.output, args.overwrite,
                                        "OUTPUT")

@@ -218,10 +218,6 @@ class QualityRecord:
                  round(r.get("val_fid", float("nan")), 2)] for r in self.log.rows()]
 
 
-def quality_record(run_dir, heads, classifier, x_test, config):
-    return QualityRecord(run_dir, heads, classifier, x_test, config)
-
-
 # --- Export ---
 
 
@@ -298,7 +294,7 @@ def run_gan(config):
                                   repeat=bool(config.get("steps_per_epoch")))
     classifier = keras_gans.load(config["classifier"])
     heads = classifier_heads(classifier)
-    record = quality_record(args.run_dir, heads, classifier, x_test, config)
+    record = QualityRecord(args.run_dir, heads, classifier, x_test, config)
     training.train(model, data, args.run_dir, epochs=args.epochs,
                    steps_per_epoch=config.get("steps_per_epoch"),
                    save_freq=config.get("save_freq", 200), verbose=2,

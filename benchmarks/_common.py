@@ -335,6 +335,27 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def spread(values):
+    """`{"median", "iqr", "min", "max"}` of `values`; the last three as fractions of the
+    median (IQR: the 75th minus the 25th percentile)."""
+    if not values:
+        return {"median": float("nan"), "iqr": float("nan"), "min": float("nan"),
+                "max": float("nan")}
+    m = statistics.median(values)
+    q1, q3 = np.percentile(values, [25, 75])
+    return {"median": m, "iqr": (q3 - q1) / m, "min": min(values) / m - 1,
+            "max": max(values) / m - 1}
+
+
+def format_spread(values, kind="range"):
+    """The spread of `values` around their median, as text: `IQR 1.2%` or
+    `range -0.8%..+1.1%`."""
+    s = spread(values)
+    if kind == "iqr":
+        return f"IQR {s['iqr']:.1%}"
+    return f"range {s['min']:+.1%}..{s['max']:+.1%}"
+
+
 def matmul_ceiling(dtype="float32", n=2048, repeats=10):
     """GFLOP/s of one large `tf.matmul` on this machine (the fp32 compute ceiling)."""
     a = tf.random.normal((n, n), dtype=dtype)
@@ -374,7 +395,14 @@ TORCH_BF16_SKIPPED = ("torch bf16 skipped: this CPU has no native bfloat16 (avx5
                       "fp32; pass --torch-bf16 to run them anyway")
 
 
+#: The CPU flags that decide which precision pays (printed by `machine_description`).
+_FLAGS = (("AVX2", "avx2"), ("FMA", "fma"), ("AVX-512", "avx512f"),
+          ("AVX512-BF16", "avx512_bf16"), ("AVX512-FP16", "avx512_fp16"),
+          ("AMX-BF16", "amx_bf16"))
+
+
 def machine_description():
+    """CPU model, core count and the precision-relevant flags, and the versions."""
     cpu = "unknown CPU"
     try:
         with open("/proc/cpuinfo") as f:
@@ -382,8 +410,81 @@ def machine_description():
                         if line.startswith("model name")), cpu)
     except OSError:
         pass
-    flags = " ".join(sorted(cpu_flags() & {"avx2", "fma", "avx512f", "avx512_bf16",
-                                           "amx_bf16", "amx_tile"}))
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu} ({os.cpu_count()} CPUs; {flags or 'no avx flags'}); TensorFlow "
-            f"{tf.__version__}, Keras {keras.__version__}; load average {load:.2f} at start")
+    flags = cpu_flags()
+    listed = ", ".join(f"{label} {'yes' if flag in flags else 'no'}" for label, flag in _FLAGS)
+    return (f"{cpu} ({os.cpu_count()} CPUs; {listed}); TensorFlow {tf.__version__}, "
+            f"Keras {keras.__version__}")
+
+
+def load_report(when):
+    """The load average at `when`, with a warning when it is above 0.5 per core: other
+    processes then share the cores and every figure is inflated and scattered."""
+    if not hasattr(os, "getloadavg"):
+        return f"load average unknown at {when}"
+    one, five, fifteen = os.getloadavg()
+    cores = os.cpu_count() or 1
+    line = f"load average {one:.2f} {five:.2f} {fifteen:.2f} at {when} ({cores} CPUs)"
+    if one > 0.5 * cores:
+        line += (f"\nWARNING: the load average {one:.2f} is above 0.5 per core "
+                 f"({0.5 * cores:.1f}): other processes share the cores, so these figures "
+                 "are not quiet-machine figures")
+    return line
+
+
+# --- Two runs that must agree ---
+
+
+def _without_option(argv, option, takes_value):
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == option:
+            skip = takes_value
+            continue
+        if arg.startswith(option + "="):
+            continue
+        out.append(arg)
+    return out
+
+
+def run_repeated(script, argv, repeat, tolerance=0.03, json_path=None):
+    """Runs `script` `repeat` times, each in a fresh process with `argv`, and compares the
+    `"ratios"` of their JSON results: every ratio must agree within `tolerance`
+    (max / min - 1). Returns 0 when all agree, 1 otherwise."""
+    import json
+    import subprocess
+    import tempfile
+
+    argv = _without_option(_without_option(argv, "--repeat", True), "--json", True)
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeat):
+            path = os.path.join(tmp, f"run{i}.json")
+            print(f"\n######## run {i + 1} of {repeat}: {os.path.basename(script)} "
+                  f"{' '.join(argv)}", flush=True)
+            subprocess.run([sys.executable, script, *argv, "--json", path], check=True)
+            with open(path) as f:
+                runs.append(json.load(f))
+    keys = [k for k in runs[0]["ratios"] if all(k in r["ratios"] for r in runs)]
+    print(f"\n######## {repeat} runs: ratios (agree when max / min - 1 <= {tolerance:.0%})")
+    differ = 0
+    for key in keys:
+        values = [r["ratios"][key] for r in runs]
+        gap = max(values) / min(values) - 1 if min(values) > 0 else float("inf")
+        ok = gap <= tolerance
+        differ += not ok
+        print(f"  {key:58s} " + " ".join(f"{v:7.3f}" for v in values)
+              + f"   {gap:6.1%} {'ok' if ok else 'DIFFER'}")
+    for i, r in enumerate(runs):
+        start, end = (r.get(k, "?").splitlines()[0] for k in ("load_start", "load_end"))
+        print(f"  run {i + 1}: {start} -> {end}")
+    verdict = (f"all {len(keys)} ratios agree within {tolerance:.0%}" if not differ else
+               f"{differ} of {len(keys)} ratios differ by more than {tolerance:.0%}")
+    print(f"  {verdict}", flush=True)
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({"runs": runs, "agree": not differ, "tolerance": tolerance}, f,
+                      indent=2)
+    return 0 if not differ else 1

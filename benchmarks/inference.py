@@ -12,14 +12,27 @@ batch sizes 1, 64 and 1024, the median wall time of:
 - PyTorch eager (`eval()`, `torch.inference_mode()`) on the same architecture, float32
   and `torch.autocast("cpu", torch.bfloat16)`.
 
-Calls are interleaved (API, signature, bf16 signature, torch, ...) and repeated; the
-median is reported in milliseconds and as images per second.
+Method: every call is warmed up (`--warmup` calls, at least 20, after its trace), then
+the calls run interleaved one by one (API, signature, bf16 signature, torch, API, ...)
+`--calls` times (300 by default), or until `--budget` seconds per (model, batch) have
+passed but never fewer than 20 times each. Each figure is the median latency, printed
+with the IQR and min-max of its calls as % of the median, in milliseconds and images
+per second; the ratios against PyTorch are medians of the per-call ratios. The CPU model
+and flags and the load average at the start and the end are printed (a warning above
+0.5 per core); `--repeat 2` runs it all twice in fresh processes and says whether every
+ratio agrees within 3%.
 
-    python benchmarks/inference.py                 # batches 1, 64, 1024
-    python benchmarks/inference.py --quick         # batches 1, 64; fewer repeats
+The bf16 signature and PyTorch bf16 rows run only on CPUs with native bfloat16
+(AVX512-BF16 or AMX) unless `--bf16` is given: elsewhere they are emulated, 3-25x
+slower, and would take most of the time.
+
+    python benchmarks/inference.py --models dcgan --repeat 2     # batches 1, 64, 1024
+    python benchmarks/inference.py --quick                       # batches 1, 64; short
 """
 
 import argparse
+import os
+import sys
 import tempfile
 import time
 
@@ -62,10 +75,11 @@ def _calls(name, model, served, served_bf16, torch_net, x, torch_bf16):
     if name == "dcgan":
         calls["generate(z)"] = lambda: model.generate(z=x)
         sig = served.signatures["serving_default"]
-        sig16 = served_bf16.signatures["serving_default"]
         z = tf.constant(x)
         calls["signature serving_default"] = lambda: sig(z=z)["images"].numpy()
-        calls["signature serving_default bf16"] = lambda: sig16(z=z)["images"].numpy()
+        if served_bf16 is not None:
+            sig16 = served_bf16.signatures["serving_default"]
+            calls["signature serving_default bf16"] = lambda: sig16(z=z)["images"].numpy()
         sample = served.signatures["sample"]
         n, seed = tf.constant(len(x), tf.int32), tf.constant(0, tf.int64)
         calls["signature sample"] = lambda: sample(n=n, seed=seed)["images"].numpy()
@@ -75,10 +89,12 @@ def _calls(name, model, served, served_bf16, torch_net, x, torch_bf16):
             calls["translate(images)"] = lambda: model.translate(x_float)
         else:
             calls["upscale(images)"] = lambda: model.upscale(x_float)
-        sig, sig16 = served.signatures[key], served_bf16.signatures[key]
+        sig = served.signatures[key]
         images = tf.constant(x)
         calls[f"signature {key}"] = lambda: sig(images=images)["images"].numpy()
-        calls[f"signature {key} bf16"] = lambda: sig16(images=images)["images"].numpy()
+        if served_bf16 is not None:
+            sig16 = served_bf16.signatures[key]
+            calls[f"signature {key} bf16"] = lambda: sig16(images=images)["images"].numpy()
     if torch_net is not None:
         import torch
 
@@ -96,49 +112,67 @@ def _calls(name, model, served, served_bf16, torch_net, x, torch_bf16):
     return calls
 
 
-def measure(calls, repeats, budget_s):
-    for fn in calls.values():  # warm up (traces, allocations)
-        fn()
-        fn()
+def measure(calls, warmup, max_calls, budget_s, min_calls=20):
+    """`{name: [seconds per call]}`: each call warmed up `warmup` times, then all run
+    interleaved one call at a time, `max_calls` times or until `budget_s` (at least
+    `min_calls` each)."""
+    for fn in calls.values():
+        for _ in range(warmup):
+            fn()
     times = {k: [] for k in calls}
     start = time.perf_counter()
-    for i in range(repeats):
+    for i in range(max_calls):
         for k, fn in calls.items():
             t = time.perf_counter()
             fn()
             times[k].append(time.perf_counter() - t)
-        if i >= 2 and time.perf_counter() - start > budget_s:
+        if i + 1 >= min_calls and time.perf_counter() - start > budget_s:
             break
-    return {k: _common.median(v) for k, v in times.items()}
+    return times
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 64, 1024])
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--budget", type=float, default=60.0,
-                        help="seconds per (model, batch) before stopping early")
+    parser.add_argument("--warmup", type=int, default=20, help="warm-up calls of each")
+    parser.add_argument("--calls", type=int, default=300, help="timed calls of each")
+    parser.add_argument("--budget", type=float, default=40.0,
+                        help="seconds per (model, batch) before stopping early (never "
+                             "before 20 calls of each)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--torch-bf16", action="store_true",
-                        help="run PyTorch bf16 even on a CPU without native bf16")
+    parser.add_argument("--bf16", action="store_true",
+                        help="the bf16 rows even on a CPU without native bf16")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run everything this many times, each in a fresh process, "
+                             "and check that every ratio agrees within 3%%")
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
+    if args.repeat > 1:
+        raise SystemExit(_common.run_repeated(os.path.abspath(__file__), sys.argv[1:],
+                                              args.repeat, json_path=args.json))
     if args.quick:
-        args.batches, args.repeats, args.budget = [1, 64], 5, 10.0
+        args.batches, args.warmup, args.calls, args.budget = [1, 64], 5, 40, 5.0
     with_torch = not args.no_torch and _common.torch_available()
-    torch_bf16 = with_torch and (args.torch_bf16 or _common.native_bf16())
-    print(_common.machine_description(), flush=True)
-    if with_torch and not torch_bf16:
-        print(_common.TORCH_BF16_SKIPPED)
+    bf16 = args.bf16 or _common.native_bf16()
+    torch_bf16 = with_torch and bf16
+    wall_start = time.time()
+    load_start = _common.load_report("the start")
+    print(_common.machine_description())
+    print(load_start, flush=True)
+    if not bf16:
+        print("bf16 rows skipped: this CPU has no native bfloat16 (avx512_bf16 or "
+              "amx_bf16); pass --bf16 to run them anyway")
+    results = {"machine": _common.machine_description(), "load_start": load_start,
+               "latency_ms": {}, "ratios": {}}
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
     for name in args.models:
         model = _common.keras_gans_model(name)
-        model_bf16 = _bf16_copy(name, model)
         with tempfile.TemporaryDirectory() as tmp:
             served = _export(model, f"{tmp}/fp32")
-            served_bf16 = _export(model_bf16, f"{tmp}/bf16")
+            served_bf16 = _export(_bf16_copy(name, model), f"{tmp}/bf16") if bf16 else None
             torch_net = None
             if with_torch:
                 nets = _common.torch_networks(name)
@@ -148,15 +182,35 @@ def main():
             for batch in args.batches:
                 x = _inputs(name, batch, rng)
                 calls = _calls(name, model, served, served_bf16, torch_net, x, torch_bf16)
-                medians = measure(calls, args.repeats, args.budget)
-                print(f"  batch {batch}")
-                reference = medians.get("torch eager fp32")
-                for key, seconds in medians.items():
-                    line = (f"    {key:34s} {seconds * 1e3:9.2f} ms  "
-                            f"{batch / seconds:10.1f} images/s")
-                    if reference:
-                        line += f"  (torch fp32 / this = {reference / seconds:.2f})"
+                times = measure(calls, max(args.warmup, 1), args.calls, args.budget)
+                print(f"  batch {batch} ({len(next(iter(times.values())))} interleaved calls "
+                      "of each)")
+                reference = times.get("torch eager fp32")
+                for key, values in times.items():
+                    seconds = _common.median(values)
+                    results["latency_ms"][f"{name} b{batch}: {key}"] = seconds * 1e3
+                    line = (f"    {key:32s} {seconds * 1e3:9.2f} ms  {batch / seconds:9.1f} "
+                            f"images/s  ({_common.format_spread(values, 'iqr')}, "
+                            f"{_common.format_spread(values)})")
+                    if reference and key != "torch eager fp32":
+                        per_call = _common.median([r / v for r, v in zip(reference, values)])
+                        results["ratios"][f"{name} b{batch}: torch fp32 / {key}"] = per_call
+                        line += f"  torch fp32 / this = {per_call:.2f}"
                     print(line, flush=True)
+                api = next(iter(times))
+                sig = next(k for k in times if k.startswith("signature"))
+                per_call = _common.median([s / a for a, s in zip(times[api], times[sig])])
+                results["ratios"][f"{name} b{batch}: {sig} / {api}"] = per_call
+                print(f"    {sig} / {api} = {per_call:.3f} (time of the signature over the "
+                      "API call's)", flush=True)
+    load_end = _common.load_report("the end")
+    print(f"\n{load_end}\nwall time {time.time() - wall_start:.0f} s", flush=True)
+    results["load_end"] = load_end
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":

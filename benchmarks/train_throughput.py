@@ -11,26 +11,45 @@ the identical networks on the same batch size:
 - `torch`: the same architecture in PyTorch eager (the optional `bench` extra:
   `pip install torch==2.13.0`).
 
-They run interleaved (A, B, C, A, B, C, ...) in one process so that load changes on
-the machine hit all of them alike; each round times `--steps` steps and the reported
-figure is the median step time over all rounds, as images per second. With
-`--precision both` every implementation also runs in bfloat16 (Keras's
-`mixed_bfloat16` policy; `torch.autocast("cpu", torch.bfloat16)`).
+Method (what makes two runs agree):
 
-It also measures, for the first variant: the input pipeline (`keras_gans.data.images`
+- warm-up: every implementation is traced, then trains `--warmup-steps` steps and at
+  least `--warmup-seconds` before anything is timed (allocations, oneDNN primitive
+  caches, thread pools);
+- rounds: each round of an implementation lasts at least `--round-seconds` and at
+  least `--min-steps` steps (the step count is fixed per implementation from its
+  warm-up speed, e.g. ~37 steps for the zoo DCGAN);
+- interleaving: `--rounds` rounds run A, B, C, A, B, C, ... in one process, so load
+  changes hit every implementation alike; each ratio is the median of the per-round
+  ratios (A and B timed in the same round), printed with its min-max over the rounds;
+- spread: every images/s figure is the median step time over all rounds, printed with
+  the IQR of the steps and the min-max of the round medians, as % of the median;
+- the machine: CPU model and flags (AVX2, AVX-512, AVX512-BF16, AMX), the load average
+  at the start and the end (a warning above 0.5 per core) and the fp32 matmul ceiling
+  at both ends;
+- `--repeat 2` runs the whole benchmark twice, each in a fresh process, and says
+  whether every ratio agrees within 3% between the runs.
+
+With `--precision both` every implementation also runs in bfloat16 (Keras's
+`mixed_bfloat16` policy; `torch.autocast("cpu", torch.bfloat16)`); `--precision fp16`
+runs Keras's `mixed_float16` (loss-scaled; meant for GPUs, no PyTorch column).
+
+With `--extras`, for the first variant: the input pipeline (`keras_gans.data.images`
 on real Fashion-MNIST pixels vs the in-memory batches), an epoch's wall time against
-the sum of its steps, and XLA (`jit_compile=True`) against the default; and the
-fp32 matmul ceiling of the machine, with the fraction of it each training run reaches
-(FLOPs per step counted by `torch.utils.flop_counter` on the PyTorch twin).
+the sum of its steps, and XLA (`jit_compile=True`) against the default. FLOPs per step
+are counted by `torch.utils.flop_counter` on the PyTorch twin, as a fraction of the
+fp32 matmul ceiling.
 
-    python benchmarks/train_throughput.py                       # everything (~30 min)
-    python benchmarks/train_throughput.py --quick               # a smoke run (~3 min)
+    python benchmarks/train_throughput.py --variants dcgan wgan_gp --repeat 2
+    python benchmarks/train_throughput.py --quick               # a smoke run (~2 min)
     python benchmarks/train_throughput.py --variants dcgan_tutorial --precision both
 """
 
 import argparse
 import json
+import math
 import os
+import sys
 import time
 
 import _common
@@ -100,14 +119,16 @@ class HandWrittenGAN(keras.Model):
                     grads = gp_tape.gradient(pred, x_hat)
                     norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
                     d_loss += self.gp_weight * tf.reduce_mean(tf.square(norm - 1.0))
-            grads = tape.gradient(d_loss, d_vars)
+                scaled = self.d_optimizer.scale_loss(d_loss)
+            grads = tape.gradient(scaled, d_vars)
             self.d_optimizer.apply(grads, d_vars)
         g_vars = self.generator.trainable_weights
         z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
             fake_out = self.discriminator(self.generator(z, training=True), training=True)
             g_loss = self.g_loss_fn(tf.cast(fake_out, "float32"))
-        grads = tape.gradient(g_loss, g_vars)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        grads = tape.gradient(scaled, g_vars)
         self.g_optimizer.apply(grads, g_vars)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
@@ -145,14 +166,16 @@ class HandWrittenCycleGAN(keras.Model):
             adv = (tf.reduce_mean(tf.square(self.d_b(fake_b, training=True) - 1.0))
                    + tf.reduce_mean(tf.square(self.d_a(fake_a, training=True) - 1.0)))
             g_loss = adv + 10.0 * cycle + 5.0 * identity
-        self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
         fake_a, fake_b = tf.stop_gradient(fake_a), tf.stop_gradient(fake_b)
         with tf.GradientTape() as tape:
             d_loss = 0.0
             for d, real, fake in ((self.d_a, a, fake_a), (self.d_b, b, fake_b)):
                 d_loss += 0.5 * (tf.reduce_mean(tf.square(d(real, training=True) - 1.0))
                                  + tf.reduce_mean(tf.square(d(fake, training=True))))
-        self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+            scaled = self.d_optimizer.scale_loss(d_loss)
+        self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
         self.g_tracker.update_state(g_loss)
         self.d_tracker.update_state(d_loss)
         return {m.name: m.result() for m in self.metrics}
@@ -185,10 +208,12 @@ class HandWrittenSRGAN(keras.Model):
         with tf.GradientTape() as d_tape:
             d_loss = _bce_d(self.discriminator(high, training=True),
                             self.discriminator(tf.stop_gradient(sr), training=True))
-        self.d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
+            scaled = self.d_optimizer.scale_loss(d_loss)
+        self.d_optimizer.apply(d_tape.gradient(scaled, d_vars), d_vars)
         with g_tape:
             g_loss = content + 1e-3 * _bce_g(self.discriminator(sr, training=True))
-        self.g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        self.g_optimizer.apply(g_tape.gradient(scaled, g_vars), g_vars)
         self.g_tracker.update_state(g_loss)
         self.d_tracker.update_state(d_loss)
         return {m.name: m.result() for m in self.metrics}
@@ -212,8 +237,15 @@ def handwritten_model(name, policy="float32", jit_compile=False):
         else:
             model = HandWrittenSRGAN(nets["generator"], nets["discriminator"])
             hyper = {"learning_rate": 1e-4, "beta_1": 0.9}
-        model.compile(d_optimizer=keras.optimizers.Adam(**hyper),
-                      g_optimizer=keras.optimizers.Adam(**hyper), jit_compile=jit_compile)
+        def optimizer():
+            adam = keras.optimizers.Adam(**hyper)
+            # mixed_float16 needs loss scaling (the gradient penalty's inner gradient
+            # is left unscaled here: a floor, not a reference implementation).
+            return (keras.optimizers.LossScaleOptimizer(adam)
+                    if policy == "mixed_float16" else adam)
+
+        model.compile(d_optimizer=optimizer(), g_optimizer=optimizer(),
+                      jit_compile=jit_compile)
     return model
 
 
@@ -240,22 +272,33 @@ class StepTimer(keras.callbacks.Callback):
         self.epoch_time = time.perf_counter() - self._epoch_start
 
 
+def _warm_up(run, steps, seconds):
+    """Runs `run(steps)` until at least `steps` steps and `seconds` have passed; returns
+    the median step time of the last call (the speed that sizes the rounds)."""
+    start, times = time.perf_counter(), []
+    while not times or time.perf_counter() - start < seconds:
+        times = run(steps)
+    return _common.median(times)
+
+
 class KerasRunner:
-    def __init__(self, model, dataset, batch):
+    def __init__(self, model, dataset, batch, warmup_steps=5, warmup_seconds=3.0):
         self.model, self.dataset, self.batch = model, dataset, batch
-        self.run(2)  # trace and warm up
+        self.run(2)  # trace
+        self.step_estimate = _warm_up(self.run, warmup_steps, warmup_seconds)
 
     def run(self, steps):
         timer = StepTimer()
-        self.model.fit(self.dataset, steps_per_epoch=steps, epochs=1, verbose=0,
+        # One extra step: the first step of each `fit` also creates its iterator.
+        self.model.fit(self.dataset, steps_per_epoch=steps + 1, epochs=1, verbose=0,
                        shuffle=False, callbacks=[timer])
-        return timer.steps[1:] if len(timer.steps) > 1 else timer.steps
+        return timer.steps[1:]
 
 
 class TorchRunner:
     """The same train step in PyTorch eager (float32, or bfloat16 autocast)."""
 
-    def __init__(self, name, batches, bf16=False):
+    def __init__(self, name, batches, bf16=False, warmup_steps=5, warmup_seconds=3.0):
         import torch
 
         self.torch = torch
@@ -283,6 +326,7 @@ class TorchRunner:
         self.step_fn = {"gan": self._gan_step, "cyclegan": self._cyclegan_step,
                         "srgan": self._srgan_step}[family]
         self.run(2)
+        self.step_estimate = _warm_up(self.run, warmup_steps, warmup_seconds)
 
     def _autocast(self):
         return self.torch.autocast("cpu", dtype=self.torch.bfloat16, enabled=self.bf16)
@@ -393,47 +437,97 @@ class TorchRunner:
 # --- Measurements ---
 
 
-def interleaved(runners, rounds, steps):
-    """Median step time of each runner, run A, B, C, A, B, C, ... `rounds` times."""
-    times = {name: [] for name in runners}
+def interleaved(runners, rounds, round_seconds, min_steps):
+    """Times `runners` round by round (A, B, C, A, B, C, ...).
+
+    Each runner's round is `max(min_steps, round_seconds / its warm-up step time)` steps.
+    Returns `{name: {"steps": [all step times], "rounds": [round medians],
+    "steps_per_round": n}}`.
+    """
+    out = {}
+    for name, runner in runners.items():
+        n = max(min_steps, math.ceil(round_seconds / max(runner.step_estimate, 1e-6)))
+        out[name] = {"steps": [], "rounds": [], "steps_per_round": n}
     for _ in range(rounds):
         for name, runner in runners.items():
-            times[name].extend(runner.run(steps))
-    return {name: _common.median(t) for name, t in times.items()}
+            times = runner.run(out[name]["steps_per_round"])
+            out[name]["steps"].extend(times)
+            out[name]["rounds"].append(_common.median(times))
+    return out
 
 
-def throughput(name, precisions, rounds, steps, with_torch, pool, torch_bf16):
+def ratio(timings, a, b):
+    """Speed of `a` over `b` (time of b / time of a): `(median, min, max)` over rounds."""
+    per_round = [tb / ta for ta, tb in zip(timings[a]["rounds"], timings[b]["rounds"])]
+    return _common.median(per_round), min(per_round), max(per_round)
+
+
+def _print_rates(timings, batch, flops_per_image=None, ceiling=None):
+    for key, t in timings.items():
+        rate = batch / _common.median(t["steps"])
+        line = (f"  {key:24s} {rate:9.1f} images/s  ({t['steps_per_round']} steps x "
+                f"{len(t['rounds'])} rounds; steps {_common.format_spread(t['steps'], 'iqr')}, "
+                f"rounds {_common.format_spread(t['rounds'])})")
+        if flops_per_image and ceiling and key.endswith("fp32"):
+            line += f"  {rate * flops_per_image / 1e9 / ceiling:.1%} of the matmul ceiling"
+        print(line)
+
+
+def _print_ratio(label, value):
+    m, lo, hi = value
+    print(f"  {label:44s} {m:.3f}  (rounds {lo:.3f}-{hi:.3f})")
+
+
+def throughput(name, precisions, args, with_torch, torch_bf16):
     cfg = _common.VARIANTS[name]
     batch = cfg["batch"]
     batches = _common.random_batches(name)
     dataset = _common.in_memory_dataset(batches)
+    warm = {"warmup_steps": args.warmup_steps, "warmup_seconds": args.warmup_seconds}
     runners = {}
     for precision in precisions:
-        policy = "mixed_bfloat16" if precision == "bf16" else "float32"
+        policy = POLICIES[precision]
         runners[f"keras_gans {precision}"] = KerasRunner(
-            _common.keras_gans_model(name, policy, pool_size=0 if not pool else None),
-            dataset, batch)
-        if pool and cfg["family"] == "cyclegan":
+            _common.keras_gans_model(name, policy, pool_size=0), dataset, batch, **warm)
+        if cfg["family"] == "cyclegan":
             runners[f"keras_gans+pool {precision}"] = KerasRunner(
-                _common.keras_gans_model(name, policy), dataset, batch)
+                _common.keras_gans_model(name, policy), dataset, batch, **warm)
         runners[f"handwritten {precision}"] = KerasRunner(
-            handwritten_model(name, policy), dataset, batch)
-        if with_torch and (precision == "fp32" or torch_bf16):
-            runners[f"torch {precision}"] = TorchRunner(name, batches, bf16=precision == "bf16")
-    medians = interleaved(runners, rounds, steps)
+            handwritten_model(name, policy), dataset, batch, **warm)
+        if with_torch and (precision == "fp32" or (precision == "bf16" and torch_bf16)):
+            runners[f"torch {precision}"] = TorchRunner(name, batches,
+                                                        bf16=precision == "bf16", **warm)
+    timings = interleaved(runners, args.rounds, args.round_seconds, args.min_steps)
     flops = None
-    if with_torch:
-        torch_fp32 = next(r for k, r in runners.items() if k.startswith("torch"))
-        flops = torch_fp32.flops_per_step()
-    return {k: batch / v for k, v in medians.items()}, flops / batch if flops else None
+    if with_torch and "torch fp32" in runners:
+        flops = runners["torch fp32"].flops_per_step()
+    ratios = {}
+    for precision in precisions:
+        ours = f"keras_gans {precision}"
+        for other in (f"handwritten {precision}", f"torch {precision}"):
+            if other in timings:
+                ratios[f"{ours} / {other}"] = ratio(timings, ours, other)
+        if f"keras_gans+pool {precision}" in timings:
+            ratios[f"keras_gans+pool {precision} / {ours}"] = ratio(
+                timings, f"keras_gans+pool {precision}", ours)
+    if "fp32" in precisions:
+        for precision in precisions:
+            if precision != "fp32":
+                ratios[f"keras_gans {precision} / keras_gans fp32"] = ratio(
+                    timings, f"keras_gans {precision}", "keras_gans fp32")
+        if "torch bf16" in timings:
+            ratios["keras_gans bf16 / torch bf16"] = ratio(timings, "keras_gans bf16",
+                                                           "torch bf16")
+    return timings, ratios, flops / batch if flops else None
 
 
-def pipeline_and_epoch(name, steps, rounds):
+def pipeline_and_epoch(name, args):
     """Real `data.images` pipeline vs in-memory batches, and epoch wall vs its steps."""
     from keras_gans import data
 
     cfg = _common.VARIANTS[name]
     batch = cfg["batch"]
+    steps = args.min_steps * 2
     path = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
     pixels = data.read_idx(path)[: batch * steps] if os.path.exists(path) else \
         np.random.default_rng(0).integers(0, 256, (batch * steps, 28, 28), dtype=np.uint8)
@@ -441,57 +535,77 @@ def pipeline_and_epoch(name, steps, rounds):
     memory = _common.in_memory_dataset(_common.random_batches(name))
     real = data.images(pixels, batch_size=batch, seed=0, repeat=True)
     epoch_ds = data.images(pixels, batch_size=batch, seed=0)
-    runners = {"in-memory": KerasRunner(model, memory, batch),
-               "data.images": KerasRunner(model, real, batch)}
-    medians = interleaved(runners, rounds, steps)
-    ratios = []
-    for _ in range(rounds):
+    warm = {"warmup_steps": args.warmup_steps, "warmup_seconds": args.warmup_seconds}
+    runners = {"in-memory": KerasRunner(model, memory, batch, **warm),
+               "data.images": KerasRunner(model, real, batch, **warm)}
+    timings = interleaved(runners, args.rounds, args.round_seconds, args.min_steps)
+    walls = []
+    for _ in range(args.rounds):
         timer = StepTimer()
         start = time.perf_counter()
         model.fit(epoch_ds, epochs=1, verbose=0, shuffle=False, callbacks=[timer])
         wall = time.perf_counter() - start
-        ratios.append((wall / sum(timer.steps), timer.epoch_time / sum(timer.steps)))
-    return {
-        "images_per_s": {k: batch / v for k, v in medians.items()},
-        "pipeline_fraction": medians["in-memory"] / medians["data.images"],
-        "fit_wall_over_steps": _common.median([r[0] for r in ratios]),
-        "epoch_over_steps": _common.median([r[1] for r in ratios]),
-        "worst_fit_wall_over_steps": max(r[0] for r in ratios),
+        walls.append((wall / sum(timer.steps), timer.epoch_time / sum(timer.steps)))
+    return timings, {
+        "data.images / in-memory": ratio(timings, "data.images", "in-memory"),
+        "fit() wall / sum of steps": (_common.median([w[0] for w in walls]),
+                                      min(w[0] for w in walls), max(w[0] for w in walls)),
+        "epoch / sum of steps": (_common.median([w[1] for w in walls]),
+                                 min(w[1] for w in walls), max(w[1] for w in walls)),
     }
 
 
-def xla(name, steps, rounds):
+def xla(name, args):
     """The default (no XLA on CPU) vs `compile(jit_compile=True)`."""
     batch = _common.VARIANTS[name]["batch"]
     dataset = _common.in_memory_dataset(_common.random_batches(name))
     default = _common.keras_gans_model(name)
     jit = _common.keras_gans_model(name)
     jit.compile(jit_compile=True)
-    runners = {f"default (jit_compile={default.jit_compile})": KerasRunner(default, dataset,
-                                                                          batch),
-               "jit_compile=True": KerasRunner(jit, dataset, batch)}
-    return {k: batch / v for k, v in interleaved(runners, rounds, steps).items()}
+    warm = {"warmup_steps": args.warmup_steps, "warmup_seconds": args.warmup_seconds}
+    runners = {"default": KerasRunner(default, dataset, batch, **warm),
+               "jit_compile=True": KerasRunner(jit, dataset, batch, **warm)}
+    timings = interleaved(runners, args.rounds, args.round_seconds, args.min_steps)
+    return timings, {"jit_compile=True / default": ratio(timings, "jit_compile=True",
+                                                         "default")}
+
+
+#: `--precision` -> the Keras dtype policy.
+POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=list(_common.VARIANTS),
                         choices=list(_common.VARIANTS))
-    parser.add_argument("--precision", choices=("fp32", "bf16", "both"), default="both")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16", "both"),
+                        default="fp32", help="both: fp32 and bf16")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=10, help="steps per round")
+    parser.add_argument("--round-seconds", type=float, default=6.0,
+                        help="minimum length of one implementation's round")
+    parser.add_argument("--min-steps", type=int, default=4, help="minimum steps per round")
+    parser.add_argument("--warmup-steps", type=int, default=5,
+                        help="training steps after tracing before timing")
+    parser.add_argument("--warmup-seconds", type=float, default=3.0)
     parser.add_argument("--quick", action="store_true",
-                        help="2 rounds of 3 steps, first variant only for the extras")
+                        help="a smoke run: 2 short rounds, short warm-up")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--torch-bf16", action="store_true",
                         help="run PyTorch bf16 even on a CPU without native bf16")
-    parser.add_argument("--no-extras", action="store_true",
-                        help="skip the pipeline / epoch / XLA measurements")
+    parser.add_argument("--extras", action="store_true",
+                        help="also the pipeline / epoch / XLA measurements (first variant)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run everything this many times, each in a fresh process, "
+                             "and check that every ratio agrees within 3%%")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
+    if args.repeat > 1:
+        raise SystemExit(_common.run_repeated(os.path.abspath(__file__), sys.argv[1:],
+                                              args.repeat, json_path=args.json))
     if args.quick:
-        args.rounds, args.steps = 2, 2
-    precisions = ["fp32", "bf16"] if args.precision == "both" else [args.precision]
+        args.rounds, args.round_seconds, args.min_steps = 2, 1.0, 2
+        args.warmup_steps, args.warmup_seconds = 2, 0.0
+    precisions = {"both": ["fp32", "bf16"]}.get(args.precision, [args.precision])
     with_torch = not args.no_torch and _common.torch_available()
     if with_torch:
         import torch
@@ -499,61 +613,52 @@ def main():
         torch.manual_seed(0)
     torch_bf16 = with_torch and "bf16" in precisions and (args.torch_bf16
                                                           or _common.native_bf16())
-    print(_common.machine_description(), flush=True)
+    wall_start = time.time()
+    load_start = _common.load_report("the start")
+    print(_common.machine_description())
+    print(load_start, flush=True)
     if with_torch and "bf16" in precisions and not torch_bf16:
         print(_common.TORCH_BF16_SKIPPED)
     ceiling = _common.matmul_ceiling()
     print(f"fp32 matmul ceiling (tf.matmul 2048^2): {ceiling:.1f} GFLOP/s", flush=True)
-    results = {"machine": _common.machine_description(), "matmul_gflops": ceiling,
-               "variants": {}}
+    results = {"machine": _common.machine_description(), "load_start": load_start,
+               "matmul_gflops": ceiling, "variants": {}, "ratios": {}}
     for name in args.variants:
         start = time.time()
-        ips, flops_per_image = throughput(name, precisions, args.rounds, args.steps,
-                                          with_torch, pool=True, torch_bf16=torch_bf16)
-        results["variants"][name] = {"images_per_s": ips, "flops_per_image": flops_per_image}
-        print(f"\n== {name} (batch {_common.VARIANTS[name]['batch']}; "
-              f"{time.time() - start:.0f} s)")
-        for key, value in ips.items():
-            line = f"  {key:26s} {value:9.1f} images/s"
-            if flops_per_image and key.endswith("fp32"):
-                line += f"   {value * flops_per_image / 1e9 / ceiling:6.1%} of the matmul ceiling"
-            print(line)
-        for precision in precisions:
-            ours = ips[f"keras_gans {precision}"]
-            print(f"  {precision}: keras_gans / handwritten = "
-                  f"{ours / ips[f'handwritten {precision}']:.3f}", end="")
-            if f"torch {precision}" in ips:
-                print(f", keras_gans / torch = {ours / ips[f'torch {precision}']:.3f}", end="")
-            print()
-        if "bf16" in precisions and "fp32" in precisions:
-            print(f"  bf16 / fp32 (keras_gans) = "
-                  f"{ips['keras_gans bf16'] / ips['keras_gans fp32']:.3f}")
-            if "torch bf16" in ips:
-                print(f"  keras_gans bf16 / torch bf16 = "
-                      f"{ips['keras_gans bf16'] / ips['torch bf16']:.3f}")
+        timings, ratios, flops_per_image = throughput(name, precisions, args, with_torch,
+                                                      torch_bf16)
+        batch = _common.VARIANTS[name]["batch"]
+        results["variants"][name] = {
+            "images_per_s": {k: batch / _common.median(t["steps"]) for k, t in timings.items()},
+            "timings": timings, "flops_per_image": flops_per_image}
+        results["ratios"].update({f"{name}: {k}": v[0] for k, v in ratios.items()})
+        print(f"\n== {name} (batch {batch}; {time.time() - start:.0f} s)")
+        _print_rates(timings, batch, flops_per_image, ceiling)
+        for key, value in ratios.items():
+            _print_ratio(key, value)
         if flops_per_image:
             print(f"  {flops_per_image / 1e6:.0f} MFLOP per image per train step "
                   "(torch.utils.flop_counter)")
         print(flush=True)
-    if not args.no_extras:
+    if args.extras:
         name = args.variants[0]
-        extra = pipeline_and_epoch(name, args.steps * 2, args.rounds)
-        results["pipeline"] = extra
-        print(f"== input pipeline and epoch tail ({name})")
-        for key, value in extra["images_per_s"].items():
-            print(f"  {key:26s} {value:9.1f} images/s")
-        print(f"  data.images / in-memory = {extra['pipeline_fraction']:.3f}")
-        print(f"  fit() wall / sum of step times = {extra['fit_wall_over_steps']:.3f} "
-              f"(worst {extra['worst_fit_wall_over_steps']:.3f}); epoch / steps = "
-              f"{extra['epoch_over_steps']:.3f}")
-        results["xla"] = xla(name, args.steps, args.rounds)
-        print(f"== XLA ({name})")
-        for key, value in results["xla"].items():
-            print(f"  {key:26s} {value:9.1f} images/s")
+        batch = _common.VARIANTS[name]["batch"]
+        for label, measure in (("input pipeline and epoch tail", pipeline_and_epoch),
+                               ("XLA", xla)):
+            timings, ratios = measure(name, args)
+            print(f"== {label} ({name})")
+            _print_rates(timings, batch)
+            for key, value in ratios.items():
+                _print_ratio(key, value)
+            results["ratios"].update({f"{name}: {k}": v[0] for k, v in ratios.items()})
+            results[label] = {"timings": timings, "ratios": ratios}
     end_ceiling = _common.matmul_ceiling()
-    print(f"\nfp32 matmul ceiling again at the end: {end_ceiling:.1f} GFLOP/s; load average "
-          f"{os.getloadavg()[0]:.2f} (a large change means the machine was busy)")
-    results["matmul_gflops_end"] = end_ceiling
+    load_end = _common.load_report("the end")
+    print(f"\nfp32 matmul ceiling again at the end: {end_ceiling:.1f} GFLOP/s "
+          f"(start {ceiling:.1f}; a large change means the machine was busy)")
+    print(load_end)
+    print(f"wall time {time.time() - wall_start:.0f} s", flush=True)
+    results.update(matmul_gflops_end=end_ceiling, load_end=load_end)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -2,6 +2,7 @@
 
 import os
 import stat
+import sys
 
 import numpy as np
 
@@ -107,15 +108,35 @@ def take_rows(inputs, n):
     return tuple(np.asarray(part)[:n] for part in inputs)
 
 
+# --- uint8 <-> [-1, 1]: the package's one pair of converters ---
+
+
+def _is_tf_tensor(images):
+    # TensorFlow is looked up, not imported: without it loaded nothing can be a tensor.
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and tf.is_tensor(images)
+
+
 def to_uint8(images):
     """Convert float images in [-1, 1] to uint8 in [0, 255] (values outside are clipped).
 
+    `round((images + 1) * 127.5)`, rounding half to even, clipped to [0, 255].
+
     Args:
         images: array-like of floats in [-1, 1], any shape; uint8 input is returned as is.
+            A TensorFlow tensor (eager or inside a graph) is converted with TensorFlow
+            ops, unchecked.
 
     Returns:
-        A numpy uint8 array of the same shape.
+        A numpy uint8 array of the same shape (a uint8 tensor for a tensor).
     """
+    if _is_tf_tensor(images):
+        import tensorflow as tf
+
+        if images.dtype == tf.uint8:
+            return images
+        images = tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5)
+        return tf.cast(tf.clip_by_value(images, 0.0, 255.0), tf.uint8)
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
@@ -127,8 +148,26 @@ def to_uint8(images):
     return np.clip(np.rint((images.astype("float32") + 1.0) * 127.5), 0, 255).astype("uint8")
 
 
-def to_float(images):
-    """Convert uint8 images in [0, 255] to float32 in [-1, 1]; float input is checked."""
+def to_float(images, dtype="float32"):
+    """Convert uint8 images in [0, 255] to float in [-1, 1]; float input is checked.
+
+    uint8 pixels `p` become `p / 127.5 - 1`, computed in float32.
+
+    Args:
+        images: uint8 images, or float images in [-1, 1] (finite), any shape. A
+            TensorFlow tensor (eager or inside a graph) is converted with TensorFlow
+            ops; float tensors are cast, unchecked.
+        dtype: the result's dtype (for tensors; numpy results are float32).
+
+    Returns:
+        A numpy float32 array of the same shape (a `dtype` tensor for a tensor).
+    """
+    if _is_tf_tensor(images):
+        import tensorflow as tf
+
+        if images.dtype == tf.uint8:
+            images = tf.cast(images, tf.float32) / 127.5 - 1.0
+        return tf.cast(images, dtype)
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images.astype("float32") / 127.5 - 1.0

@@ -85,7 +85,7 @@ def offline_tfds(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
-    monkeypatch.setattr(data, "TFDS_PROBE", ("127.0.0.1", _closed_port()))
+    monkeypatch.setattr(data.tfds, "TFDS_PROBE", ("127.0.0.1", _closed_port()))
     return tmp_path
 
 
@@ -95,9 +95,9 @@ def test_reachable_probe():
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
-        assert data._reachable("127.0.0.1", server.getsockname()[1], 2.0)
+        assert data.tfds._reachable("127.0.0.1", server.getsockname()[1], 2.0)
     start = time.time()
-    assert not data._reachable("127.0.0.1", _closed_port(), 2.0)
+    assert not data.tfds._reachable("127.0.0.1", _closed_port(), 2.0)
     assert time.time() - start < 2.5
 
 
@@ -122,7 +122,7 @@ def test_tfds_prepared_locally_is_not_probed(offline_tfds, monkeypatch):
 
     builder_class = type(tfds.builder("mnist"))
     monkeypatch.setattr(builder_class, "is_prepared", lambda self: True)
-    monkeypatch.setattr(data, "_reachable", lambda *a: pytest.fail("probed"))
+    monkeypatch.setattr(data.tfds, "_reachable", lambda *a: pytest.fail("probed"))
     assert isinstance(data.check_tfds("tfds:mnist:test"), builder_class)
     with pytest.raises(ValueError, match="not a TFDS dataset"):
         data.check_tfds("tfds:no_such_dataset_xyz")

@@ -22,6 +22,9 @@ import random
 
 import tensorflow as tf
 
+from keras_gans.data import datasets
+from keras_gans.data._checks import _check_positive_int
+
 MASK_KINDS = ("box", "free_form")
 # DeepFill v2's free-form parameters, with lengths and widths relative to the image.
 _MAX_STROKES = 4
@@ -148,8 +151,6 @@ def inpainting_masks(n, height, width, masks="box", seed=0, box_size=(0.25, 0.5)
     >>> inpainting_masks(2, 28, 28, "free_form", seed=0).shape
     (2, 28, 28)
     """
-    from keras_gans.data import _check_positive_int
-
     for name, value in (("n", n), ("height", height), ("width", width)):
         _check_positive_int(name, value)
     fn = _mask_fn(masks, _check_box_size(box_size))
@@ -185,15 +186,13 @@ def inpainting_pairs(source, masks="box", image_size=None, channels=None, batch_
     inpainter.fit(ds, epochs=5)
     ```
     """
-    from keras_gans import data
-
     if kwargs.get("labels"):
         raise ValueError("Received an invalid value for argument `labels`: inpainting "
                          "pairs carry masks, not labels; received: labels=True")
     fn = _mask_fn(masks, _check_box_size(box_size))
     mask_seed = random.randint(0, 2**31 - 1) if seed is None else seed
-    ds = data.images(source, image_size=image_size, channels=channels,
-                     batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
+    ds = datasets.images(source, image_size=image_size, channels=channels,
+                         batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
     _, height, width, _ = ds.element_spec.shape
 
     def add_masks(index, images):

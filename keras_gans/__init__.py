@@ -36,6 +36,7 @@ _LAZY = {
     "export": ("keras_gans.export", None),  # a callable module: keras_gans.export(model, dir)
     "callbacks": ("keras_gans.callbacks", None),
     "data": ("keras_gans.data", None),
+    "evaluation": ("keras_gans.evaluation", None),
     "layers": ("keras_gans.layers", None),
     "losses": ("keras_gans.losses", None),
     "metrics": ("keras_gans.metrics", None),
@@ -57,6 +58,7 @@ __all__ = [  # the public names of _LAZY, plus the version
     "__version__",
     "callbacks",
     "data",
+    "evaluation",
     "export",
     "layers",
     "list_models",
@@ -86,7 +88,7 @@ def __getattr__(name):
 def _register_all():
     """Import every module that registers Keras-serializable classes (for loading)."""
     _stop_watching()
-    for module in ("layers", "losses", "metrics"):
+    for module in ("layers", "losses", "metrics", "evaluation"):
         importlib.import_module(f"keras_gans.{module}")
     models = importlib.import_module("keras_gans.models")
     for info in pkgutil.iter_modules(models.__path__):  # every variant, new ones too

@@ -8,7 +8,30 @@ import numpy as np
 from keras_gans import utils
 
 
-class SampleGrid(keras.callbacks.Callback):
+class _PreviewCallback(keras.callbacks.Callback):
+    """Holds what `SampleGrid` and `TensorBoardImages` share: the counts, the seed and
+    the fixed inputs of the model's preview, drawn once on first use."""
+
+    def __init__(self, every_n_epochs, n, seed, inputs):
+        super().__init__()
+        _check_counts(every_n_epochs=every_n_epochs, n=n)
+        self.every_n_epochs = every_n_epochs
+        self.n = n
+        self.seed = seed
+        self.inputs = inputs
+        self.written = []
+        self._fixed = None
+
+    def _fixed_inputs(self):
+        return self.model.preview_inputs(self.n, self.seed, self.inputs)
+
+    def _previews(self):
+        if self._fixed is None:
+            self._fixed = self._fixed_inputs()
+        return self.model.preview(*self._fixed)
+
+
+class SampleGrid(_PreviewCallback):
     """Writes a PNG grid of the model's preview every `every_n_epochs` epochs.
 
     The preview is what the model declares (`AdversarialModel.preview`): samples from
@@ -36,23 +59,14 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, directory, every_n_epochs=1, n=64, seed=0,
                  filename="epoch_{epoch:04d}.png", inputs=None):
-        super().__init__()
-        _check_counts(every_n_epochs=every_n_epochs, n=n)
+        super().__init__(every_n_epochs, n, seed, inputs)
         self.directory = os.fspath(directory)
-        self.every_n_epochs = every_n_epochs
-        self.n = n
-        self.seed = seed
         self.filename = filename
-        self.inputs = inputs
-        self.written = []
-        self._fixed = None
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
-        if self._fixed is None:
-            self._fixed = self.model.preview_inputs(self.n, self.seed, self.inputs)
-        previews = self.model.preview(*self._fixed)
+        previews = self._previews()
         for tag, columns in previews.items():
             name = self.filename.format(epoch=epoch + 1)
             path = os.path.join(self.directory, name if len(previews) == 1 else f"{tag}_{name}")
@@ -295,43 +309,44 @@ class Evaluate(keras.callbacks.Callback):
         self._real = None
 
     def _real_statistics(self):
-        from keras_gans import metrics
+        from keras_gans import evaluation
 
         if self._real is None:
-            self._real = metrics.compute_statistics(
+            self._real = evaluation.compute_statistics(
                 self.real_data, self.feature_extractor, batch_size=self.batch_size,
                 keep_features=True, max_features=max(self.n_samples, 1000), seed=self.seed)
         return self._real
 
+    def _extract(self, batch):
+        from keras_gans import evaluation
+
+        names = set(self.metric_names)
+        features = probabilities = None
+        if names & {"fid", "kid"}:
+            features = evaluation._extract(self.feature_extractor, batch)
+        if names & {"is", "coverage"}:
+            probabilities = np.asarray(self.classifier(batch, training=False))
+        return features, probabilities
+
     def measure(self):
         """The metrics for the current generator, as a dict `{prefix + name: value}`."""
-        from keras_gans import metrics
+        from keras_gans import evaluation
 
         rng = np.random.default_rng(self.seed)
         z = rng.standard_normal((self.n_samples, self.model.latent_dim)).astype("float32")
         fake = self.model.generate(z=z)
-        out = {}
-        if {"fid", "kid"} & set(self.metric_names):
-            real_stats, real_features = self._real_statistics()
-            fake_stats, fake_features = metrics.compute_statistics(
-                fake, self.feature_extractor, batch_size=self.batch_size, keep_features=True)
-            if "fid" in self.metric_names:
-                out["fid"] = metrics.frechet_distance(fake_stats, real_stats)
-            if "kid" in self.metric_names:
-                size = min(len(fake_features), len(real_features), 1000)
-                out["kid"] = metrics.kernel_inception_distance(
-                    fake_features, real_features, num_subsets=10, subset_size=size,
-                    seed=self.seed)[0]
-        if {"is", "coverage"} & set(self.metric_names):
-            probs = np.concatenate([
-                np.asarray(self.classifier(fake[i:i + self.batch_size], training=False))
-                for i in range(0, len(fake), self.batch_size)])
-            if "is" in self.metric_names:
-                out["is"] = metrics.inception_score(probs, num_splits=1)[0]
-            if "coverage" in self.metric_names:
-                coverage = metrics.class_coverage(probs)
-                out["coverage"] = coverage["normalized_entropy"]
-                out["missing_classes"] = coverage["missing_classes"]
+        needs_real = {"fid", "kid"} & set(self.metric_names)
+        results = evaluation.measure(
+            fake, self._extract, self.metric_names,
+            real=self._real_statistics() if needs_real else None,
+            batch_size=self.batch_size, seed=self.seed, kid_subsets=10, is_splits=1)
+        out = {"fid": results["fid"]} if "fid" in results else {}
+        for name in ("kid", "is"):
+            if name in results:
+                out[name] = results[name][0]
+        if "coverage" in results:
+            out["coverage"] = results["coverage"]["normalized_entropy"]
+            out["missing_classes"] = results["coverage"]["missing_classes"]
         return {self.prefix + k: float(v) for k, v in out.items()}
 
     def on_epoch_end(self, epoch, logs=None):
@@ -426,7 +441,7 @@ class TimeToQuality(keras.callbacks.Callback):
             writer.writerow(row)
 
 
-class TensorBoardImages(keras.callbacks.Callback):
+class TensorBoardImages(_PreviewCallback):
     """Writes sample grids (or translation / super-resolution pairs) to TensorBoard.
 
     Every `every_n_epochs` epochs one image summary per view goes into the `train` run
@@ -468,17 +483,10 @@ class TensorBoardImages(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir, every_n_epochs=1, n=16, seed=0, inputs=None, run="train"):
-        super().__init__()
-        _check_counts(every_n_epochs=every_n_epochs, n=n)
+        super().__init__(every_n_epochs, n, seed, inputs)
         self.log_dir = os.fspath(log_dir)
-        self.every_n_epochs = every_n_epochs
-        self.n = n
-        self.seed = seed
-        self.inputs = inputs
         self.run = run
-        self.written = []  # (tag, step) of every summary written
-        self._writer = None
-        self._fixed = None
+        self._writer = None  # `written`: (tag, step) of every summary written
 
     @property
     def directory(self):
@@ -519,10 +527,7 @@ class TensorBoardImages(keras.callbacks.Callback):
 
     def grids(self):
         """`{tag: uint8 grid (H, W, C)}` for the current state of the model."""
-        if self._fixed is None:
-            self._fixed = self._fixed_inputs()
-        return {tag: _pair_grid(*columns)
-                for tag, columns in self.model.preview(*self._fixed).items()}
+        return {tag: _pair_grid(*columns) for tag, columns in self._previews().items()}
 
     def _fixed_inputs(self):
         from keras_gans.models.base import AdversarialModel
@@ -531,7 +536,7 @@ class TensorBoardImages(keras.callbacks.Callback):
             raise TypeError(
                 "TensorBoardImages needs a keras_gans model (one that declares its "
                 f"`preview`); received a {type(self.model).__name__}.")
-        return self.model.preview_inputs(self.n, self.seed, self.inputs)
+        return super()._fixed_inputs()
 
 
 def _pair_grid(*columns):

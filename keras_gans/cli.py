@@ -1382,50 +1382,25 @@ def _cmd_inpaint(args):
 
 def _feature_heads(spec, inception_weights):
     """`(fn, description, has_probabilities)`: fn maps a batch to (features, probs)."""
-    import keras
-    import tensorflow as tf
+    from keras_gans import evaluation
 
     if spec == "inception":
-        from keras_gans import metrics
-
         try:
-            extractor = metrics.InceptionFeatures(weights=inception_weights or "imagenet")
+            fn = evaluation.inception_extractor(weights=inception_weights or "imagenet")
         except RuntimeError as e:  # the weights could not be downloaded
             raise UsageError(f"{e} Pass --inception-weights PATH, or --feature-extractor "
                              "with a classifier.") from None
-        fn = tf.function(lambda x: extractor(x, training=False), reduce_retracing=True)
-        return (lambda x: (fn(x).numpy(), None)), "InceptionV3 pool features (2048-d)", False
+        return fn, "InceptionV3 pool features (2048-d)", False
     if inception_weights:
         raise UsageError("--inception-weights applies to --feature-extractor inception only.")
-    classifier = _load_model(spec)
-    if not isinstance(classifier, keras.Model) or not getattr(classifier, "inputs", None):
-        raise UsageError(f"--feature-extractor {spec!r} is not a functional Keras classifier.")
     try:
-        features = classifier.get_layer("features").output
-        description = f"{spec} (layer 'features' and its probabilities)"
+        fn, has_features_layer = evaluation.classifier_extractor(_load_model(spec))
     except ValueError:
-        features = classifier.outputs[0]
-        description = f"{spec} (its outputs)"
-    heads = keras.Model(classifier.inputs, [features, classifier.outputs[0]])
-    target = tuple(classifier.inputs[0].shape[1:])
-
-    def adapt(images):
-        # Match the classifier's input: channels, then size.
-        if target[-1] == 1 and images.shape[-1] == 3:
-            images = tf.image.rgb_to_grayscale(images)
-        elif target[-1] == 3 and images.shape[-1] == 1:
-            images = tf.image.grayscale_to_rgb(images)
-        if None not in target[:2] and tuple(images.shape[1:3]) != target[:2]:
-            images = tf.clip_by_value(tf.image.resize(images, target[:2]), -1.0, 1.0)
-        return heads(images, training=False)
-
-    fn = tf.function(adapt, reduce_retracing=True)
-
-    def run(batch):
-        f, p = fn(tf.convert_to_tensor(batch, tf.float32))
-        return f.numpy(), p.numpy()
-
-    return run, description, True
+        raise UsageError(f"--feature-extractor {spec!r} is not a functional Keras "
+                         "classifier.") from None
+    description = (f"{spec} (layer 'features' and its probabilities)" if has_features_layer
+                   else f"{spec} (its outputs)")
+    return fn, description, True
 
 
 def _default_extractor(spec):
@@ -1457,7 +1432,7 @@ def _real_batches(source, shape, n, batch_size, seed):
 def _evaluate_generator(model, args, names):
     import numpy as np
 
-    from keras_gans import metrics
+    from keras_gans import evaluation
 
     extractor = args.feature_extractor or _default_extractor(args.model)
     fn, description, has_probs = _feature_heads(extractor, args.inception_weights)
@@ -1470,16 +1445,6 @@ def _evaluate_generator(model, args, names):
     if not has_probs and {"is", "coverage"} & set(names):
         raise UsageError("is and coverage need class probabilities: pass a classifier as "
                          f"--feature-extractor (received {extractor!r}).")
-    need_kid = "kid" in names
-    kid_rows = 100 * 1000  # the subsets KID draws from, at most
-    probabilities = []
-
-    def features_of(batch):
-        features, probs = fn(batch)
-        if probs is not None:
-            probabilities.append(probs)
-        return features
-
     n, size = args.n, args.batch_size
     z = model.sample_noise(n, args.seed)
     labels = np.arange(n) % model.num_classes if model.num_classes else None
@@ -1490,37 +1455,28 @@ def _evaluate_generator(model, args, names):
                                  else labels[start:start + size])
             _progress(min(n, start + size), n, "generated images")
 
-    fake = metrics.compute_statistics(generated(), features_of, keep_features=need_kid,
-                                      max_features=kid_rows, seed=args.seed)
-    fake_stats, fake_features = fake if need_kid else (fake, None)
-    probs = np.concatenate(probabilities) if probabilities else None
-    results = {}
-    real_count = 0
+    real = None
     if {"fid", "kid"} & set(names):
-        real = metrics.compute_statistics(
-            _real_batches(args.data, model.image_shape, n, size, args.seed),
-            lambda batch: fn(batch)[0], keep_features=need_kid, max_features=kid_rows,
-            seed=args.seed)
-        real_stats, real_features = real if need_kid else (real, None)
-        real_count = real_stats.count
-        if "fid" in names:
-            results["fid"] = {"value": metrics.frechet_distance(fake_stats, real_stats)}
-        if need_kid:
-            subset = min(1000, len(fake_features), len(real_features))
-            mean, std = metrics.kernel_inception_distance(
-                fake_features, real_features, subset_size=subset, seed=args.seed)
-            results["kid"] = {"value": mean, "std": std}
-    if "is" in names:
-        mean, std = metrics.inception_score(probs, num_splits=min(10, n))
-        results["is"] = {"value": mean, "std": std}
+        real = _real_batches(args.data, model.image_shape, n, size, args.seed)
+    measured = evaluation.measure(generated(), fn, names, real=real, seed=args.seed,
+                                  is_splits=min(10, n),
+                                  max_features=100 * 1000)  # the rows KID draws from
+    results = {}
+    if "fid" in names:
+        results["fid"] = {"value": measured["fid"]}
+    for name in ("kid", "is"):
+        if name in names:
+            mean, std = measured[name]
+            results[name] = {"value": mean, "std": std}
     if "coverage" in names:
-        coverage = metrics.class_coverage(probs)
+        coverage = measured["coverage"]
         results["coverage"] = {
             "value": coverage["normalized_entropy"], "entropy": coverage["entropy"],
             "max_entropy": coverage["max_entropy"],
             "missing_classes": coverage["missing_classes"], "missing": coverage["missing"],
             "histogram": [int(c) for c in coverage["histogram"]]}
-    return {"model": args.model, "generated": n, "seed": args.seed, "real": real_count,
+    return {"model": args.model, "generated": n, "seed": args.seed,
+            "real": measured.get("real_count", 0),
             "data": args.data, "feature_extractor": description, "metrics": results}
 
 

@@ -85,6 +85,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gans import utils
+
 #: Name of the full model and of the metadata under `<version>/assets.extra/`.
 KERAS_FILENAME = "model.keras"
 METADATA_FILENAME = "metadata.json"
@@ -367,18 +369,9 @@ def sample_noise(n, seed, latent_dim):
         tf.stack([tf.cast(n, tf.int32), latent_dim]), seed=seed, alg="philox")
 
 
-def _to_uint8(images):
-    # Round half to even like np.rint in keras_gans.utils.to_uint8.
-    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
-
-
-def _to_float(images):
-    return tf.cast(images, tf.float32) / 127.5 - 1.0
-
-
 def _image_outputs(images):
     images = tf.cast(images, tf.float32)
-    return {"images": images, "images_uint8": _to_uint8(images)}
+    return {"images": images, "images_uint8": utils.to_uint8(images)}
 
 
 def noise_to_image_signatures(net, latent_dim, num_classes=None):
@@ -496,7 +489,7 @@ def image_to_image_signature(name, net, multiple=None, scale=1, channels_in=None
                          name="images")
 
     def fn(images):
-        x = _to_float(images)
+        x = utils.to_float(images)
         height, width = tf.shape(x)[1], tf.shape(x)[2]
         if multiple > 1:
             pad_h, pad_w = (-height) % multiple, (-width) % multiple

@@ -80,6 +80,16 @@ class ReflectionPadding2D(keras.layers.Layer):
 # --- PixelShuffle (SRGAN; any sub-pixel upsampler) ---
 
 
+def _check_factor(name, value):
+    """An integer factor >= 2 (a bool is not one), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected an integer >= 2, "
+            f"received: {name}={value!r}"
+        )
+    return value
+
+
 @keras.saving.register_keras_serializable(package="keras_gans")
 class PixelShuffle(keras.layers.Layer):
     """Sub-pixel upsampling: moves channels into `block_size` x `block_size` pixel blocks.
@@ -109,13 +119,7 @@ class PixelShuffle(keras.layers.Layer):
 
     def __init__(self, block_size=2, **kwargs):
         super().__init__(**kwargs)
-        if (isinstance(block_size, bool) or not isinstance(block_size, int)
-                or block_size < 2):
-            raise ValueError(
-                "Received an invalid value for argument `block_size`. Expected an integer "
-                f">= 2, received: block_size={block_size!r}"
-            )
-        self.block_size = block_size
+        self.block_size = _check_factor("block_size", block_size)
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def build(self, input_shape):
@@ -171,12 +175,7 @@ class BicubicUpsampling(keras.layers.Layer):
 
     def __init__(self, scale=2, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
-            raise ValueError(
-                "Received an invalid value for argument `scale`. Expected an integer >= 2, "
-                f"received: scale={scale!r}"
-            )
-        self.scale = scale
+        self.scale = _check_factor("scale", scale)
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def call(self, inputs):

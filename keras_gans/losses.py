@@ -243,7 +243,7 @@ def hinge_generator_loss(fake_logits):
     Returns:
         A float32 scalar.
     """
-    return -ops.mean(_float32(fake_logits))
+    return wasserstein_generator_loss(fake_logits)  # the same formula
 
 
 # --- Gradient regularisers (TensorFlow backend) ---

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from scipy import linalg
 
-from keras_gans import metrics
+from keras_gans import evaluation, metrics
 
 
 def _reference_fid(a, b, eps=None):
@@ -421,7 +421,7 @@ def test_inception_features_preprocessing(monkeypatch):
         inputs = keras.Input((299, 299, 3))
         return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
 
-    monkeypatch.setattr(metrics, "_build_inception_v3", stub)
+    monkeypatch.setattr(evaluation, "_build_inception_v3", stub)
     extractor = metrics.InceptionFeatures(weights=None)
     rng = np.random.default_rng(12)
     rgb = rng.uniform(-1, 1, size=(2, 10, 12, 3)).astype("float32")

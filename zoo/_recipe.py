@@ -120,26 +120,16 @@ def _environment():
 
 
 def classifier_heads(classifier):
-    """A model returning (features, probabilities) of a zoo classifier."""
-    import keras
+    """`extract(batch) -> (features, probabilities)` of a zoo classifier."""
+    from keras_gans import evaluation
 
-    return keras.Model(classifier.inputs, [classifier.get_layer("features").output,
-                                           classifier.outputs[0]])
+    return evaluation.classifier_extractor(classifier)[0]
 
 
 def features_and_probs(heads, images, batch_size=500):
-    import tensorflow as tf
+    from keras_gans import evaluation
 
-    fn = tf.function(lambda x: heads(x, training=False))
-    feats, probs = [], []
-    for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
-        if batch.dtype == np.uint8:
-            batch = batch.astype("float32") / 127.5 - 1.0
-        f, p = fn(tf.constant(batch))
-        feats.append(f.numpy())
-        probs.append(p.numpy())
-    return np.concatenate(feats).astype("float64"), np.concatenate(probs).astype("float64")
+    return evaluation.features_and_probabilities(heads, images, batch_size)
 
 
 def sample_quality(heads, images, num_classes, reference_features, requested_labels=None):
@@ -181,7 +171,7 @@ class QualityRecord:
         import keras_gans
 
         self.run_dir = pathlib.Path(run_dir)
-        features = keras.Model(heads.inputs, heads.outputs[0])
+        features = keras.Model(classifier.inputs, classifier.get_layer("features").output)
         every = config.get("evaluate_every")
         self.callbacks = []
         self.log = None
@@ -189,7 +179,7 @@ class QualityRecord:
             evaluate = keras_gans.callbacks.Evaluate(
                 metrics=("fid", "is", "coverage"), every_n_epochs=every,
                 n_samples=config.get("select_samples", 2000),
-                real_data=x_test.astype("float32") / 127.5 - 1.0,
+                real_data=keras_gans.utils.to_float(x_test),
                 feature_extractor=features, classifier=classifier, seed=7)
             self.log = keras_gans.callbacks.TimeToQuality(
                 self.run_dir / "quality.csv", monitor="val_fid", mode="min",
@@ -406,7 +396,8 @@ def run_classifier(name, dataset, epochs, description):
     (x_train, y_train), (x_test, y_test) = load_split()
     start = time.time()
     model = build_classifier()
-    to_float = lambda x: x.astype("float32") / 127.5 - 1.0
+    from keras_gans.utils import to_float
+
     model.fit(to_float(x_train), y_train, batch_size=128, epochs=args.epochs,
               validation_split=0.1, verbose=2)
     seconds = time.time() - start

@@ -27,6 +27,7 @@ import tensorflow as tf
 from keras_gans import augment as augment_lib
 from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
+from keras_gans import utils
 from keras_gans.models.base import (
     AdversarialModel,
     _argument,
@@ -445,10 +446,7 @@ class GAN(AdversarialModel):
             )
         self._check_image_spec(data.shape, data.dtype, "the training images")
         dtype = self.compute_dtype if self.compute_dtype != "float16" else "float32"
-        if data.dtype == tf.uint8:  # pixels 0-255, the `keras_gans.data` convention
-            images = tf.cast(tf.cast(data, "float32") / 127.5 - 1.0, dtype)
-        else:
-            images = tf.cast(data, dtype)
+        images = utils.to_float(data, dtype)  # uint8: pixels 0-255, as `keras_gans.data`
         if labels is not None and self.num_classes:
             labels = tf.reshape(tf.cast(labels, "int32"), [-1])
         else:

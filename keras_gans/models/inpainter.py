@@ -282,9 +282,7 @@ class Inpainter(AdversarialModel):
                 f"received {type(data).__name__} data without masks."
             )
         images, masks = pair
-        if images.dtype == tf.uint8:
-            images = tf.cast(images, tf.float32) / 127.5 - 1.0
-        images = tf.cast(images, tf.float32)
+        images = utils.to_float(images)
         if masks.shape.rank == 3:
             masks = masks[..., None]
         shape, mask_shape = tuple(images.shape), tuple(masks.shape)
@@ -404,8 +402,7 @@ class Inpainter(AdversarialModel):
         images, masks, single = self._check_inpaint_inputs(images, masks)
         if not masks.any():
             return (images[0] if single else images).copy()
-        floats = (images.astype("float32") / 127.5 - 1.0 if images.dtype == np.uint8
-                  else images.astype("float32"))
+        floats = utils.to_float(images) if images.dtype == np.uint8 else images.astype("float32")
         floats = np.where(masks[..., None], np.float32(0.0), floats)
         fill = self._get_fill_fn()
         out = [fill(tf.constant(floats[i:i + _INPAINT_CHUNK]),
@@ -499,10 +496,8 @@ class Inpainter(AdversarialModel):
             ]
             with tf.control_dependencies(checks):
                 missing = tf.not_equal(masks, 0)[..., None]
-            floats = tf.cast(images, tf.float32) / 127.5 - 1.0
-            out = self._fill(floats, tf.cast(missing, tf.float32))
-            out = tf.cast(tf.clip_by_value(tf.round((out + 1.0) * 127.5), 0.0, 255.0),
-                          tf.uint8)
+            out = self._fill(utils.to_float(images), tf.cast(missing, tf.float32))
+            out = utils.to_uint8(out)
             return {"images_uint8": tf.where(missing, out, images)}
 
         return {

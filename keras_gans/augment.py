@@ -87,7 +87,7 @@ def _sides(images, ratio):
 
 def translation(images, seed, ratio=TRANSLATION_RATIO, rows=_own_rows):
     """Shift each image by up to `ratio` of its side along each axis, zero-filled."""
-    batch, height, width, max_dy, max_dx, shape = _sides(images, ratio)
+    _, height, width, max_dy, max_dx, shape = _sides(images, ratio)
     dy = _uniform(rows, shape, _sub_seed(seed, 3), -max_dy, max_dy + 1, tf.int32)
     dx = _uniform(rows, shape, _sub_seed(seed, 4), -max_dx, max_dx + 1, tf.int32)
     # Index a 1-pixel zero border for every source pixel that falls outside the image.

@@ -267,21 +267,28 @@ def _call(network, x, condition, training):
     return network([x, condition], training=training)
 
 
-def _input_gradients(network, x, condition, training):
+def _input_gradients(network, x, condition, training, loss_scale=None):
     """Gradient of `sum(network(x))` with respect to `x`, in float32.
 
     Summing the outputs gives each example's own gradient, provided examples do not
-    interact inside the network (no batch normalisation in training mode).
+    interact inside the network (no batch normalisation in training mode). With
+    `loss_scale`, the sum is multiplied by it and the float32 gradient divided by it:
+    in float16 the backward pass then keeps small gradients from underflowing (an
+    overflow gives non-finite values, which a `LossScaleOptimizer` skips).
     """
     with tf.GradientTape() as tape:
         tape.watch(x)
         outputs = tf.cast(_call(network, x, condition, training), tf.float32)
         total = tf.reduce_sum(outputs)
-    return tf.cast(tape.gradient(total, x), tf.float32)
+        if loss_scale is not None:
+            total = total * tf.cast(loss_scale, tf.float32)
+    grads = tf.cast(tape.gradient(total, x), tf.float32)
+    return grads if loss_scale is None else grads / tf.cast(loss_scale, tf.float32)
 
 
 def gradient_penalty(
-    critic, real, fake, *, alpha=None, condition=None, one_sided=False, training=True
+    critic, real, fake, *, alpha=None, condition=None, one_sided=False, training=True,
+    loss_scale=None,
 ):
     """Gradient penalty of WGAN-GP on random interpolates of real and fake data.
 
@@ -316,6 +323,9 @@ def gradient_penalty(
             unchanged as `critic([x_hat, condition])`; it is not differentiated.
         one_sided: penalise only gradient norms above 1.
         training: passed to the critic call.
+        loss_scale: optional scale of the input gradient's backward pass (mixed_float16
+            training passes its `LossScaleOptimizer`'s `dynamic_scale`); the gradient
+            is unscaled in float32 before the norm, so the value does not change.
 
     Returns:
         A float32 scalar.
@@ -341,14 +351,14 @@ def gradient_penalty(
             alpha = tf.reshape(alpha, [-1] + [1] * (rank - 1))
     x_hat = alpha * real + (1.0 - alpha) * fake
 
-    grads = _input_gradients(critic, x_hat, condition, training)
+    grads = _input_gradients(critic, x_hat, condition, training, loss_scale)
     norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, rank))) + _NORM_EPSILON)
     if one_sided:
         return tf.reduce_mean(tf.square(tf.nn.relu(norm - 1.0)))
     return tf.reduce_mean(tf.square(norm - 1.0))
 
 
-def r1_penalty(discriminator, real, *, condition=None, training=True):
+def r1_penalty(discriminator, real, *, condition=None, training=True, loss_scale=None):
     """R1 regulariser: mean squared gradient norm of the discriminator on real data.
 
     Returns `E_x[||grad_x D(x)||_2^2]` **without** the `gamma / 2` factor: the paper's
@@ -368,6 +378,8 @@ def r1_penalty(discriminator, real, *, condition=None, training=True):
         real: a batch of real data, shape `(batch, ...)`.
         condition: optional second discriminator input, not differentiated.
         training: passed to the discriminator call.
+        loss_scale: optional scale of the input gradient's backward pass, as in
+            `gradient_penalty`.
 
     Returns:
         A float32 scalar.
@@ -379,7 +391,7 @@ def r1_penalty(discriminator, real, *, condition=None, training=True):
             "Received an invalid value for argument `real`. Expected a batch of rank >= 2, "
             f"received: real.shape={real.shape}"
         )
-    grads = _input_gradients(discriminator, real, condition, training)
+    grads = _input_gradients(discriminator, real, condition, training, loss_scale)
     return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=list(range(1, rank))))
 
 

@@ -44,7 +44,7 @@ from keras_gans.presets import PresetMixin
 # validation_data, shuffle, ...)`: the position of `shuffle` after `x` and `y`.
 _FIT_SHUFFLE_POSITION = 6
 # Arguments of `keras.Model.compile` the models pass on and save with the model.
-KERAS_COMPILE_ARGS = ("run_eagerly", "jit_compile", "steps_per_execution")
+KERAS_COMPILE_ARGS = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
 
 
 def _no_dataset_shuffle(x, args, kwargs):
@@ -165,6 +165,17 @@ def _scale_for_replicas(loss):
     return loss / replicas if replicas > 1 else loss
 
 
+def computes_in_float16(model):
+    """Whether `model` trains in float16: the global or the model's dtype policy is
+    `mixed_float16`, or a layer of one of its networks computes in float16."""
+    if "mixed_float16" in (keras.mixed_precision.global_policy().name,
+                           model.dtype_policy.name):
+        return True
+    return any(layer.compute_dtype == "float16"
+               for name in model.network_names
+               for layer in getattr(model, name)._flatten_layers())
+
+
 def _make_optimizer(value, name, default):
     """`value` (an optimizer, its name or config) as an optimizer; `default()` for None."""
     if value is None:
@@ -185,7 +196,7 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
 
     Subclasses set the class attributes, build their networks and call
     `super().__init__(networks, seed=seed, **kwargs)`, then write `train_step` with
-    `self._seed(stream)` for random draws and `_scale_for_replicas` on losses.
+    `self._seed(stream)` for random draws and `_loss_for_gradients` on losses.
 
     Args:
         networks: `{name: keras.Model}` for every name of `network_names`; each becomes
@@ -263,11 +274,18 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
     def compile(self, **kwargs):
         """Configure one optimizer per group of networks (the `optimizer_networks` keys).
 
+        Under `mixed_float16` (the global or the model's policy, or networks that
+        compute in float16) every optimizer is wrapped in a
+        `keras.optimizers.LossScaleOptimizer`: the train steps multiply each loss by
+        its dynamic scale, `apply` unscales the gradients and skips a step whose
+        gradients are not finite. `auto_scale_loss=False` leaves the optimizers as
+        given. bfloat16 needs no loss scaling (its range is float32's).
+
         Args:
             **kwargs: the optimizers, by their names in `optimizer_networks` (instance,
                 name or config; `None`: `Adam(**default_optimizer)`), and
                 `keras.Model.compile` options (`run_eagerly`, `jit_compile`,
-                `steps_per_execution`).
+                `steps_per_execution`, `auto_scale_loss`).
         """
         for key in ("optimizer", "loss", "metrics", "loss_weights"):
             if key in kwargs:
@@ -276,10 +294,15 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
                     f"{' / '.join(f'`{n}`' for n in self.optimizer_networks)} instead. "
                     f"Received: {key}={kwargs[key]!r}"
                 )
+        auto_scale_loss = _check_bool("auto_scale_loss", kwargs.get("auto_scale_loss", True))
+        scale = auto_scale_loss and computes_in_float16(self)
         for name in self.optimizer_networks:
             value = kwargs.pop(name, None)
-            setattr(self, name, _make_optimizer(
-                value, name, lambda name=name: self.make_default_optimizer(name)))
+            optimizer = _make_optimizer(
+                value, name, lambda name=name: self.make_default_optimizer(name))
+            if scale and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            setattr(self, name, optimizer)
         super().compile(optimizer=getattr(self, self.primary_optimizer), **kwargs)
         # Build the optimizers now, on the right variables: restoring a checkpoint
         # (`load_model`, BackupAndRestore) needs their slots to exist, and under
@@ -339,6 +362,22 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
         return rows[start:start + batch]
 
     _scale_for_replicas = staticmethod(_scale_for_replicas)
+
+    @staticmethod
+    def _loss_for_gradients(loss, optimizer):
+        """`loss` as `optimizer.apply` expects its gradients: divided by the replicas
+        (they sum gradients) and multiplied by the optimizer's loss scale (a
+        `LossScaleOptimizer` under mixed_float16, whose `apply` unscales; other
+        optimizers return the loss unchanged). Call it inside the tape."""
+        return optimizer.scale_loss(_scale_for_replicas(loss))
+
+    @staticmethod
+    def _input_gradient_scale(optimizer):
+        """The loss scale of `optimizer` (a `LossScaleOptimizer`), for the inner
+        gradient of a penalty on input gradients (R1, GP); None otherwise."""
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) and optimizer.built:
+            return optimizer.dynamic_scale
+        return None
 
     # --- Declarations: what the model serves, previews and how it trains ---
 

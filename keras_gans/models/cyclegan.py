@@ -666,7 +666,7 @@ class CycleGAN(AdversarialModel):
             g_total = (g_a2b + g_b2a + self.cycle_weight * cycle
                        + self.identity_weight * identity)
             # Inside the tape: an op outside it would cut the gradient.
-            g_total = self._scale_for_replicas(g_total)
+            g_total = self._loss_for_gradients(g_total, self.g_optimizer)
         grads = tape.gradient(g_total, g_vars)
         self.g_optimizer.apply(grads, g_vars)
 
@@ -678,7 +678,7 @@ class CycleGAN(AdversarialModel):
         with tf.GradientTape() as tape:
             d_a, d_b = self._discriminator_losses(real_a, real_b, pooled_a, pooled_b,
                                                   training=True)
-            d_total = self._scale_for_replicas(d_a + d_b)
+            d_total = self._loss_for_gradients(d_a + d_b, self.d_optimizer)
         grads = tape.gradient(d_total, d_vars)
         self.d_optimizer.apply(grads, d_vars)
 

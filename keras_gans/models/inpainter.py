@@ -330,8 +330,8 @@ class Inpainter(AdversarialModel):
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             d_loss, g_loss, hole_l1, adversarial = self._step_losses(images, masks, True)
             # Inside the tapes: an op outside them would cut the gradient.
-            d_scaled = self._scale_for_replicas(d_loss)
-            g_scaled = self._scale_for_replicas(g_loss)
+            d_scaled = self._loss_for_gradients(d_loss, self.d_optimizer)
+            g_scaled = self._loss_for_gradients(g_loss, self.g_optimizer)
         d_grads = d_tape.gradient(d_scaled, d_vars)
         g_grads = g_tape.gradient(g_scaled, g_vars)
         self.d_optimizer.apply(d_grads, d_vars)

@@ -817,7 +817,7 @@ class SRGAN(AdversarialModel):
                 super_res = self.generator(low, training=True)
                 content = self._content_loss(high, super_res)
                 # Inside the tape: an op outside it would cut the gradient.
-                scaled = self._scale_for_replicas(content)
+                scaled = self._loss_for_gradients(content, self.g_optimizer)
             grads = tape.gradient(scaled, g_vars)
             self.g_optimizer.apply(grads, g_vars)
             self.content_loss_tracker.update_state(content)
@@ -837,14 +837,14 @@ class SRGAN(AdversarialModel):
             real_out = self.discriminator(high, training=True)
             fake_out = self.discriminator(tf.stop_gradient(super_res), training=True)
             d_loss = losses_lib.minimax_discriminator_loss(real_out, fake_out)
-            scaled = self._scale_for_replicas(d_loss)
+            scaled = self._loss_for_gradients(d_loss, self.d_optimizer)
         grads = d_tape.gradient(scaled, d_vars)
         self.d_optimizer.apply(grads, d_vars)
         with g_tape:
             adversarial = losses_lib.non_saturating_generator_loss(
                 self.discriminator(super_res, training=True))
             g_loss = content + self.adversarial_weight * adversarial
-            scaled = self._scale_for_replicas(g_loss)
+            scaled = self._loss_for_gradients(g_loss, self.g_optimizer)
         grads = g_tape.gradient(scaled, g_vars)
         self.g_optimizer.apply(grads, g_vars)
         self._update_adversarial_metrics(d_loss, g_loss, content, adversarial, real_out,

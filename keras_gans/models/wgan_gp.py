@@ -92,7 +92,9 @@ class WGANGP(DCGAN):
         alpha = self._replica_rows(
             lambda shape, seed: tf.random.stateless_uniform(shape, seed=seed),
             [tf.shape(real)[0]], step_seed)
-        gp = losses_lib.gradient_penalty(self.discriminator, real, fake, alpha=alpha,
-                                         condition=labels, one_sided=self.one_sided)
+        gp = losses_lib.gradient_penalty(
+            self.discriminator, real, fake, alpha=alpha, condition=labels,
+            one_sided=self.one_sided,
+            loss_scale=self._input_gradient_scale(self.d_optimizer))
         self.gp_tracker.update_state(gp)
         return penalty + self.gp_weight * gp

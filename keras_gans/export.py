@@ -44,6 +44,14 @@ noise of `gan.generate(n, seed=seed)`, but `gan.generate(z=sample_noise(n, seed,
 latent_dim))` reproduces it. `png` exists for 1, 3 or 4 channels; its output ends in
 `_bytes`, so TF Serving's REST API base64-encodes it (`{"b64": "..."}`).
 
+Every PNG a signature returns carries the provenance the package writes into its own
+PNGs (`keras_gans.utils.provenance_text`, read back by `keras-gans provenance FILE`),
+as text chunks after `IHDR`, built in the graph: `model` (the name of `base_dir`, the
+name TF Serving serves it by), `version` (the version directory), `sha256` (of
+`assets.extra/model.keras`, what `keras-gans sample BASE_DIR/VERSION` records; `none`
+without it), `class`, and per request `seed`, `index` (the image's place in the batch)
+and `command`. The pixels are those of `tf.io.encode_png(images_uint8)`.
+
 CycleGAN: `translate_a2b` and `translate_b2a` (`serving_default` is `translate_a2b`);
 SRGAN: `upscale` (also `serving_default`), both from `image_to_image_signature`:
 
@@ -221,8 +229,11 @@ def export(model, base_dir, version=None, include_keras=True):
             errno.EACCES, f"Cannot write into the export directory `base_dir`={base_dir!r}: "
             "permission denied.", base_dir) from None
     try:
-        _write_saved_model(model, family, tmp)
-        _write_assets_extra(model, family, tmp, include_keras)
+        # model.keras first: the PNGs the signatures return record its sha256.
+        keras_file = _write_keras_file(model, tmp) if include_keras else None
+        provenance = _provenance(model, base_dir, version, keras_file)
+        _write_saved_model(model, family, tmp, provenance)
+        _write_assets_extra(model, family, tmp, include_keras, provenance)
         # Another exporter may have taken the version meanwhile; with `version=None`
         # move on to the next free one.
         for _ in range(100):
@@ -232,6 +243,10 @@ def export(model, base_dir, version=None, include_keras=True):
                     raise _version_exists_error(path)
                 version = next_version(base_dir)
                 continue
+            if provenance["version"] != str(version):  # the PNGs name the version
+                provenance["version"] = str(version)
+                _write_saved_model(model, family, tmp, provenance)
+                _write_assets_extra(model, family, tmp, include_keras, provenance)
             try:
                 os.rename(tmp, path)
                 break
@@ -246,10 +261,12 @@ def export(model, base_dir, version=None, include_keras=True):
     return path
 
 
-def _write_saved_model(model, family, path):
+def _write_saved_model(model, family, path, provenance):
+    chunks = _png_text_chunks(provenance)
     signatures = {}
     for name, fn, input_signature in family["endpoints"]:
-        function = tf.function(fn, input_signature=input_signature, autograph=False)
+        function = tf.function(_with_png_provenance(fn, input_signature, chunks),
+                               input_signature=input_signature, autograph=False)
         signatures[name] = function.get_concrete_function()
     # TF Serving answers requests without a signature name with `serving_default`.
     signatures.setdefault("serving_default", signatures[family["endpoints"][0][0]])
@@ -264,16 +281,23 @@ def _write_saved_model(model, family, path):
     tf.saved_model.save(module, path, signatures=signatures)
 
 
-def _write_assets_extra(model, family, path, include_keras):
+def _write_keras_file(model, path):
     extra = os.path.join(path, "assets.extra")
     os.makedirs(extra, exist_ok=True)
-    if include_keras:
-        model.save(os.path.join(extra, KERAS_FILENAME))
+    keras_file = os.path.join(extra, KERAS_FILENAME)
+    model.save(keras_file)
+    return keras_file
+
+
+def _write_assets_extra(model, family, path, include_keras, provenance):
+    extra = os.path.join(path, "assets.extra")
+    os.makedirs(extra, exist_ok=True)
     metadata = {
         "class": type(model).__name__,
         "module": type(model).__module__,
         **family["metadata"],
         "keras_model": KERAS_FILENAME if include_keras else None,
+        "png_provenance": provenance,
         "signatures": read_signatures(path),
         "versions": {
             "keras_gans": _package_version(),
@@ -290,6 +314,141 @@ def _package_version():
     import keras_gans
 
     return keras_gans.__version__
+
+
+# --- Provenance of the PNGs the signatures return ---
+
+
+def _provenance(model, base_dir, version, keras_file):
+    """The export-time part of the served PNGs' provenance (see the module docstring)."""
+    from keras_gans import registry
+
+    return {
+        "model": os.path.basename(os.path.abspath(base_dir)),
+        "version": str(version),
+        "sha256": registry.sha256(keras_file) if keras_file else
+        "none (exported without assets.extra/model.keras)",
+        "class": type(model).__name__,
+    }
+
+
+def _png_crc32_table():
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    return np.array(table, np.int64)
+
+
+_PNG_CRC32_TABLE = _png_crc32_table()
+# Byte i as a one-byte string: how integers become bytes in the graph.
+_BYTE_STRINGS = np.array([bytes([i]) for i in range(256)], object)
+# The PNG signature and the IHDR chunk (length, type, 13 bytes, CRC) come first.
+_PNG_HEADER_BYTES = 8 + 4 + 4 + 13 + 4
+
+
+def png_crc32(data):
+    """The CRC-32 of PNG chunks (ISO 3309, `zlib.crc32`) of a scalar string, in the graph.
+
+    Args:
+        data: a scalar string tensor (the bytes of a chunk's type and data).
+
+    Returns:
+        An int64 scalar in `[0, 2**32)`.
+    """
+    table = tf.constant(_PNG_CRC32_TABLE)
+    octets = tf.cast(tf.io.decode_raw(data, tf.uint8), tf.int64)
+
+    def update(crc, octet):
+        index = tf.bitwise.bitwise_and(tf.bitwise.bitwise_xor(crc, octet), 0xFF)
+        return tf.bitwise.bitwise_xor(tf.gather(table, index), tf.bitwise.right_shift(crc, 8))
+
+    crc = tf.foldl(update, octets, initializer=tf.constant(0xFFFFFFFF, tf.int64))
+    return tf.bitwise.bitwise_xor(crc, tf.constant(0xFFFFFFFF, tf.int64))
+
+
+def _uint32_bytes(value):
+    """4 bytes, big-endian, of a non-negative scalar below 2**32."""
+    octets = tf.bitwise.bitwise_and(
+        tf.bitwise.right_shift(tf.cast(value, tf.int64),
+                               tf.constant([24, 16, 8, 0], tf.int64)), 0xFF)
+    return tf.strings.reduce_join(tf.gather(tf.constant(_BYTE_STRINGS), octets))
+
+
+def png_text_chunk(keyword, text):
+    """A PNG text chunk `keyword: text`, built in the graph.
+
+    `tEXt` (length, type, `keyword \\0 text`, CRC-32) for a Latin-1 `text` or a string
+    tensor (its bytes as they are: ASCII here); `iTXt` (uncompressed UTF-8) for a Python
+    string that Latin-1 cannot hold, as PIL's `PngInfo.add_text` does.
+
+    Args:
+        keyword: a Python string (1-79 Latin-1 characters).
+        text: a Python string or a scalar string tensor.
+
+    Returns:
+        A scalar string tensor: the whole chunk.
+    """
+    kind, prefix = b"tEXt", keyword.encode("latin-1") + b"\0"
+    if isinstance(text, str):
+        try:
+            text = text.encode("latin-1")
+        except UnicodeEncodeError:  # then: no compression, no language, UTF-8 text
+            kind, prefix, text = b"iTXt", prefix + b"\0" * 4, text.encode("utf-8")
+    data = tf.strings.join([prefix, text])
+    body = tf.strings.join([kind, data])
+    return tf.strings.join([_uint32_bytes(tf.strings.length(data)), body,
+                            _uint32_bytes(png_crc32(body))])
+
+
+def _png_text_chunks(provenance):
+    """The constant chunks (`Software`, `synthetic`, export-time provenance), as bytes:
+    built once here, by the graph's code, and stored in the graph as a constant."""
+    from keras_gans.utils import provenance_text
+
+    return b"".join(png_text_chunk(keyword, text).numpy()
+                    for keyword, text in provenance_text(provenance))
+
+
+def _annotate_pngs(images_bytes, inputs, constant_chunks):
+    """`images_bytes` with the provenance chunks inserted after each `IHDR`."""
+    from keras_gans.utils import PROVENANCE_PREFIX
+
+    seed = tf.strings.as_string(inputs["seed"]) if "seed" in inputs else "none"
+    command = ["png signature: n=", tf.strings.as_string(inputs["n"]), ", seed=", seed] \
+        if "n" in inputs else ["png signature"]
+    shared = tf.strings.join([
+        constant_chunks,
+        png_text_chunk(PROVENANCE_PREFIX + "seed", seed),
+        png_text_chunk(PROVENANCE_PREFIX + "command", tf.strings.join(command))])
+
+    def annotate(args):
+        png, index = args
+        chunks = tf.strings.join([
+            shared, png_text_chunk(PROVENANCE_PREFIX + "index", tf.strings.as_string(index))])
+        return tf.strings.join([
+            tf.strings.substr(png, 0, _PNG_HEADER_BYTES), chunks,
+            tf.strings.substr(png, _PNG_HEADER_BYTES,
+                              tf.strings.length(png) - _PNG_HEADER_BYTES)])
+
+    return tf.map_fn(annotate, (images_bytes, tf.range(tf.size(images_bytes))),
+                     fn_output_signature=tf.TensorSpec([], tf.string))
+
+
+def _with_png_provenance(fn, input_signature, constant_chunks):
+    """`fn`, its `images_bytes` output (PNGs) annotated with their provenance."""
+    names = [spec.name for spec in input_signature]
+
+    def annotated(*args):
+        outputs = fn(*args)
+        if "images_bytes" in outputs:
+            outputs = dict(outputs, images_bytes=_annotate_pngs(
+                outputs["images_bytes"], dict(zip(names, args)), constant_chunks))
+        return outputs
+
+    return annotated
 
 
 def read_signatures(export_dir):

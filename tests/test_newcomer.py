@@ -136,8 +136,9 @@ def _tiny_images(n=16, side=8, seed=0):
 
 
 @pytest.mark.parametrize("variant, kwargs, off", [
-    ("WGANGP", {}, True), ("DCGAN", {"r1_weight": 1.0}, True), ("DCGAN", {}, False)])
-def test_remapper_off_only_while_fitting_with_a_gradient_penalty(variant, kwargs, off):
+    ("WGANGP", {}, True), ("DCGAN", {"r1_weight": 1.0}, True), ("DCGAN", {}, False),
+    ("DCGAN", {"normalization": "none"}, True), ("DCGAN", {"spectral_norm": True}, True)])
+def test_remapper_off_only_while_fitting_where_it_fails(variant, kwargs, off):
     import keras
     import tensorflow as tf
 
@@ -152,11 +153,43 @@ def test_remapper_off_only_while_fitting_with_a_gradient_penalty(variant, kwargs
     gan = getattr(keras_gans, variant).from_shape((8, 8, 1), latent_dim=4, base_filters=4,
                                                    **kwargs)
     gan.compile()
-    assert gan.penalizes_input_gradients is off
+    assert gan.remapper_fails is off
     gan.fit(keras_gans.data.images(_tiny_images(), batch_size=8), epochs=1, verbose=0,
             callbacks=[Record()])
     assert seen == [not off] * 2
     assert tf.config.optimizer.get_experimental_options().get("remapping", True) is True
+
+
+_FIT_TWO_STEPS = """
+import sys
+import numpy as np
+import keras_gans
+
+x = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+for variant, kwargs in [("DCGAN", {"normalization": "none"}), ("WGANGP", {})]:
+    gan = getattr(keras_gans, variant).from_shape((28, 28, 1), latent_dim=8,
+                                                  base_filters=8, **kwargs)
+    gan.grappler_remapping = None if sys.argv[1] == "auto" else True
+    gan.compile()
+    gan.fit(x, batch_size=8, epochs=1, verbose=0)
+    print(variant, "trained", flush=True)
+"""
+
+
+@pytest.mark.parametrize("remapping", ["auto", "kept_on"])
+def test_fit_prints_no_remapper_error_unless_kept_on(remapping):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", _FIT_TWO_STEPS, remapping], capture_output=True, text=True,
+        timeout=300, check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0",
+                                           PYTHONPATH=ROOT))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["DCGAN", "trained", "WGANGP", "trained"]
+    failed = [line for line in result.stderr.splitlines() if "remapper failed" in line]
+    # Kept on (the opt-out), the remapper fails (TF logs it once): the check sees it.
+    assert bool(failed) is (remapping == "kept_on"), result.stderr
 
 
 def test_cli_train_wgan_gp_prints_no_remapper_error_and_says_what_it_does(tmp_path):

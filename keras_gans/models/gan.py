@@ -53,12 +53,17 @@ _LABEL_CHECK = "keras_gans: class ids out of range"
 def _grappler_remapping(enabled):
     """Grappler's remapper off inside the block unless `enabled` (restored after).
 
-    The remapper fuses the critic's Conv2D + BiasAdd + LeakyRelu, then fails on the
-    LeakyReluGrad of a penalty's double backprop and logs `remapper failed:
-    INVALID_ARGUMENT ... LeakyReluGrad ... missing node .../BiasAdd` on stderr. Failing,
-    it leaves that graph unchanged, so turning it off changes neither the results nor
-    the speed of such a fit (measured: WGAN-GP weights bitwise equal, same steps/s);
-    every other graph keeps it.
+    With oneDNN (TensorFlow's default on x86 CPUs) the remapper fuses a discriminator's
+    Conv2D + BiasAdd + LeakyRelu although the training graph's LeakyReluGrad still
+    reads the BiasAdd, and logs `remapper failed: INVALID_ARGUMENT ... fanout
+    '.../LeakyReluGrad' exist for missing node '.../BiasAdd'` on stderr (not with
+    `TF_ENABLE_ONEDNN_OPTS=0`). It does so for a biased convolution whose input is
+    differentiated: any but the first when convolutions carry a bias (no batch norm:
+    WGAN-GP critics, spectral norm, `normalization="none"`), the first too under an
+    input-gradient penalty (R1, GP). Failing, it leaves the graph as it was, so turning
+    it off changes neither the results nor the speed of such a fit (measured: WGAN-GP
+    weights bitwise equal, same steps/s; `normalization="none"` DCGAN bitwise equal); see
+    `GAN.grappler_remapping` for when it is off and how to keep it on.
     """
     previous = tf.config.optimizer.get_experimental_options().get("remapping", True)
     if enabled or not previous:
@@ -304,9 +309,25 @@ class GAN(AdversarialModel):
 
     @property
     def penalizes_input_gradients(self):
-        """Whether the discriminator loss differentiates D's input gradients (R1, GP):
-        `fit` then runs with grappler's remapper off (see `_grappler_remapping`)."""
+        """Whether the discriminator loss differentiates D's input gradients (R1, GP)."""
         return bool(self.r1_weight)
+
+    #: Grappler's remapper during `fit`: `None` turns it off where it would fail
+    #: (`remapper_fails`), `True` keeps it on, `False` turns it off. A class attribute,
+    #: also settable on one model (`gan.grappler_remapping = True`).
+    grappler_remapping = None
+
+    @property
+    def remapper_fails(self):
+        """Whether grappler's remapper fails on this model's train step and logs an
+        error (see `_grappler_remapping`): an input-gradient penalty, or a biased
+        convolution in the discriminator past its first."""
+        if self.penalizes_input_gradients:
+            return True
+        convolutions = [layer for layer in self.discriminator._flatten_layers(
+            include_self=False, recursive=True)
+            if isinstance(layer, keras.layers.Conv2D) and layer.use_bias]
+        return len(convolutions) > 1
 
     # --- Train step ---
 
@@ -325,7 +346,9 @@ class GAN(AdversarialModel):
             x = x[..., None]  # (N, H, W) grayscale, as `data.images` takes it
         self._check_fit_data(x, y)
         try:
-            with _grappler_remapping(not self.penalizes_input_gradients):
+            remapping = self.grappler_remapping
+            with _grappler_remapping(not self.remapper_fails if remapping is None
+                                     else bool(remapping)):
                 return super().fit(self._label_checked(x), y, *args, **kwargs)
         except tf.errors.InvalidArgumentError as e:
             found = re.search(_LABEL_CHECK + r".*?\] \[(.*?)\]", e.message or "", re.DOTALL)

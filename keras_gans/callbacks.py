@@ -362,8 +362,10 @@ class TimeToQuality(keras.callbacks.Callback):
 
     Put it after `Evaluate` in the callback list. After each epoch whose logs hold
     `monitor` it appends a row to the CSV file `path`: the training wall minutes so far
-    (summed over resumed runs: a resumed run continues the file's last `minutes`), the
-    train step, and every logged `val_` metric. When `best_path` is given and the
+    (summed over resumed runs), the train step, and every logged `val_` metric. The
+    minutes trained are also kept after every epoch in `path + ".minutes"`, so a run
+    resumed after an interruption continues from its last finished epoch, not from its
+    last measurement. When `best_path` is given and the
     measurement beats every earlier row of the file, the whole model is saved there
     (atomically, like `Checkpoint`), so a run ships its best checkpoint rather than its
     last one.
@@ -413,13 +415,29 @@ class TimeToQuality(keras.callbacks.Callback):
 
         rows = self.rows()
         self._offset = rows[-1]["minutes"] if rows else 0.0
+        try:
+            with open(self.path + ".minutes", encoding="utf-8") as f:
+                self._offset = max(self._offset, float(f.read().strip()))
+        except (OSError, ValueError):  # no sidecar yet, or a damaged one: use the rows
+            pass
         self._start = time.monotonic()
+
+    def _minutes(self):
+        import time
+
+        return round(self._offset + (time.monotonic() - self._start) / 60, 3)
 
     def on_epoch_end(self, epoch, logs=None):
         import csv
-        import time
 
         logs = logs or {}
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        minutes = self._minutes()
+        with open(self.path + ".minutes.tmp", "w", encoding="utf-8") as f:
+            f.write(f"{minutes}\n")
+        os.replace(self.path + ".minutes.tmp", self.path + ".minutes")
         if self.monitor not in logs:
             return
         value = float(logs[self.monitor])
@@ -427,13 +445,10 @@ class TimeToQuality(keras.callbacks.Callback):
         improved = best is None or (value < best if self.mode == "min" else value > best)
         if improved and self.best_path is not None:
             _atomic_save(self.model, self.best_path)
-        row = {"minutes": round(self._offset + (time.monotonic() - self._start) / 60, 3),
+        row = {"minutes": minutes,
                "step": int(self.model.optimizer.iterations.numpy()),
                **{k: float(v) for k, v in sorted(logs.items()) if k.startswith("val_")}}
         new = not os.path.exists(self.path)
-        directory = os.path.dirname(self.path)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
         with open(self.path, "a", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=list(row))
             if new:

@@ -79,6 +79,38 @@ def test_time_to_quality_records_rows_and_keeps_the_best_model(tmp_path):
     assert len(again.rows()) == 4 and again.rows()[-1]["minutes"] >= rows[-1]["minutes"]
 
 
+def test_time_to_quality_resumes_from_the_last_epoch_not_the_last_measurement(
+        tmp_path, monkeypatch):
+    import time
+
+    from keras_gans.callbacks import TimeToQuality
+
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    gan = _setup()[0]
+    record = TimeToQuality(tmp_path / "q.csv", monitor="val_fid")
+    record.set_model(gan)
+    record.on_train_begin()
+    clock[0] += 60
+    record.on_epoch_end(0, {"val_fid": 5.0})      # measured at 1 minute
+    clock[0] += 120
+    record.on_epoch_end(1, {"d_loss": 0.7})       # 3 minutes, no measurement
+    # Interrupted here. The resumed run starts counting at 3 minutes, not 1.
+    again = TimeToQuality(tmp_path / "q.csv", monitor="val_fid")
+    again.set_model(gan)
+    clock[0] += 500                               # time while nothing ran
+    again.on_train_begin()
+    clock[0] += 60
+    again.on_epoch_end(2, {"val_fid": 4.0})
+    assert [r["minutes"] for r in again.rows()] == [1.0, 4.0]
+    # A damaged sidecar falls back to the record's last row.
+    (tmp_path / "q.csv.minutes").write_text("not a number")
+    third = TimeToQuality(tmp_path / "q.csv", monitor="val_fid")
+    third.set_model(gan)
+    third.on_train_begin()
+    assert third._offset == 4.0
+
+
 def test_time_to_quality_bad_arguments(tmp_path):
     from keras_gans.callbacks import TimeToQuality
 

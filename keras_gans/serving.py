@@ -1,7 +1,8 @@
 """Serve exported models with TensorFlow Serving: `models.config` and a client.
 
 `keras_gans.export` writes the SavedModels; this module writes the server's model
-config for several models and talks to a running server over REST or gRPC.
+config for several models (`keras_gans.serving_config`, re-exported here) and talks to
+a running server over REST or gRPC (`Client`).
 
 ```python
 keras_gans.serving.write_models_config(
@@ -24,17 +25,21 @@ import base64
 import http.client
 import io
 import json
-import re
 import threading
 import urllib.error
 import urllib.request
 
 import numpy as np
 
+from keras_gans.serving_config import (  # noqa: F401 - part of this module's API
+    MODEL_NAME,
+    models_config_text,
+    write_models_config,
+)
+
 REST_PORT = 8501
 GRPC_PORT = 8500
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # TensorFlow's DataType enum names -> numpy dtypes, for REST metadata (no TF import).
 _DTYPES = {
     "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16,
@@ -42,94 +47,6 @@ _DTYPES = {
     "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32,
     "DT_UINT64": np.uint64, "DT_BOOL": np.bool_, "DT_STRING": object,
 }
-
-
-# --- models.config ---
-
-
-def _quote(text):
-    # A protobuf text-format string literal.
-    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
-    return f"'{escaped}'"
-
-
-def _check_model_name(name):
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ValueError(
-            "Received an invalid model name in argument `models`. Expected letters, "
-            f"digits, '_', '.' or '-' (it becomes part of URLs), received: {name!r}"
-        )
-
-
-def models_config_text(models):
-    """The text of TF Serving's `models.config` for `models` (see `write_models_config`)."""
-    if not isinstance(models, dict) or not models:
-        raise ValueError(
-            "Received an invalid value for argument `models`. Expected a non-empty dict "
-            f"{{name: base_path}}, received: models={models!r}"
-        )
-    lines = ["model_config_list {"]
-    for name, spec in models.items():
-        _check_model_name(name)
-        spec = {"base_path": spec} if isinstance(spec, str) or hasattr(spec, "__fspath__") \
-            else dict(spec)
-        unknown = set(spec) - {"base_path", "versions"}
-        if unknown or "base_path" not in spec:
-            raise ValueError(
-                f"Received an invalid value for model {name!r} in argument `models`. "
-                "Expected a base path, or a dict with `base_path` and optionally "
-                f"`versions`, received: {spec!r}"
-            )
-        lines += ["  config {", f"    name: {_quote(name)}",
-                  f"    base_path: {_quote(str(spec['base_path']))}",
-                  "    model_platform: 'tensorflow'"]
-        served = spec.get("versions")
-        if served is not None:
-            served = [served] if isinstance(served, int) else list(served)
-            if not served or not all(isinstance(v, int) and not isinstance(v, bool)
-                                     and v >= 0 for v in served):
-                raise ValueError(
-                    f"Received invalid `versions` for model {name!r}. Expected "
-                    f"non-negative integers, received: {spec['versions']!r}"
-                )
-            listed = " ".join(f"versions: {v}" for v in served)
-            lines.append(f"    model_version_policy {{ specific {{ {listed} }} }}")
-        lines.append("  }")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def write_models_config(path, models):
-    """Write TF Serving's model config file, serving several models from one server.
-
-    Each model is served from its base directory (the `base_dir` of `keras_gans.export`)
-    and, by default, at its latest version; TF Serving picks up new versions as they
-    appear.
-
-    Args:
-        path: where to write the file (e.g. `savedmodels/models.config`).
-        models: `{name: base_path}`, or `{name: {"base_path": ..., "versions": [1, 2]}}`
-            to serve specific versions. Paths are as the server sees them: inside the
-            Docker container, e.g. `/models/dcgan_mnist`.
-
-    Returns:
-        The path written.
-
-    Example:
-
-    ```python
-    write_models_config("savedmodels/models.config",
-                        {"dcgan_mnist": "/models/dcgan_mnist",
-                         "cyclegan_horse2zebra": "/models/cyclegan_horse2zebra"})
-    ```
-
-    then `docker run -p 8501:8501 -v $PWD/savedmodels:/models tensorflow/serving
-    --model_config_file=/models/models.config`.
-    """
-    text = models_config_text(models)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return path
 
 
 # --- Client ---
@@ -274,7 +191,7 @@ class Client:
                 "Received an invalid value for argument `protocol`. Expected 'rest' or "
                 f"'grpc', received: protocol={protocol!r}"
             )
-        if not isinstance(model, str) or not _NAME_RE.match(model):
+        if not isinstance(model, str) or not MODEL_NAME.match(model):
             raise ValueError(
                 "Received an invalid value for argument `model`. Expected the model's "
                 f"name on the server, received: model={model!r}"
@@ -298,9 +215,8 @@ class Client:
         self.version = version
         self.rest_format = rest_format
         self.timeout = timeout
-        self._signatures = None
-        self._channel = None
-        self._stub = None
+        self._signatures = None  # cached by `signatures()`
+        self._channel = self._stub = None  # opened by the first gRPC call
 
     def __repr__(self):
         return (f"Client(host={self.host!r}, port={self.port}, model={self.model!r}, "

@@ -24,6 +24,7 @@ continue from the last checkpoint, losing at most `save_freq` steps:
 
 import contextlib
 import errno
+import functools
 import json
 import os
 import re
@@ -164,14 +165,49 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
         Terminated: SIGTERM (when no other handler is installed for it); the current
             step was checkpointed first.
     """
-    import tensorflow as tf
+    run_dir = _check_train_arguments(model, run_dir, epochs, steps_per_epoch)
+    checkpoint = callbacks_lib.Checkpoint(checkpoint_path(run_dir), save_freq=save_freq)
+    length = _data_length(data, steps_per_epoch)
+    steps = steps_per_epoch or length
+    _check_progress(model, run_dir)
+    _prepare_run_dir(run_dir)
+    remove_stale_temporaries(run_dir)
 
+    done = int(model.optimizer.iterations.numpy())
+    _check_epoch_length(run_dir, steps, done)
+    final = os.path.join(run_dir, FINAL)
+    if done >= epochs * steps:
+        if not os.path.exists(final):  # killed between the last checkpoint and this
+            callbacks_lib._atomic_save(model, final)
+        return None
+
+    cbs = _run_callbacks(model, data, run_dir, checkpoint, sample_grid, tensorboard)
+    cbs.extend(callbacks)
+    _write_state(run_dir, {"epochs": epochs, "steps_per_epoch": steps,
+                           "resumed_at_step": done})
+    with _checkpoint_when_interrupted(model, checkpoint, done):
+        fit = functools.partial(model.fit, shuffle=False, verbose=verbose)
+        if steps_per_epoch is None or steps_per_epoch == length:
+            history = _fit_passes(fit, model, data, steps, done, epochs, cbs)
+        else:
+            history = _fit_stream(fit, data, length, steps, done, epochs, cbs)
+        callbacks_lib._atomic_save(model, final)
+    return history
+
+
+def _check_train_arguments(model, run_dir, epochs, steps_per_epoch):
+    """Checks `train`'s arguments other than the data; returns `run_dir` as a string."""
     _check_model(model, "model", "received")
     _check_positive_int("epochs", epochs)
     if steps_per_epoch is not None:
         _check_positive_int("steps_per_epoch", steps_per_epoch)
-    run_dir = _check_path_argument("run_dir", run_dir)
-    checkpoint = callbacks_lib.Checkpoint(checkpoint_path(run_dir), save_freq=save_freq)
+    return _check_path_argument("run_dir", run_dir)
+
+
+def _data_length(data, steps_per_epoch):
+    """The number of batches of `data` (negative: infinite or unknown), checked."""
+    import tensorflow as tf
+
     if not isinstance(data, tf.data.Dataset):
         raise TypeError(
             "Received an invalid value for argument `data`. Expected a tf.data.Dataset "
@@ -189,12 +225,11 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
             f"Received an invalid value for argument `data`: its length is {kind}, so "
             "pass `steps_per_epoch` (a resumed run needs it to find its position)"
         )
-    steps = steps_per_epoch or length
-    _check_progress(model, run_dir)
-    _prepare_run_dir(run_dir)
-    remove_stale_temporaries(run_dir)
+    return length
 
-    done = int(model.optimizer.iterations.numpy())
+
+def _check_epoch_length(run_dir, steps, done):
+    """Refuse to resume, at step `done`, a run started with another epoch length."""
     previous = _read_state(run_dir)
     if done and previous.get("steps_per_epoch") not in (None, steps):
         raise ValueError(
@@ -203,13 +238,10 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
             f"step {done} the position in the data would be wrong. Resume with the same "
             "data, batch_size and steps_per_epoch, or start a new run_dir"
         )
-    final = os.path.join(run_dir, FINAL)
-    total = epochs * steps
-    if done >= total:
-        if not os.path.exists(final):  # killed between the last checkpoint and this
-            callbacks_lib._atomic_save(model, final)
-        return None
 
+
+def _run_callbacks(model, data, run_dir, checkpoint, sample_grid, tensorboard):
+    """The callbacks of every run: checkpoint, CSV log, preview grid, TensorBoard."""
     cbs = [checkpoint,
            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)]
     if sample_grid and isinstance(model, AdversarialModel):
@@ -220,38 +252,36 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
                                             inputs=None if from_seed else data))
     if tensorboard:
         cbs.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
-    cbs.extend(callbacks)
-    _write_state(run_dir, {"epochs": epochs, "steps_per_epoch": steps,
-                           "resumed_at_step": done})
-    with _checkpoint_when_interrupted(model, checkpoint, done):
-        epoch, offset = divmod(done, steps)
-        history = None
-        if steps_per_epoch is None or steps_per_epoch == length:
-            # One pass over `data` per epoch: epoch `e` reads the `e`-th order drawn.
-            _draw_orders(data, epoch)
-            if offset:
-                # Finish the interrupted epoch on the batches it had not reached yet.
-                history = model.fit(_lazy(data.skip(offset), steps - offset), epochs=epoch + 1,
-                                    initial_epoch=epoch, callbacks=cbs, shuffle=False,
-                                    verbose=verbose)
-                epoch += 1
-            if epoch < epochs and not model.stop_training:
-                history = model.fit(_lazy(data, steps), epochs=epochs, initial_epoch=epoch,
-                                    callbacks=cbs, shuffle=False, verbose=verbose)
-        else:
-            # One stream, read by a single iterator: continue it at batch `done`.
-            if length > 0:  # a finite dataset repeated: pass `p` reads the `p`-th order
-                passes, position = divmod(done, length)
-                _draw_orders(data, passes)
-                stream = _lazy(data.skip(position), length - position).concatenate(
-                    _lazy(data, length).repeat())
-            else:
-                stream = _lazy(data.skip(done))
-            history = model.fit(stream, epochs=epochs, initial_epoch=epoch,
-                                steps_per_epoch=steps, callbacks=[*cbs, _StopAtStep(total)],
-                                shuffle=False, verbose=verbose)
-        callbacks_lib._atomic_save(model, final)
+    return cbs
+
+
+def _fit_passes(fit, model, data, steps, done, epochs, cbs):
+    """One pass over `data` per epoch: epoch `e` reads the `e`-th order drawn."""
+    epoch, offset = divmod(done, steps)
+    history = None
+    _draw_orders(data, epoch)
+    if offset:
+        # Finish the interrupted epoch on the batches it had not reached yet.
+        history = fit(_lazy(data.skip(offset), steps - offset), epochs=epoch + 1,
+                      initial_epoch=epoch, callbacks=cbs)
+        epoch += 1
+    if epoch < epochs and not model.stop_training:
+        history = fit(_lazy(data, steps), epochs=epochs, initial_epoch=epoch,
+                      callbacks=cbs)
     return history
+
+
+def _fit_stream(fit, data, length, steps, done, epochs, cbs):
+    """One stream, read by a single iterator: continue it at batch `done`."""
+    if length > 0:  # a finite dataset repeated: pass `p` reads the `p`-th order
+        passes, position = divmod(done, length)
+        _draw_orders(data, passes)
+        stream = _lazy(data.skip(position), length - position).concatenate(
+            _lazy(data, length).repeat())
+    else:
+        stream = _lazy(data.skip(done))
+    return fit(stream, epochs=epochs, initial_epoch=done // steps, steps_per_epoch=steps,
+               callbacks=[*cbs, _StopAtStep(epochs * steps)])
 
 
 def remove_stale_temporaries(directory):

@@ -22,10 +22,11 @@ It writes `docs/samples/cyclegan_sneaker_boot.png` (rows: input A, A->B, input B
 `docs/cyclegan_sneaker_boot_results.json`, and the 100 + 100 held-out images the zoo
 test's quality floor translates (`tests/data/sneaker_boot_heldout.npz`); then exports the
 model to `savedmodels/cyclegan_sneaker_boot/<next version>` and registers it in the
-manifest (`--no-register`: measure only). Its state is kept in `--run-dir`: a
-`keras.callbacks.BackupAndRestore` directory (rerun the same command after an
-interruption to resume at the last finished epoch), the judge, and the final `.keras`
-model (rerunning then only evaluates and registers).
+manifest (`--no-register`: measure only). Its state is kept in `--run-dir`: the
+checkpoint of `keras_gans.training.train`, the zoo's one resume path (rerun the same
+command after an interruption to resume at the last checkpoint, at most 200 steps
+back), the judge, and the final `model.keras` (rerunning then only evaluates and
+registers).
 
 The defaults (16 filters, 4 residual blocks, 2 patch layers; 10 epochs of 300 steps of 8
 pairs, the paper's losses, pool and learning-rate schedule) took 48 minutes on 2 CPU cores
@@ -46,8 +47,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
+from _recipe import _environment, export_and_register, resume_or_create
 
 import keras_gans
+from keras_gans import training
 from keras_gans.models.cyclegan import CycleGAN
 
 FASHION = "/usr/share/datasets/fashion-mnist"
@@ -132,20 +135,18 @@ def build_gan(args):
     return gan
 
 
-def train(args, train_a, train_b, model_path):
+def train(args, train_a, train_b):
+    """Train, or resume, in `args.run_dir` with `keras_gans.training.train`."""
     keras.utils.set_random_seed(args.seed)
-    gan = build_gan(args)
+    gan, _ = resume_or_create(NAME, args.run_dir, lambda: build_gan(args),
+                              f"{len(train_a)} + {len(train_b)} unpaired training images")
     ds = keras_gans.data.unpaired(train_a, train_b, batch_size=args.batch_size,
                                   seed=args.seed, repeat=True, jitter=args.jitter)
-    callbacks = [keras.callbacks.BackupAndRestore(os.path.join(args.run_dir, "backup")),
-                 keras.callbacks.CSVLogger(os.path.join(args.run_dir, "history.csv"),
-                                           append=True),
-                 EpochTimer(os.path.join(args.run_dir, "epoch_times.jsonl"))]
     start = time.time()
-    gan.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-            callbacks=callbacks, shuffle=False, verbose=0)
+    training.train(gan, ds, args.run_dir, epochs=args.epochs,
+                   steps_per_epoch=args.steps_per_epoch, verbose=0,
+                   callbacks=[EpochTimer(os.path.join(args.run_dir, "epoch_times.jsonl"))])
     print(f"trained in {time.time() - start:.0f} s (this run)", flush=True)
-    gan.save(model_path)
     return gan
 
 
@@ -247,11 +248,6 @@ def heldout_floor(gan, test_a, test_b):
 
 def register(gan, results, floor, args):
     """Export to savedmodels/<NAME>/<version> and record it in the manifest."""
-    import platform
-
-    import tensorflow as tf
-    from _recipe import export_and_register
-
     info = {
         "description": ("CycleGAN translating Fashion-MNIST sneakers (domain A) into ankle "
                         "boots (domain B) and back, 28x28 grayscale, trained unpaired."),
@@ -275,9 +271,7 @@ def register(gan, results, floor, args):
                           "and the rate judged as the target domain by an independent "
                           "two-class CNN and by the zoo's fashion_mnist_classifier"),
         **results,
-        "environment": {"tensorflow": tf.__version__, "keras": keras.__version__,
-                        "python": platform.python_version(), "machine": platform.machine(),
-                        "cpu_count": os.cpu_count()},
+        "environment": _environment(),
     }
     return export_and_register(gan, NAME, args.version, info, metrics)
 
@@ -285,7 +279,8 @@ def register(gan, results, floor, args):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-dir", default=os.path.join(ROOT, "runs", NAME),
-                        help="state: backups, judge, final model; started again, it resumes")
+                        help="state: checkpoint, judge, final model; started again, it "
+                             "resumes")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--steps-per-epoch", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -316,11 +311,11 @@ def main(argv=None):
     judge, accuracy = train_classifier(os.path.join(args.run_dir, "judge.keras"), train_a,
                                        train_b, test_a, test_b)
     print(f"judge test accuracy: {accuracy:.4f}", flush=True)
-    model_path = os.path.join(args.run_dir, "model.keras")
+    model_path = os.path.join(args.run_dir, training.FINAL)
     if os.path.exists(model_path):
         gan = keras.models.load_model(model_path, safe_mode=True)
     else:
-        gan = train(args, train_a, train_b, model_path)
+        gan = train(args, train_a, train_b)
     results = evaluate(gan, judge, accuracy, test_a, test_b, args)
     results["judged_by_zoo_classifier"] = zoo_classifier_rates(gan, test_a, test_b)
     with open(args.json, "w") as f:

@@ -249,6 +249,12 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
 
     _maybe_symbolic_build = _build_if_unbuilt
 
+    def _add_trackers(self, names):
+        """A `keras.metrics.Mean` per logged metric `name`, as attribute `<name>_tracker`
+        (created in this order, so a model's files keep their layout)."""
+        for name in names:
+            setattr(self, f"{name}_tracker", keras.metrics.Mean(name=name))
+
     # --- Config ---
 
     def model_options(self):

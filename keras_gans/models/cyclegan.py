@@ -6,9 +6,11 @@ discriminators `D_A` (real A vs `F(b)`) and `D_B` (real B vs `G(a)`), trained wi
 least-squares adversarial loss, the cycle-consistency loss `|a - F(G(a))| + |b - G(F(b))|`
 and the identity loss `|b - G(b)| + |a - F(a)|`.
 
-The file reads top to bottom: the learning-rate schedule, the history pool, the network
-builders (the ResNet generator of Johnson et al. 2016 with reflection padding and
-instance normalisation, the 70x70 PatchGAN of Isola et al. 2017), then the model.
+The file reads top to bottom: the learning-rate schedule, the shape checks, then the
+model. The network builders (the ResNet generator of Johnson et al. 2016 with
+reflection padding and instance normalisation, the 70x70 PatchGAN of Isola et al. 2017)
+live in `keras_gans.models.cyclegan_networks`, the history pool in
+`keras_gans.models.history_pool`; both are importable from here too.
 
     gan = CycleGAN.from_shape((256, 256, 3))
     gan.compile(total_steps=200 * steps_per_epoch)     # the paper's schedule
@@ -20,13 +22,11 @@ instance normalisation, the 70x70 PatchGAN of Isola et al. 2017), then the model
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
 
 from keras_gans import augment as augment_lib
 from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
 from keras_gans import utils
-from keras_gans.layers import ReflectionPadding2D
 from keras_gans.models.base import (
     AdversarialModel,
     _batch_pair,
@@ -34,6 +34,13 @@ from keras_gans.models.base import (
     _check_positive_int,
     _replica_logs,
 )
+from keras_gans.models.cyclegan_networks import (  # noqa: F401 - importable from here
+    build_patchgan_discriminator,
+    build_resnet_generator,
+    default_num_residual_blocks,
+    residual_block,
+)
+from keras_gans.models.history_pool import history_pool_query
 
 #: The generators downsample twice by 2, so images sides must be multiples of this.
 SIZE_MULTIPLE = 4
@@ -100,204 +107,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
-# --- History pool ---
-
-
-def history_pool_query(pool, count, images, seed, swap_probability=0.5):
-    """Exchanges generated images with a pool of earlier ones (Shrivastava et al. 2017).
-
-    The discriminators of CycleGAN see a mix of current and earlier translations, which
-    damps oscillation: Shrivastava et al., 2017, "Learning from Simulated and
-    Unsupervised Images through Adversarial Training" (https://arxiv.org/abs/1612.07828),
-    section 2.3; Zhu et al. 2017, section 4 (a pool of 50). The images are handled one
-    after the other, as in the authors' `ImagePool`:
-
-    - while the pool is not full, the image is stored and returned;
-    - once full, with probability `swap_probability` a uniformly chosen stored image is
-      returned and replaced by the new one; otherwise the new image is returned.
-
-    A pure function of tensors (no Python state), so it runs inside a compiled train
-    step; the randomness is stateless in `seed`.
-
-    Args:
-        pool: `[pool_size, H, W, C]` stored images (slots `>= count` are unused).
-        count: integer scalar, the number of stored images (at most `pool_size`).
-        images: `[N, H, W, C]` new generated images.
-        seed: a `[2]` integer seed for `tf.random.stateless_*`.
-        swap_probability: the chance that a full pool swaps.
-
-    Returns:
-        `(returned, new_pool, new_count)`: `[N, H, W, C]` images for the discriminator,
-        the updated pool and count (same dtype as `count`).
-    """
-    pool_size = pool.shape[0]
-    if not pool_size:
-        return images, pool, count
-    images = tf.cast(images, pool.dtype)
-    n = tf.shape(images)[0]
-    # Integer Philox draws only: the default algorithm, and float draws, differ between
-    # XLA and the plain kernels. These are the same with and without XLA (jit_compile is
-    # on by default on GPUs), so a run resumed elsewhere continues exactly.
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, "int64"), 2, alg="philox")
-    resolution = 2**24
-    draws = tf.random.stateless_uniform([n], seed=seeds[0], minval=0, maxval=resolution,
-                                        dtype="int32", alg="philox")
-    swaps = draws < round(swap_probability * resolution)
-    slots = tf.random.stateless_uniform([n], seed=seeds[1], minval=0, maxval=pool_size,
-                                        dtype="int32", alg="philox")
-    # Work on indices into concat([pool, images]) so the loop never copies images:
-    # `owner[j]` is where slot j's image comes from, `picked[i]` what image i returns.
-    start_count = tf.cast(count, "int32")
-
-    def body(i, filled, owner, picked):
-        new = pool_size + i
-        filling = filled < pool_size
-        slot = tf.where(filling, filled, slots[i])
-        store = filling | swaps[i]
-        returned = tf.where(filling | ~swaps[i], new, owner[slot])
-        owner = tf.tensor_scatter_nd_update(
-            owner, [[slot]], [tf.where(store, new, owner[slot])])
-        picked = tf.tensor_scatter_nd_update(picked, [[i]], [returned])
-        return i + 1, filled + tf.cast(filling, "int32"), owner, picked
-
-    _, filled, owner, picked = tf.while_loop(
-        lambda i, *_: i < n, body,
-        (tf.constant(0), start_count, tf.range(pool_size), tf.zeros([n], "int32")))
-    everything = tf.concat([pool, images], axis=0)
-    return (tf.gather(everything, picked), tf.gather(everything, owner),
-            tf.cast(filled, count.dtype))
-
-
-# --- Networks ---
-
-
-def _instance_norm(name):
-    # GroupNormalization with one group per channel is instance normalisation
-    # (Ulyanov et al. 2016); epsilon as in PyTorch's InstanceNorm2d.
-    return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
-
-
-def residual_block(x, filters, name):
-    """One residual block of the ResNet generator: `x + IN(conv(pad(ReLU(IN(conv(pad(x)))))))`.
-
-    Two 3x3 convolutions, each after a reflection padding of 1 and followed by instance
-    normalisation, ReLU between them, no activation after the sum (Johnson et al. 2016,
-    https://arxiv.org/abs/1603.08155, supplementary; the CycleGAN code's
-    `ResnetBlock`).
-
-    Args:
-        x: a `[B, H, W, filters]` symbolic tensor.
-        filters: channels of `x` (and of both convolutions).
-        name: prefix of the layer names.
-
-    Returns:
-        The block's output, same shape as `x`.
-    """
-    y = ReflectionPadding2D(1, name=f"{name}_pad1")(x)
-    y = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv1")(y)
-    y = _instance_norm(f"{name}_norm1")(y)
-    y = layers.ReLU(name=f"{name}_relu")(y)
-    y = ReflectionPadding2D(1, name=f"{name}_pad2")(y)
-    y = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv2")(y)
-    y = _instance_norm(f"{name}_norm2")(y)
-    return layers.Add(name=f"{name}_add")([x, y])
-
-
-def build_resnet_generator(channels=3, filters=64, num_residual_blocks=9, name="generator"):
-    """The CycleGAN generator: `c7s1-f, d2f, d4f, R4f x n, u2f, uf, c7s1-C`, tanh.
-
-    Zhu et al. 2017 (https://arxiv.org/abs/1703.10593), appendix 7.2, after Johnson et al.
-    2016 (https://arxiv.org/abs/1603.08155): a 7x7 convolution after a reflection padding
-    of 3, two stride-2 3x3 convolutions, `n` residual blocks, two stride-2 transposed
-    convolutions, a 7x7 convolution to `C` channels; instance normalisation and ReLU
-    after every convolution but the last. The paper uses `f=64` and 6 blocks for
-    128x128 images, 9 for 256x256; `f=32` and 3-4 blocks suit 32x32 images.
-
-    Fully convolutional: the input is `(None, None, channels)` and any image whose sides
-    are multiples of 4 comes out the same size.
-
-    Args:
-        channels: image channels (the same in and out).
-        filters: `f`, the channels of the first convolution.
-        num_residual_blocks: `n` (0 leaves a plain encoder-decoder).
-        name: the model's name.
-
-    Returns:
-        A functional `keras.Model`: `[B, H, W, C]` in [-1, 1] -> `[B, H, W, C]` in [-1, 1].
-    """
-    _check_positive_int("channels", channels)
-    _check_positive_int("filters", filters)
-    if (isinstance(num_residual_blocks, bool)
-            or not isinstance(num_residual_blocks, (int, np.integer)) or num_residual_blocks < 0):
-        raise ValueError(
-            "Received an invalid value for argument `num_residual_blocks`. Expected a "
-            f"non-negative integer, received: num_residual_blocks={num_residual_blocks!r}"
-        )
-    images = keras.Input((None, None, channels), name="images")
-    x = ReflectionPadding2D(3, name="stem_pad")(images)
-    x = layers.Conv2D(filters, 7, use_bias=False, name="stem_conv")(x)
-    x = _instance_norm("stem_norm")(x)
-    x = layers.ReLU(name="stem_relu")(x)
-    for i, width in enumerate((2 * filters, 4 * filters)):
-        x = layers.Conv2D(width, 3, strides=2, padding="same", use_bias=False,
-                          name=f"down{i}_conv")(x)
-        x = _instance_norm(f"down{i}_norm")(x)
-        x = layers.ReLU(name=f"down{i}_relu")(x)
-    for i in range(num_residual_blocks):
-        x = residual_block(x, 4 * filters, name=f"res{i}")
-    for i, width in enumerate((2 * filters, filters)):
-        x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", use_bias=False,
-                                   name=f"up{i}_conv")(x)
-        x = _instance_norm(f"up{i}_norm")(x)
-        x = layers.ReLU(name=f"up{i}_relu")(x)
-    x = ReflectionPadding2D(3, name="head_pad")(x)
-    x = layers.Conv2D(channels, 7, name="head_conv")(x)
-    # tanh in float32 so mixed precision still returns float32 images in [-1, 1].
-    outputs = layers.Activation("tanh", dtype="float32", name="translated")(x)
-    return keras.Model(images, outputs, name=name)
-
-
-def build_patchgan_discriminator(channels=3, filters=64, num_layers=3, name="discriminator"):
-    """The PatchGAN discriminator: one real/fake score per overlapping image patch.
-
-    `C64-C128-C256-C512`, then a 1-channel convolution, for `num_layers=3` (the 70x70
-    PatchGAN of Isola et al. 2017, https://arxiv.org/abs/1611.07004, used by Zhu et al.
-    2017, appendix 7.2): 4x4 convolutions, stride 2 but for the last two, LeakyReLU(0.2),
-    instance normalisation on all but the first. Fewer layers give smaller patches for
-    small images (`num_layers=2`: 34x34 patches).
-
-    Args:
-        channels: image channels.
-        filters: channels of the first convolution; each later one doubles, up to 8x.
-        num_layers: the number of stride-2 convolutions.
-        name: the model's name.
-
-    Returns:
-        A functional `keras.Model`: `[B, H, W, C]` -> raw scores
-        `[B, ceil(H / 2^n), ceil(W / 2^n), 1]` (no sigmoid: the least-squares loss uses
-        them as they are).
-    """
-    _check_positive_int("channels", channels)
-    _check_positive_int("filters", filters)
-    _check_positive_int("num_layers", num_layers)
-    images = keras.Input((None, None, channels), name="images")
-    x = layers.Conv2D(filters, 4, strides=2, padding="same", name="down0_conv")(images)
-    x = layers.LeakyReLU(0.2, name="down0_lrelu")(x)
-    for i in range(1, num_layers + 1):
-        stride = 2 if i < num_layers else 1
-        width = filters * min(2 ** i, 8)
-        x = layers.Conv2D(width, 4, strides=stride, padding="same", use_bias=False,
-                          name=f"down{i}_conv")(x)
-        x = _instance_norm(f"down{i}_norm")(x)
-        x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
-    x = layers.Conv2D(1, 4, padding="same", name="patch_conv")(x)
-    scores = layers.Activation("linear", dtype="float32", name="scores")(x)
-    return keras.Model(images, scores, name=name)
-
-
-def default_num_residual_blocks(image_shape):
-    """The paper's generator depth: 9 residual blocks for 256x256 images and up, else 6."""
-    return 9 if min(image_shape[:2]) >= 256 else 6
+# --- Shapes ---
 
 
 def _check_image_shape(image_shape):
@@ -391,6 +201,9 @@ class CycleGAN(AdversarialModel):
     optimizer_networks = {"d_optimizer": ("discriminator_a", "discriminator_b"),  # noqa: RUF012
                           "g_optimizer": ("generator_a2b", "generator_b2a")}
     primary_optimizer = "g_optimizer"
+    #: The logged metrics, in order (`<name>_tracker` attributes).
+    metric_names = ("d_a_loss", "d_b_loss", "g_a2b_loss", "g_b2a_loss", "cycle_loss",
+                    "identity_loss")
 
     def __init__(self, generator_a2b, generator_b2a, discriminator_a, discriminator_b,
                  image_shape=None, pool_size=50, seed=None, augment=None, **kwargs):
@@ -422,12 +235,7 @@ class CycleGAN(AdversarialModel):
                     shape=(), dtype="int64", initializer="zeros", trainable=False,
                     aggregation="only_first_replica", name=f"pool_{domain}_count"))
 
-        self.d_a_loss_tracker = keras.metrics.Mean(name="d_a_loss")
-        self.d_b_loss_tracker = keras.metrics.Mean(name="d_b_loss")
-        self.g_a2b_loss_tracker = keras.metrics.Mean(name="g_a2b_loss")
-        self.g_b2a_loss_tracker = keras.metrics.Mean(name="g_b2a_loss")
-        self.cycle_loss_tracker = keras.metrics.Mean(name="cycle_loss")
-        self.identity_loss_tracker = keras.metrics.Mean(name="identity_loss")
+        self._add_trackers(self.metric_names)
         self.cycle_weight = None
         self.identity_weight = None
         self.gan_loss = None
@@ -570,9 +378,7 @@ class CycleGAN(AdversarialModel):
 
     @property
     def metrics(self):
-        return [self.d_a_loss_tracker, self.d_b_loss_tracker, self.g_a2b_loss_tracker,
-                self.g_b2a_loss_tracker, self.cycle_loss_tracker,
-                self.identity_loss_tracker]
+        return [getattr(self, f"{name}_tracker") for name in self.metric_names]
 
     # --- Train step ---
 

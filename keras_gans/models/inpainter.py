@@ -40,7 +40,7 @@ from keras_gans.models.base import (
     _network_input_shapes,
     _replica_logs,
 )
-from keras_gans.models.cyclegan import build_patchgan_discriminator
+from keras_gans.models.cyclegan_networks import build_patchgan_discriminator
 
 # `keras-gans train inpainter` options: dest -> argparse-like spec. A literal, read by
 # the CLI without importing this module (and TensorFlow). `image_size` and the common

@@ -135,8 +135,9 @@ def keras_gans_model(name, policy="float32", pool_size=None):
                              **({} if pool_size is None else {"pool_size": pool_size}))
             model.compile()
         else:
-            model = SRGAN(nets["generator"], nets["discriminator"], scale=cfg["scale"])
-            model.compile(phase="adversarial", content_loss="mse")
+            model = SRGAN(nets["generator"], nets["discriminator"], scale=cfg["scale"],
+                          content_loss="mse")
+            model.compile()
     return model
 
 

@@ -43,15 +43,14 @@ def _api_rows(env, tmp):
 
 
 def _cli_rows(env, tmp):
-    from keras_gans import cli
-    from keras_gans.models import srgan
+    from keras_gans import cli, memory
 
     rows = []
     for name, argv, _ in catalogue.CLI_CASES:
         args = argv(env)
-        available = srgan._available_memory
+        available = memory.available_memory
         if "upscale" in args:  # as in the test: a machine with 1000 bytes free
-            srgan._available_memory = lambda: 1000
+            memory.available_memory = lambda: 1000
         stderr = io.StringIO()
         try:
             with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
@@ -60,7 +59,7 @@ def _cli_rows(env, tmp):
                 except SystemExit as exit_:
                     status = exit_.code
         finally:
-            srgan._available_memory = available
+            memory.available_memory = available
         command = _cell("keras-gans " + " ".join(args), tmp)
         rows.append((f"`{command}`", f"exit {status}: {_cell(stderr.getvalue(), tmp)}"))
     return rows

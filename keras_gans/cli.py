@@ -975,7 +975,8 @@ def _init_options(options, args):
         raise UsageError(f"--init {spec!r}: {e}") from None
     held = str(archive.get("registered_name") or archive.get("class_name")).rpartition(">")[2]
     expected = VARIANTS[options["variant"]][1]
-    if held != expected:
+    # `train srgan` starts from a model of either phase.
+    if held != expected and (expected, held) != ("SRGAN", "SRResNet"):
         raise UsageError(f"--init {spec!r} holds a {held}, not a {expected}.")
     config = archive.get("config", {})
     for dest, key in _INIT_FIXED.items():
@@ -1110,22 +1111,8 @@ def _create_model(options, dataset, num_classes):
         model.compile(cycle_weight=options["cycle_weight"],
                       identity_weight=options["identity_weight"])
     else:
-        if options.get("init"):
-            from keras_gans import registry
-
-            model = registry.load_file(options["init"], expected_class=cls, compile=False)
-        else:
-            model = cls(scale=options["scale"], num_blocks=options["residual_blocks"] or 16,
-                        filters=options["base_filters"], d_filters=options["base_filters"],
-                        channels=spec[0].shape[-1], hr_size=options["hr_size"],
-                        bicubic_skip=options["bicubic_skip"])
-        compile_kwargs = {"phase": options["phase"]}
-        if options["content_loss"]:
-            compile_kwargs["content_loss"] = options["content_loss"]
-        if options["vgg_weights"]:
-            compile_kwargs["vgg_weights"] = options["vgg_weights"]
-        try:
-            model.compile(**compile_kwargs)
+        try:  # SRResNet (--phase pretrain) or SRGAN (adversarial), from --init if given
+            model = cls.from_train_options(tuple(spec[0].shape[1:]), options)
         except RuntimeError as e:  # VGG19's ImageNet weights could not be downloaded
             if "VGG19" not in str(e):
                 raise
@@ -1152,10 +1139,9 @@ def _cmd_train(args):
     dataset, class_names = _train_dataset(options)
     num_classes = _num_classes(options, class_names)
     steps = options["steps_per_epoch"] or int(dataset.cardinality().numpy())
-    module, class_name = VARIANTS[options["variant"]]
     model, resumed = training.resume_or_create(
         run_dir, lambda: _create_model(options, dataset, num_classes),
-        expected_class=getattr(importlib.import_module(module), class_name))
+        expected_class=_variant_class(options["variant"]).train_class(options))
     if new_run:
         _record_run(run_dir, options)
     step = int(model.optimizer.iterations.numpy())

@@ -153,7 +153,7 @@ class PixelShuffle(keras.layers.Layer):
 class BicubicUpsampling(keras.layers.Layer):
     """Bicubic upscaling of images of any size by an integer factor.
 
-    `tf.image.resize(method="bicubic")`, the same as `keras_gans.models.srgan.
+    `tf.image.resize(method="bicubic")`, the same as `keras_gans.utils.
     bicubic_upscale` (without its clipping), with the output size computed from the
     input's dynamic shape: `keras.layers.UpSampling2D(interpolation="bicubic")` cannot
     take images whose height and width are unknown when the model is built, which a

@@ -6,33 +6,7 @@ import sys
 
 import numpy as np
 
-
-def available_memory():
-    """Bytes of memory this process can still allocate, or `None` when unknown."""
-    available = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError):
-        pass
-    if available is None:
-        try:
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):
-            return None
-    try:  # a container's cgroup (v2) limit may be far below the machine's memory
-        with open("/sys/fs/cgroup/memory.max") as f:
-            limit = f.read().strip()
-        if limit != "max":
-            with open("/sys/fs/cgroup/memory.current") as f:
-                used = int(f.read().strip())
-            available = min(available, max(int(limit) - used, 0))
-    except (OSError, ValueError):
-        pass
-    return available
+from keras_gans.memory import available_memory  # noqa: F401  (its old home)
 
 
 def walk_files(root, extensions):
@@ -190,6 +164,57 @@ def to_float(images, dtype="float32"):
             "Pass uint8 images (0-255) or rescale them."
         )
     return images.astype("float32")
+
+
+def check_images(images, argument, channels=None):
+    """`(batch, single)`: `images` as an array `(N, H, W, C)` (a single `(H, W, C)` image
+    gains a batch axis, and `single` says so), uint8 or float, with `channels` if given."""
+    images = np.asarray(images)
+    expected = f"C={channels}" if channels else "any C"
+    if images.ndim not in (3, 4) or images.size == 0 or (
+            channels is not None and images.shape[-1] != channels):
+        raise ValueError(
+            f"Received an invalid value for argument `{argument}`. Expected an image "
+            f"(H, W, C) or a batch (N, H, W, C) with {expected}, received an array of "
+            f"shape {images.shape}."
+        )
+    if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            f"Received an invalid value for argument `{argument}`. Expected uint8 images "
+            f"(0-255) or float images in [-1, 1], received dtype {images.dtype}."
+        )
+    single = images.ndim == 3
+    return (images[None] if single else images), single
+
+
+def bicubic_upscale(images, scale):
+    """Bicubic upscaling by `scale`: the baseline of every super-resolution report.
+
+    `tf.image.resize(method="bicubic")` (Keys' cubic convolution, a = -0.5), clipped to
+    the valid range.
+
+    Args:
+        images: uint8 images, or float images in [-1, 1]; `(H, W, C)` or `(N, H, W, C)`.
+        scale: positive integer factor.
+
+    Returns:
+        The upscaled images with the input's convention: uint8 for uint8 input, float32
+        in [-1, 1] otherwise; shape `(..., H * scale, W * scale, C)`.
+    """
+    import tensorflow as tf
+
+    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, np.integer)) \
+            or scale <= 0:
+        raise ValueError("Received an invalid value for argument `scale`. Expected a "
+                         f"positive integer, received: scale={scale!r}")
+    batch, single = check_images(images, "images")
+    is_uint8 = batch.dtype == np.uint8
+    x = to_float(batch)
+    height, width = x.shape[1:3]
+    out = tf.image.resize(x, (height * scale, width * scale), method="bicubic")
+    out = np.clip(out.numpy(), -1.0, 1.0)
+    out = to_uint8(out) if is_uint8 else out.astype("float32")
+    return out[0] if single else out
 
 
 def make_grid(images, ncols=None, padding=2, pad_value=255):

@@ -166,9 +166,9 @@ def _with_nan():
 
 
 def _upscale_with_little_memory(e, monkeypatch):
-    from keras_gans.models import srgan
+    from keras_gans import memory
 
-    monkeypatch.setattr(srgan, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(memory, "available_memory", lambda: 1000)
 
 
 # (id, call(env), exception, regex naming the argument and the received value)
@@ -249,7 +249,7 @@ API_CASES = [
     ("z_not_numbers", lambda e: e.gan.generate(z="abc"),
      TypeError, r"`z`.*received: str 'abc'"),
     ("labels_out_of_range", lambda e: e.cgan.generate(2, labels=[0, 3]),
-     ValueError, r"`labels`.*\[0, 2\], received values in \[0, 3\]"),
+     ValueError, r"`labels`.*\[0, 2\] \(num_classes=3\), received values in \[0, 3\]"),
     ("fit_labels_out_of_range", lambda e: e.cgan.fit(e.x, np.full((8,), 5), verbose=0),
      ValueError, r"`y`.*\[0, 2\] \(num_classes=3\), received values in \[5, 5\]"),
     ("labels_for_unconditional", lambda e: e.gan.generate(2, labels=[0, 1]),

@@ -142,8 +142,8 @@ def save_tiny_models(folder):
     cyclegan.compile()
     cyclegan.save(folder / "cyclegan.keras")
     srgan = SRGAN(scale=2, num_blocks=1, filters=4, d_filters=4, dense_units=8, channels=1,
-                  hr_size=SIDE)
-    srgan.compile(phase="pretrain")
+                  hr_size=SIDE, content_loss="mse")
+    srgan.compile()
     srgan.save(folder / "srgan.keras")
     return {"cyclegan": cyclegan, "srgan": srgan}
 

@@ -119,9 +119,8 @@ def build_case(name):
         return model, (uniform(8, 8, 1), uniform(8, 8, 1))
     if name == "srgan":
         generator, discriminator = _tiny_sr_networks(keras)
-        model = SRGAN(generator, discriminator, scale=2)
-        model.compile(phase="adversarial", content_loss="mse", d_optimizer=sgd(),
-                      g_optimizer=sgd())
+        model = SRGAN(generator, discriminator, scale=2, content_loss="mse")
+        model.compile(d_optimizer=sgd(), g_optimizer=sgd())
         return model, (uniform(4, 4, 1), uniform(8, 8, 1))
     raise ValueError(f"unknown case {name!r}")
 
@@ -338,8 +337,8 @@ def _zoo_model(case):
         model.compile()
         return model, (uniform(8, 8, 1), uniform(8, 8, 1))
     model = SRGAN(scale=2, num_blocks=1, filters=4, d_filters=4, dense_units=8, hr_size=8,
-                  channels=1)
-    model.compile(phase="adversarial", content_loss="mse")
+                  channels=1, content_loss="mse")
+    model.compile()
     return model, (uniform(4, 4, 1), uniform(8, 8, 1))
 
 

@@ -35,7 +35,7 @@ SKIPPED = [
      "fragment: x_heldout, features, classifier and dataset are the reader's"),
     ('gan = keras_gans.CycleGAN.from_shape((12',
      "needs the reader's horses/ and zebras/; long training"),
-    ('sr = keras_gans.SRGAN(scale=4)',
+    ('pairs = keras_gans.data.sr_pairs("photos/"',
      "needs the reader's photos/; long training; VGG19 weights (network)"),
     ('inpainter = keras_gans.Inpainter.from_sh',
      'needs Fashion-MNIST (apt-get install dataset-fashion-mnist) and a long training'),

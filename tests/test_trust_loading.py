@@ -31,7 +31,7 @@ from keras_gans import cli, registry, training
 from keras_gans.models.cyclegan import CycleGAN
 from keras_gans.models.dcgan import DCGAN
 from keras_gans.models.lsgan import LSGAN
-from keras_gans.models.srgan import SRGAN
+from keras_gans.models.srgan import SRGAN, SRResNet
 from keras_gans.models.wgan_gp import WGANGP
 
 TINY = {"latent_dim": 4, "base_filters": 4, "seed": 0}
@@ -60,11 +60,12 @@ def saved(tmp_path_factory):
         "CycleGAN": CycleGAN.from_shape((8, 8, 1), filters=4, num_residual_blocks=1,
                                         d_filters=4, seed=0),
         "SRGAN": SRGAN(scale=2, num_blocks=1, filters=4, d_filters=4, dense_units=8,
-                       channels=1, hr_size=8),
+                       channels=1, hr_size=8, content_loss="mse"),
+        "SRResNet": SRResNet(scale=2, num_blocks=1, filters=4, channels=1),
     }
     paths = {}
     for variant, model in models.items():
-        model.compile(**({"phase": "pretrain"} if variant == "SRGAN" else {}))
+        model.compile()
         paths[variant] = folder / f"{variant.replace(' ', '_')}.keras"
         model.save(paths[variant])
     return paths
@@ -103,7 +104,7 @@ def test_fresh_process_import_keras_gans_then_load_model_loads_every_variant(
     assert {variant: out[str(path)] for variant, path in saved.items()} == {
         "DCGAN": ["DCGAN", None], "LSGAN": ["LSGAN", None], "WGANGP": ["WGANGP", None],
         "conditional DCGAN": ["DCGAN", 3], "CycleGAN": ["CycleGAN", None],
-        "SRGAN": ["SRGAN", None]}
+        "SRGAN": ["SRGAN", None], "SRResNet": ["SRResNet", None]}
 
 
 def test_expected_class_is_the_exact_class(saved, tmp_path):

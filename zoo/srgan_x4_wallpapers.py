@@ -19,7 +19,7 @@ ground truth is this downscaled photo; the low-resolution input is it downscaled
 `keras_gans.data.sr_pairs` trains on.
 
 Model and budget: an SRResNet of 8 residual blocks and 32 filters (the paper: 16 and
-64) that learns a correction to bicubic upscaling (`SRGAN(bicubic_skip=True)`, the
+64) that learns a correction to bicubic upscaling (`SRResNet(bicubic_skip=True)`, the
 global residual of VDSR; `--no-bicubic-skip` trains the paper's plain generator, which
 after 450 + 150 steps lost to bicubic by 6 dB) and the paper's discriminator at 16 base
 filters, on 48x48 crops in batches of 16. On 2 free CPU cores a pretrain step takes
@@ -73,7 +73,8 @@ import tensorflow as tf
 from PIL import Image, ImageDraw
 
 import keras_gans
-from keras_gans.models.srgan import SRGAN, bicubic_upscale
+from keras_gans import SRGAN, PixelMSE, SRResNet, VGGFeatureLoss
+from keras_gans.utils import bicubic_upscale
 
 PHOTOS = "/usr/share/backgrounds"
 NAME = "srgan_x4_wallpapers"
@@ -152,9 +153,17 @@ def load_test_pairs(paths):
 
 
 def build(args):
-    return SRGAN(scale=SCALE, num_blocks=args.blocks, filters=args.filters,
-                 d_filters=args.d_filters, dense_units=args.dense_units,
-                 hr_size=args.hr_size, bicubic_skip=args.bicubic_skip)
+    """The SRResNet of the first phase."""
+    return SRResNet(scale=SCALE, num_blocks=args.blocks, filters=args.filters,
+                    hr_size=args.hr_size, bicubic_skip=args.bicubic_skip)
+
+
+def srgan_from(srresnet, args):
+    """The SRGAN of the second phase, on the SRResNet's generator."""
+    weights = vgg_weights(args)
+    return SRGAN.from_pretrained(
+        srresnet, d_filters=args.d_filters, dense_units=args.dense_units,
+        content_loss=VGGFeatureLoss(weights=weights) if weights else PixelMSE())
 
 
 def dataset(args, seed):
@@ -175,11 +184,9 @@ def compile_phase(gan, phase, args):
         # steps needs a larger rate, decayed to a tenth of it by the end.
         schedule = keras.optimizers.schedules.CosineDecay(
             args.pretrain_lr, decay_steps=args.pretrain_steps, alpha=0.1)
-        gan.compile(phase="pretrain", g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.9))
-    elif vgg_weights(args):
-        gan.compile(phase="adversarial", content_loss="vgg19", vgg_weights=vgg_weights(args))
+        gan.compile(g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.9))
     else:
-        gan.compile(phase="adversarial", content_loss="mse")
+        gan.compile()
 
 
 def resume_epoch(backup_dir):
@@ -233,7 +240,7 @@ def train(args):
         logs["pretrain"] = run_phase(gan, "pretrain", args.pretrain_steps, args)
         gan.save(srresnet_path)
     if not os.path.exists(srgan_path):
-        gan = keras.models.load_model(srresnet_path)
+        gan = srgan_from(keras.models.load_model(srresnet_path), args)
         compile_phase(gan, "adversarial", args)
         logs["adversarial"] = run_phase(gan, "adversarial", args.adversarial_steps, args)
         gan.save(srgan_path)
@@ -246,6 +253,7 @@ def measure(args):
     ds = iter(dataset(args, args.seed))
     out = {}
     for phase in ("pretrain", "adversarial"):
+        gan = srgan_from(gan, args) if phase == "adversarial" else gan
         compile_phase(gan, phase, args)
         gan.train_on_batch(*next(ds))  # traces
         began = time.perf_counter()

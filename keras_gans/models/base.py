@@ -428,6 +428,11 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
         keys of the module's `TRAIN_OPTIONS` plus the common ones)."""
         raise NotImplementedError(f"{cls.__name__} does not declare `from_train_options`.")
 
+    @classmethod
+    def train_class(cls, options):
+        """The class `keras-gans train` makes and resumes for `options` (this one)."""
+        return cls
+
     @staticmethod
     def train_dataset(options, **common):
         """The training dataset of `keras-gans train` (`common`: batch_size, channels,

@@ -1,5 +1,7 @@
-"""What every zoo recipe shares: offline data, resumable training, evaluation, export,
-manifest update. A recipe is a small config plus a call to `run_gan` / `run_classifier`.
+"""What every zoo recipe shares: offline data, the command line, resumable training,
+evaluation, figures, export, manifest update. A recipe is a small config plus a call to
+`run_gan` / `run_classifier`, or, for a model with stages or its own measurements, a
+config (`parse_config`) plus its model-specific lines around `train_run`.
 
 Each recipe rebuilds its entry from nothing:
 
@@ -9,10 +11,12 @@ Each recipe rebuilds its entry from nothing:
 """
 
 import argparse
+import glob
 import json
 import os
 import pathlib
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -69,24 +73,106 @@ def fashion_split():
 
 DATASETS = {"mnist": (mnist_split, MNIST_NOTE), "fashion_mnist": (fashion_split, FASHION_NOTE)}
 
+PHOTOS = "/usr/share/backgrounds"
+
+
+def photo_split(out_dir, holdout, max_side):
+    """`(train_files, test_files)`: downscaled PNG copies of the wallpaper photographs.
+
+    The photos `PHOTOS/**/*.jpg`, sorted by file name, without the extra-resolution
+    copies of one picture (`Elephants_3840x2160.jpg` is `Elephants.jpg`); every
+    `len // holdout`-th one (from the first) is held out, `holdout` of them. Each is
+    downscaled (PIL Lanczos) to a longer side of at most `max_side` and written (once;
+    later calls reuse it) to `out_dir/train` or `out_dir/test`; unreadable ones are
+    skipped.
+    """
+    paths = sorted(glob.glob(os.path.join(PHOTOS, "**", "*.jpg"), recursive=True),
+                   key=os.path.basename)
+    kept, seen = [], set()
+    for path in paths:
+        picture = re.sub(r"_\d+x\d+$", "", os.path.splitext(os.path.basename(path))[0])
+        if picture not in seen:
+            seen.add(picture)
+            kept.append(path)
+    test = kept[::max(1, len(kept) // holdout)][:holdout]
+    train = [p for p in kept if p not in test]
+    return (_downscaled(train, os.path.join(out_dir, "train"), max_side),
+            _downscaled(test, os.path.join(out_dir, "test"), max_side))
+
+
+def _downscaled(paths, folder, max_side):
+    from PIL import Image
+
+    os.makedirs(folder, exist_ok=True)
+    out = []
+    for path in paths:
+        target = os.path.join(folder, os.path.splitext(os.path.basename(path))[0] + ".png")
+        if not os.path.exists(target):
+            try:
+                image = Image.open(path).convert("RGB")
+            except OSError as e:
+                print(f"skipping unreadable {path}: {e}")
+                continue
+            factor = max_side / max(image.size)
+            if factor < 1:
+                size = (round(image.width * factor), round(image.height * factor))
+                image = image.resize(size, Image.LANCZOS)
+            image.save(target + ".tmp.png")
+            os.replace(target + ".tmp.png", target)
+        out.append(target)
+    return out
+
 
 # --- Command line ---
 
 
-def parse_args(name, default_epochs, extra=None):
-    """The recipe's command line; `extra(parser)` adds a recipe's own options."""
-    parser = argparse.ArgumentParser(description=f"Rebuild the zoo entry {name}.")
+def _parser(name, description=None):
+    """The options of every recipe: --run-dir, --version, --no-register."""
+    parser = argparse.ArgumentParser(description=description
+                                     or f"Rebuild the zoo entry {name}.")
     parser.add_argument("--run-dir", default=str(ROOT / "runs" / name),
                         help="checkpoints and samples; started again, the run resumes")
-    parser.add_argument("--epochs", type=int, default=default_epochs)
     parser.add_argument("--version", type=int, default=None,
                         help="version to write (default: the next free one)")
     parser.add_argument("--no-register", action="store_true",
                         help="measure only: do not export or touch the manifest")
+    return parser
+
+
+def parse_args(name, default_epochs, extra=None):
+    """The recipe's command line; `extra(parser)` adds a recipe's own options."""
+    parser = _parser(name)
+    parser.add_argument("--epochs", type=int, default=default_epochs)
     parser.add_argument("--eval-samples", type=int, default=None)
     if extra is not None:
         extra(parser)
     return parser.parse_args()
+
+
+def parse_config(name, config, argv=None, helps=None, extra=None, check=None,
+                 description=None):
+    """A recipe's command line from its `config`: `--key-name` per key, of the default's
+    type (a boolean also takes `--no-key-name`), with the options of every recipe.
+
+    `extra(parser)` adds options that are not config; `check(args)` returns an error
+    message (or None) for values out of range.
+    """
+    parser = _parser(name, description)
+    for key, default in config.items():
+        flag, text = "--" + key.replace("_", "-"), (helps or {}).get(key)
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction,
+                                default=default, help=text)
+        else:
+            parser.add_argument(flag, type=str if default is None else type(default),
+                                default=default, help=text)
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args(argv)
+    error = check(args) if check is not None else None
+    if error:
+        parser.error(error)
+    return args
 
 
 def _cpu():
@@ -208,6 +294,43 @@ class QualityRecord:
                  round(r.get("val_fid", float("nan")), 2)] for r in self.log.rows()]
 
 
+# --- Figures ---
+
+
+def busiest_crop(image, size):
+    """Top-left corner of the `size` crop of `image` with the most detail (gradient
+    energy), on a grid of half-crop strides."""
+    gray = image.astype("float32").mean(axis=-1)
+    energy = np.abs(np.diff(gray, axis=0))[:, :-1] + np.abs(np.diff(gray, axis=1))[:-1]
+    best, corner = -1.0, (0, 0)
+    stride = size // 2
+    for top in range(0, image.shape[0] - size + 1, stride):
+        for left in range(0, image.shape[1] - size + 1, stride):
+            score = energy[top:top + size, left:left + size].mean()
+            if score > best:
+                best, corner = score, (top, left)
+    return corner
+
+
+def save_titled_grid(tiles, titles, path, padding=4):
+    """Writes the uint8 RGB `tiles` (row by row, one column per title, all one size) as
+    a PNG grid under a white header naming the columns."""
+    from PIL import Image, ImageDraw
+
+    from keras_gans import utils
+
+    grid = utils.make_grid(np.stack(tiles), ncols=len(titles), padding=padding)
+    header = Image.new("RGB", (grid.shape[1], 20), "white")
+    draw = ImageDraw.Draw(header)
+    for i, title in enumerate(titles):
+        draw.text((padding + i * (tiles[0].shape[1] + padding) + 4, 4), title, fill="black")
+    canvas = Image.new("RGB", (grid.shape[1], grid.shape[0] + 20), "white")
+    canvas.paste(header, (0, 0))
+    canvas.paste(Image.fromarray(grid), (0, 20))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    canvas.save(path)
+
+
 # --- Export ---
 
 
@@ -248,6 +371,41 @@ def resume_or_create(name, run_dir, create, note):
     print(f"[{name}] {'resuming at step ' + str(step) if resumed else 'new run'}; {note}",
           flush=True)
     return model, step
+
+
+def train_run(name, run_dir, create, data, epochs, steps_per_epoch=None, note="",
+              callbacks=(), **train_kwargs):
+    """One run of `training.train` in `run_dir`: resumed from its checkpoint, or started
+    from `create()`, or (when it had ended) returned as it is.
+
+    Returns `(model, log)`; `log` holds the run's `steps` in all, the step it
+    `resumed_at_step`, and this invocation's wall seconds and median seconds per step
+    (without the first, which traces).
+    """
+    import keras
+
+    from keras_gans import training
+
+    class StepTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.times.append(time.perf_counter() - self.start)
+
+    model, resumed_at = resume_or_create(name, run_dir, create, note)
+    timer, began = StepTimer(), time.time()
+    training.train(model, data, run_dir, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                   callbacks=[*callbacks, timer], **train_kwargs)
+    times = timer.times[1:]
+    return model, {"steps": epochs * (steps_per_epoch or int(data.cardinality())),
+                   "resumed_at_step": resumed_at,
+                   "wall_seconds_this_run": round(time.time() - began, 1),
+                   "median_step_seconds": round(float(np.median(times)), 3) if times else None}
 
 
 def run_gan(config):

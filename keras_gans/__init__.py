@@ -37,20 +37,12 @@ _LAZY = {
     "load_generator": ("keras_gans.registry", "load_generator"),
     "list_models": ("keras_gans.registry", "list_models"),
     "model_info": ("keras_gans.registry", "model_info"),
-    "export": ("keras_gans.export", None),  # a callable module: keras_gans.export(model, dir)
-    "features": ("keras_gans.features", None),
-    "callbacks": ("keras_gans.callbacks", None),
-    "data": ("keras_gans.data", None),
-    "evaluation": ("keras_gans.evaluation", None),
-    "layers": ("keras_gans.layers", None),
-    "losses": ("keras_gans.losses", None),
-    "metrics": ("keras_gans.metrics", None),
-    "models": ("keras_gans.models", None),
-    "registry": ("keras_gans.registry", None),
-    "serving": ("keras_gans.serving", None),
-    "training": ("keras_gans.training", None),
-    "utils": ("keras_gans.utils", None),
 }
+# The submodules, imported on first use as `keras_gans.<name>` (`export` is a callable
+# module: keras_gans.export(model, dir)).
+_LAZY.update((name, (f"keras_gans.{name}", None)) for name in (
+    "export", "features", "callbacks", "data", "evaluation", "layers", "losses",
+    "metrics", "models", "registry", "serving", "training", "utils"))
 
 __all__ = [  # the public names of _LAZY, plus the version
     "DCGAN",

@@ -219,6 +219,26 @@ def export(model, base_dir, version=None, include_keras=True):
     else:
         version = next_version(base_dir)
 
+    tmp = _make_tmp_dir(base_dir, version)
+    try:
+        # model.keras first: the PNGs the signatures return record its sha256.
+        keras_file = _write_keras_file(model, tmp) if include_keras else None
+        provenance = _provenance(model, base_dir, version, keras_file)
+
+        def write():
+            _write_saved_model(model, family, tmp, provenance)
+            _write_assets_extra(model, family, tmp, include_keras, provenance)
+
+        write()
+        path = _claim_version(tmp, base_dir, version, auto_version, provenance, write)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _make_tmp_dir(base_dir, version):
+    """A new directory in `base_dir` to write `version` into before it is renamed."""
     # Not tempfile.mkdtemp: its 0700 mode would hide the version from a server running
     # as another user; os.mkdir applies the usual umask.
     tmp = os.path.join(base_dir, f".tmp-{version}-{secrets.token_hex(6)}")
@@ -228,37 +248,34 @@ def export(model, base_dir, version=None, include_keras=True):
         raise PermissionError(
             errno.EACCES, f"Cannot write into the export directory `base_dir`={base_dir!r}: "
             "permission denied.", base_dir) from None
-    try:
-        # model.keras first: the PNGs the signatures return record its sha256.
-        keras_file = _write_keras_file(model, tmp) if include_keras else None
-        provenance = _provenance(model, base_dir, version, keras_file)
-        _write_saved_model(model, family, tmp, provenance)
-        _write_assets_extra(model, family, tmp, include_keras, provenance)
-        # Another exporter may have taken the version meanwhile; with `version=None`
-        # move on to the next free one.
-        for _ in range(100):
-            path = os.path.join(base_dir, str(version))
-            if os.path.lexists(path):
-                if not auto_version:
-                    raise _version_exists_error(path)
-                version = next_version(base_dir)
-                continue
-            if provenance["version"] != str(version):  # the PNGs name the version
-                provenance["version"] = str(version)
-                _write_saved_model(model, family, tmp, provenance)
-                _write_assets_extra(model, family, tmp, include_keras, provenance)
-            try:
-                os.rename(tmp, path)
-                break
-            except OSError as e:
-                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not auto_version:
-                    raise
-        else:  # pragma: no cover - a hundred concurrent exporters
-            raise RuntimeError(f"Could not claim a free version under {base_dir!r}.")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+    return tmp
+
+
+def _claim_version(tmp, base_dir, version, auto_version, provenance, write):
+    """Renames the written `tmp` to `base_dir/<version>` and returns that path.
+
+    Another exporter may have taken the version meanwhile; with `version=None`
+    (`auto_version`) move on to the next free one, and `write()` again: the PNGs the
+    signatures return name the version.
+    """
+    for _ in range(100):
+        path = os.path.join(base_dir, str(version))
+        if os.path.lexists(path):
+            if not auto_version:
+                raise _version_exists_error(path)
+            version = next_version(base_dir)
+            continue
+        if provenance["version"] != str(version):
+            provenance["version"] = str(version)
+            write()
+        try:
+            os.rename(tmp, path)
+            return path
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not auto_version:
+                raise
+    raise RuntimeError(  # pragma: no cover - a hundred concurrent exporters
+        f"Could not claim a free version under {base_dir!r}.")
 
 
 def _write_saved_model(model, family, path, provenance):

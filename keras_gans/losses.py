@@ -102,10 +102,9 @@ def minimax_generator_loss(fake_logits):
         fake_logits: discriminator logits on generated data, any shape.
 
     Returns:
-        A float32 scalar.
+        A float32 scalar, at most 0: the mean of `log(1 - D(G(z)))` over the batch.
     """
-    fake_logits = _float32(fake_logits)
-    return -ops.mean(ops.softplus(fake_logits))
+    return -ops.mean(ops.softplus(_float32(fake_logits)))
 
 
 def non_saturating_generator_loss(fake_logits):
@@ -123,8 +122,7 @@ def non_saturating_generator_loss(fake_logits):
     Returns:
         A float32 scalar.
     """
-    fake_logits = _float32(fake_logits)
-    return ops.mean(ops.softplus(-fake_logits))
+    return ops.mean(ops.softplus(-_float32(fake_logits)))
 
 
 # --- Least squares ---
@@ -267,6 +265,17 @@ def _call(network, x, condition, training):
     return network([x, condition], training=training)
 
 
+def _batch_rank(real):
+    """The rank of `real`, which must be a batch of rank >= 2."""
+    rank = real.shape.rank
+    if rank is None or rank < 2:
+        raise ValueError(
+            "Received an invalid value for argument `real`. Expected a batch of rank >= 2, "
+            f"received: real.shape={real.shape}"
+        )
+    return rank
+
+
 def _input_gradients(network, x, condition, training, loss_scale=None):
     """Gradient of `sum(network(x))` with respect to `x`, in float32.
 
@@ -337,12 +346,7 @@ def gradient_penalty(
     """
     real = tf.cast(real, tf.float32)
     fake = tf.cast(fake, tf.float32)
-    rank = real.shape.rank
-    if rank is None or rank < 2:
-        raise ValueError(
-            "Received an invalid value for argument `real`. Expected a batch of rank >= 2, "
-            f"received: real.shape={real.shape}"
-        )
+    rank = _batch_rank(real)
     if alpha is None:
         alpha = _interpolation_alpha(tf.shape(real)[0], rank)
     else:
@@ -385,12 +389,7 @@ def r1_penalty(discriminator, real, *, condition=None, training=True, loss_scale
         A float32 scalar.
     """
     real = tf.cast(real, tf.float32)
-    rank = real.shape.rank
-    if rank is None or rank < 2:
-        raise ValueError(
-            "Received an invalid value for argument `real`. Expected a batch of rank >= 2, "
-            f"received: real.shape={real.shape}"
-        )
+    rank = _batch_rank(real)
     grads = _input_gradients(discriminator, real, condition, training, loss_scale)
     return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=list(range(1, rank))))
 

@@ -349,7 +349,7 @@ CLI_CASES = [
      r"MODEL_OR_PATH: '.*notes\.keras' is not a \.keras archive"),
     ("labels_out_of_range", lambda e: ["sample", str(e.cgan_file), "-n", "2", "--labels", "7",
                                        "-o", str(e.root / "l.png")],
-     r"--labels.*\[0, 2\], received values in \[7, 7\]"),
+     r"--labels.*\[0, 2\] \(num_classes=3\), received values in \[7, 7\]"),
     ("unwritable_output", lambda e: ["sample", "tiny_dcgan", "-n", "2", "-o",
                                      os.path.join(e.unwritable, "grid.png")],
      r"-o/--output: cannot write '.*grid\.png'"),

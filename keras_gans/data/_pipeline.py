@@ -2,6 +2,7 @@
 every reader returns, shuffling and caching, per-element conversion to [-1, 1], channel
 conversion, resizing, stateless seeds, jitter, repeat and prefetch."""
 
+import dataclasses
 import os
 
 import tensorflow as tf
@@ -10,6 +11,7 @@ from keras_gans import utils
 from keras_gans.data._checks import _NO_LABEL, _PREFETCH, _UNKNOWN_CHANNELS, _normalize_size
 
 
+@dataclasses.dataclass(eq=False)  # compared by identity, as before
 class _Source:
     """An unbatched stream of raw images (uint8 or float) and int32 labels.
 
@@ -19,31 +21,20 @@ class _Source:
     `shape` is `(H, W, C)` with `None` where unknown.
     """
 
-    label_values = None  # the class ids, when known as the dataset is built
+    keys: object
+    load: object
+    count: object
+    shape: tuple
+    has_labels: bool
+    cheap_keys: bool = False
+    in_memory: bool = False
+    gather: object = None
+    check_range: bool = False
+    class_names: object = None
+    label_values = None  # the class ids, when known as the dataset is built (not a field)
 
-    def __init__(
-        self,
-        keys,
-        load,
-        count,
-        shape,
-        has_labels,
-        cheap_keys=False,
-        in_memory=False,
-        gather=None,
-        check_range=False,
-        class_names=None,
-    ):
-        self.keys = keys
-        self.load = load
-        self.count = count
-        self.shape = tuple(shape)
-        self.has_labels = has_labels
-        self.cheap_keys = cheap_keys
-        self.in_memory = in_memory
-        self.gather = gather
-        self.check_range = check_range
-        self.class_names = class_names
+    def __post_init__(self):
+        self.shape = tuple(self.shape)
 
 
 def _elements(src, shuffle, seed, shuffle_buffer, cache, loaded):

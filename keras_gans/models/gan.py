@@ -6,7 +6,9 @@ subclassing: they set class attributes (`adversarial_loss`, default optimizers, 
 D outputs probabilities) and override `loss_options` (the hyper-parameters of the
 `keras_gans.losses.AdversarialLoss` built from a name) / `discriminator_penalty`.
 Nothing here is variant-specific. It declares its serving signatures (noise, seed,
-PNG), its preview (a sample grid from fixed noise) and its fingerprint.
+PNG), its preview (a sample grid from fixed noise) and its fingerprint. The class-id
+checks of `fit` and `generate` live in `models/_class_ids.py`, the remapper setting of
+`fit` in `models/_graph_options.py`.
 
 Conventions every network follows:
 
@@ -17,9 +19,6 @@ Conventions every network follows:
   conditional one takes `[images, labels]`.
 """
 
-import contextlib
-import re
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -28,6 +27,9 @@ from keras_gans import augment as augment_lib
 from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
 from keras_gans import utils
+from keras_gans.models._class_ids import check_class_ids, label_checked, label_error
+from keras_gans.models._graph_options import fit_remapping
+from keras_gans.models._graph_options import remapper_fails as _remapper_fails
 from keras_gans.models.base import (
     AdversarialModel,
     _argument,
@@ -44,36 +46,6 @@ _GENERATE_CHUNK = 1024
 # `generate` calls needing less memory than this skip the check: reading /proc and
 # the cgroup files takes ~0.2 ms, a tenth of a one-image call.
 _MEMORY_CHECK_BYTES = 64 * 2**20
-# The message of the label assertion in `fit`'s dataset, found again in TF's error.
-_LABEL_CHECK = "keras_gans: class ids out of range"
-
-
-@keras.saving.register_keras_serializable(package="keras_gans")
-@contextlib.contextmanager
-def _grappler_remapping(enabled):
-    """Grappler's remapper off inside the block unless `enabled` (restored after).
-
-    With oneDNN (TensorFlow's default on x86 CPUs) the remapper fuses a discriminator's
-    Conv2D + BiasAdd + LeakyRelu although the training graph's LeakyReluGrad still
-    reads the BiasAdd, and logs `remapper failed: INVALID_ARGUMENT ... fanout
-    '.../LeakyReluGrad' exist for missing node '.../BiasAdd'` on stderr (not with
-    `TF_ENABLE_ONEDNN_OPTS=0`). It does so for a biased convolution whose input is
-    differentiated: any but the first when convolutions carry a bias (no batch norm:
-    WGAN-GP critics, spectral norm, `normalization="none"`), the first too under an
-    input-gradient penalty (R1, GP). Failing, it leaves the graph as it was, so turning
-    it off changes neither the results nor the speed of such a fit (measured: WGAN-GP
-    weights bitwise equal, same steps/s; `normalization="none"` DCGAN bitwise equal); see
-    `GAN.grappler_remapping` for when it is off and how to keep it on.
-    """
-    previous = tf.config.optimizer.get_experimental_options().get("remapping", True)
-    if enabled or not previous:
-        yield
-        return
-    tf.config.optimizer.set_experimental_options({"remapping": False})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({"remapping": previous})
 
 
 class GAN(AdversarialModel):
@@ -320,14 +292,9 @@ class GAN(AdversarialModel):
     @property
     def remapper_fails(self):
         """Whether grappler's remapper fails on this model's train step and logs an
-        error (see `_grappler_remapping`): an input-gradient penalty, or a biased
-        convolution in the discriminator past its first."""
-        if self.penalizes_input_gradients:
-            return True
-        convolutions = [layer for layer in self.discriminator._flatten_layers(
-            include_self=False, recursive=True)
-            if isinstance(layer, keras.layers.Conv2D) and layer.use_bias]
-        return len(convolutions) > 1
+        error (see `keras_gans.models._graph_options`): an input-gradient penalty, or a
+        biased convolution in the discriminator past its first."""
+        return _remapper_fails(self.discriminator, self.penalizes_input_gradients)
 
     # --- Train step ---
 
@@ -346,46 +313,14 @@ class GAN(AdversarialModel):
             x = x[..., None]  # (N, H, W) grayscale, as `data.images` takes it
         self._check_fit_data(x, y)
         try:
-            remapping = self.grappler_remapping
-            with _grappler_remapping(not self.remapper_fails if remapping is None
-                                     else bool(remapping)):
-                return super().fit(self._label_checked(x), y, *args, **kwargs)
+            with fit_remapping(self):
+                # A dataset's labels are checked in the pipeline (`_class_ids`).
+                return super().fit(label_checked(x, self.num_classes), y, *args, **kwargs)
         except tf.errors.InvalidArgumentError as e:
-            found = re.search(_LABEL_CHECK + r".*?\] \[(.*?)\]", e.message or "", re.DOTALL)
-            if found is None:
+            error = label_error(e, self.num_classes)
+            if error is None:
                 raise
-            received = " ".join(found.group(1).split())[:200]
-            raise ValueError(
-                "Received an invalid value for argument `x`: the dataset's labels must be "
-                f"class ids in [0, {self.num_classes - 1}] (num_classes={self.num_classes});"
-                f" received a batch of labels {received}"
-            ) from None
-
-    def _label_checked(self, x):
-        """A conditional GAN's dataset with its labels checked as they are read.
-
-        Out of range, the label embedding's gather would fail on CPU but silently read
-        zeros on GPU; the check runs in the `tf.data` pipeline, outside the train step,
-        so it also holds when the step is compiled with XLA (which drops assertions).
-        """
-        if not self.num_classes or not isinstance(x, tf.data.Dataset):
-            return x
-        num_classes = self.num_classes
-
-        def check(*element):
-            if len(element) > 1:
-                labels = element[1]
-            elif isinstance(element[0], dict) and "label" in element[0]:
-                labels = element[0]["label"]
-            else:
-                return element if len(element) > 1 else element[0]
-            ok = tf.reduce_all((labels >= 0) & (labels < tf.cast(num_classes, labels.dtype)))
-            with tf.control_dependencies([tf.debugging.Assert(ok, [_LABEL_CHECK, labels],
-                                                              summarize=20)]):
-                element = tf.nest.map_structure(tf.identity, element)
-            return element if len(element) > 1 else element[0]
-
-        return x.map(check)
+            raise error from None
 
     def _check_fit_data(self, x, y):
         if isinstance(x, tf.data.Dataset):
@@ -416,20 +351,7 @@ class GAN(AdversarialModel):
             labels = np.asarray(y)
             if labels.ndim == 2 and labels.shape[1] == 1:
                 labels = labels[:, 0]
-            if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-                raise ValueError(
-                    f"Received an invalid value for argument `y`. Expected {x.shape[0]} "
-                    f"integer class ids, received an array of shape {labels.shape} and "
-                    f"dtype {labels.dtype}."
-                )
-            if labels.min() < 0 or labels.max() >= self.num_classes:
-                # An out-of-range id would read past the label embedding: an error on
-                # CPU, but silently zeros on GPU.
-                raise ValueError(
-                    "Received an invalid value for argument `y`. Expected class ids in "
-                    f"[0, {self.num_classes - 1}] (num_classes={self.num_classes}), "
-                    f"received values in [{labels.min()}, {labels.max()}]."
-                )
+            check_class_ids(labels, x.shape[0], self.num_classes, "y")
 
     def _check_image_spec(self, shape, dtype, argument):
         """Static checks of training images against `image_shape`: rank, size, dtype."""
@@ -611,19 +533,7 @@ class GAN(AdversarialModel):
         labels = np.asarray(labels)
         if labels.ndim == 0:
             labels = np.full((n,), int(labels))
-        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(
-                f"Received an invalid value for argument `labels`. Expected {n} integer "
-                f"class ids, received an array of shape {labels.shape} and dtype "
-                f"{labels.dtype}."
-            )
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(
-                "Received an invalid value for argument `labels`. Expected class ids in "
-                f"[0, {self.num_classes - 1}], received values in "
-                f"[{labels.min()}, {labels.max()}]."
-            )
-        return labels.astype("int32")
+        return check_class_ids(labels, n, self.num_classes, "labels")
 
     def _get_generate_fn(self):
         if self._generate_fn is None:
@@ -644,8 +554,6 @@ class GAN(AdversarialModel):
 
     def _check_generate_memory(self, n):
         """Refuses, before allocating anything, `n` images that would not fit in memory."""
-        from keras_gans import utils
-
         pixels = int(np.prod(self.image_shape))
         # The noise, the float32 images of each chunk, and the concatenated result.
         needed = 4 * n * (self.latent_dim + 2 * pixels)

@@ -4,7 +4,7 @@
 generator concatenates a label embedding to the noise; the discriminator is a projection
 discriminator (Miyato & Koyama 2018).
 
-    python zoo/cdcgan_mnist.py         # ~25 min on 2 CPU cores; resumes if interrupted
+    python zoo/cdcgan_mnist.py         # ~32 min on 2 busy CPU cores (load 3-8); resumes if interrupted
 
 Like dcgan_mnist: DiffAugment (translation + cutout) on every image the discriminator
 sees, evaluation every 8 epochs and the best-FD checkpoint shipped.
@@ -23,8 +23,15 @@ CONFIG = {
     "num_classes": 10,
     "base_filters": 64,
     "model_kwargs": {"ema_decay": 0.999, "augment": ("translation", "cutout")},
+    # Adam(5e-4, beta_1=0.5) for both networks: in 3,000-step trials (2,000 samples) it
+    # reached score 6.68 / FD 85 where the DCGAN default 2e-4 had 5.89 / 130, and 1e-3
+    # gave no more (6.52 / 87).
+    "compile_kwargs": {
+        "d_optimizer": {"class_name": "Adam", "config": {"learning_rate": 5e-4, "beta_1": 0.5}},
+        "g_optimizer": {"class_name": "Adam", "config": {"learning_rate": 5e-4, "beta_1": 0.5}},
+    },
     "batch_size": 64,
-    "epochs": 96,
+    "epochs": 120,
     "evaluate_every": 8,
     "save_freq": 200,
     "classifier": "mnist_classifier",

@@ -407,7 +407,7 @@ def test_unexpected_errors_exit_1_and_debug_prints_the_traceback(monkeypatch, ca
     def broken(args):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli, "_cmd_list", broken)
+    monkeypatch.setattr(cli.catalog, "run_list", broken)
     assert cli.main(["list"]) == 1
     err = capsys.readouterr().err
     assert err == ("keras-gans list: internal error: RuntimeError: boom second line (run "

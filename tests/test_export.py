@@ -273,7 +273,7 @@ def test_png_signature_carries_provenance_in_a_tensorflow_only_process(plain, tm
     assert json.loads(shown.stdout) == {**expected, "index": "2"}
     from keras_gans import cli
 
-    assert cli._load_with_provenance(path)[1]["sha256"] == expected["sha256"]
+    assert cli._common.load_with_provenance(path)[1]["sha256"] == expected["sha256"]
     with open(os.path.join(path, "assets.extra", "metadata.json")) as f:
         assert json.load(f)["png_provenance"] == {
             key: expected[key] for key in ("model", "version", "sha256", "class")}

@@ -151,7 +151,7 @@ def test_cli_names_flags_not_python_arguments(tmp_path, capsys):
     assert "on_error" not in line and "`source`" not in line
     assert not (tmp_path / "run").exists()
     flags = {"vgg_weights": "--vgg-weights", "num_classes": "--num-classes"}
-    assert cli._cli_names("pass vgg_weights='w.h5' or `num_classes`; num_classes=3", flags) \
+    assert cli._errors.cli_names("pass vgg_weights='w.h5' or `num_classes`; num_classes=3", flags) \
         == "pass --vgg-weights w.h5 or --num-classes; --num-classes 3"
 
 
@@ -173,7 +173,7 @@ def test_num_classes_below_the_class_folders_names_the_flag(tmp_path, capsys):
     with pytest.raises(tf.errors.InvalidArgumentError) as info:
         failing()
     assert "Graph execution error" in str(info.value)
-    assert cli._error_text(info.value) == "assertion failed: [keras_gans: a check] [1 2]"
+    assert cli._errors.error_text(info.value) == "assertion failed: [keras_gans: a check] [1 2]"
 
 
 def test_one_stderr_line_after_tensorflow_loaded(tmp_path):
@@ -219,7 +219,7 @@ def test_symlink_loop_counts_each_image_once(tmp_path):
     (folder / "sub" / "back").symlink_to(folder, target_is_directory=True)
     (folder / "again").symlink_to(folder / "sub", target_is_directory=True)
     assert data.num_images(str(folder)) == 2
-    assert len(cli._list_images(str(folder))) == 2
+    assert len(cli._common.list_images(str(folder))) == 2
 
 
 def test_non_utf8_file_names_are_read(tmp_path):

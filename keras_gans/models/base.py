@@ -24,8 +24,21 @@ instead of testing for classes or attributes:
   columns of images a preview shows (callbacks, CLI); `preview_from_seed` when the
   inputs need no data (a generator of noise);
 - `fingerprint()`: a fixed-input output summary recorded in the zoo manifest;
-- `TRAIN_OPTIONS` (a module-level literal, so the CLI reads it without importing
-  TensorFlow) and `from_train_options` / `train_dataset`: `keras-gans train`.
+- `train_options`, `train_dataset`, `from_train_options` and `train_class`: how
+  `keras-gans train VARIANT` trains it (VARIANT: a module that
+  `keras_gans.models.TRAIN_VARIANTS` lists; its model: the class whose body sets
+  `train_options`). `train_options` is the module-level literal
+  `TRAIN_OPTIONS` (or one imported from another model module), so that the CLI reads it
+  without importing TensorFlow: `{dest: spec}` in the order of `--help`, a spec a dict of
+  `type` (`"positive_int"`, `"non_negative_int"`, `"int"`, `"non_negative_float"`,
+  `"fraction"`, `"image_size"`, `"flag"` (on/off), `"source"` (images, checked like
+  DATA), `"model_file"` (a run directory or `.keras` file to start from; `classes` it may
+  hold, the options it `fixes`: dest -> config key), or none for a string), `default`
+  (this variant's), `help`, `choices`, `metavar`, `required` (the error without it) and
+  `resume_hint` (added to the error when it differs from a stored run's). An entry
+  for a common option of `train` (`batch_size`) sets only this variant's default; one
+  that several variants declare is one flag, typed and described by its first
+  declaration.
 
 The validators used by every model (`_check_positive_int`, ...) live here too.
 """
@@ -422,22 +435,26 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
         manifest and compared after loading."""
         raise NotImplementedError(f"{type(self).__name__} does not declare `fingerprint`.")
 
+    #: `keras-gans train` options: `{dest: spec}` (see the module docstring).
+    train_options = {}  # noqa: RUF012
+
     @classmethod
-    def from_train_options(cls, image_shape, options):
-        """A compiled model for `keras-gans train` from the parsed `options` dict (the
-        keys of the module's `TRAIN_OPTIONS` plus the common ones)."""
+    def train_dataset(cls, options, **common):
+        """The training dataset of `keras-gans train` from the parsed `options` dict (the
+        keys of `train_options` plus `data` and the common ones; `common`: batch_size,
+        channels, seed, repeat, on_error)."""
+        raise NotImplementedError(f"{cls.__name__} does not declare `train_dataset`.")
+
+    @classmethod
+    def from_train_options(cls, options, dataset):
+        """A compiled model for `keras-gans train` from the parsed `options` and the
+        dataset of `train_dataset`."""
         raise NotImplementedError(f"{cls.__name__} does not declare `from_train_options`.")
 
     @classmethod
     def train_class(cls, options):
         """The class `keras-gans train` makes and resumes for `options` (this one)."""
         return cls
-
-    @staticmethod
-    def train_dataset(options, **common):
-        """The training dataset of `keras-gans train` (`common`: batch_size, channels,
-        seed, repeat)."""
-        raise NotImplementedError("This model does not declare `train_dataset`.")
 
 
 def _deserialized(value):

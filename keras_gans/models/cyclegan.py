@@ -130,6 +130,29 @@ def _check_image_shape(image_shape):
     return tuple(int(s) for s in image_shape)
 
 
+# `keras-gans train cyclegan` options (dest -> spec, see `keras_gans.models.base`): a
+# literal, read by the CLI without importing this module (and TensorFlow).
+TRAIN_OPTIONS = {
+    "image_size": {"type": "image_size", "default": None},
+    "data_b": {"type": "source", "default": None, "metavar": "SOURCE",
+               "help": "the images of domain B (required)",
+               "required": "cyclegan trains on two domains: pass the second with --data-b "
+                           "SOURCE."},
+    "jitter": {"type": "flag", "default": False,
+               "help": "resize-crop-flip augmentation of the paper"},
+    "pool_size": {"type": "non_negative_int", "default": 50,
+                  "help": "history pool size (default: 50)"},
+    "cycle_weight": {"type": "non_negative_float", "default": 10.0,
+                     "help": "cycle-consistency weight (default: 10)"},
+    "identity_weight": {"type": "non_negative_float", "default": None,
+                        "help": "identity loss weight (default: half the cycle weight)"},
+    "residual_blocks": {"type": "positive_int", "default": None,
+                        "help": "residual blocks per generator (default: cyclegan 6 or 9 by "
+                                "image size, srgan 16)"},
+    "batch_size": {"default": 1},  # the paper's
+}
+
+
 # --- Model ---
 
 
@@ -201,6 +224,7 @@ class CycleGAN(AdversarialModel):
     optimizer_networks = {"d_optimizer": ("discriminator_a", "discriminator_b"),  # noqa: RUF012
                           "g_optimizer": ("generator_a2b", "generator_b2a")}
     primary_optimizer = "g_optimizer"
+    train_options = TRAIN_OPTIONS
     #: The logged metrics, in order (`<name>_tracker` attributes).
     metric_names = ("d_a_loss", "d_b_loss", "g_a2b_loss", "g_b2a_loss", "cycle_loss",
                     "identity_loss")
@@ -635,3 +659,24 @@ class CycleGAN(AdversarialModel):
         images = np.linspace(-1, 1, int(np.prod(shape)), dtype="float32").reshape(shape)
         return (f"translate(linspace(-1, 1) as {shape}, 'a2b')",
                 self.translate(images, "a2b"))
+
+    # --- keras-gans train ---
+
+    @classmethod
+    def train_dataset(cls, options, **common):
+        from keras_gans import data
+
+        return data.unpaired(options["data"], options["data_b"],
+                             image_size=options["image_size"], jitter=options["jitter"],
+                             **common)
+
+    @classmethod
+    def from_train_options(cls, options, dataset):
+        model = cls.from_shape(tuple(dataset.element_spec[0].shape[1:]),
+                               filters=options["base_filters"],
+                               num_residual_blocks=options["residual_blocks"],
+                               d_filters=options["base_filters"],
+                               pool_size=options["pool_size"], seed=options["seed"])
+        model.compile(cycle_weight=options["cycle_weight"],
+                      identity_weight=options["identity_weight"])
+        return model

@@ -16,6 +16,33 @@ from keras_gans.models.gan import GAN
 
 NORMALIZATIONS = ("batch", "layer", "none")
 
+# `keras-gans train` options (dest -> spec; see `keras_gans.models.base`): literals, read
+# by the CLI without importing this module (and TensorFlow). Those of the GAN family,
+# shared by lsgan and wgan_gp; then DCGAN's own.
+GAN_TRAIN_OPTIONS = {
+    "image_size": {"type": "image_size", "default": None,
+                   "help": "resize to SIZE or HEIGHTxWIDTH (sides multiples of 4; default: "
+                           "the data's size)"},
+    "latent_dim": {"type": "positive_int", "default": 100, "help": "default: 100"},
+    "num_classes": {"type": "positive_int", "default": None,
+                    "help": "train a class-conditional GAN on the data's labels (folders: "
+                            "one subfolder per class; IDX: the labels file beside it)"},
+    "conditional": {"type": "flag", "default": False,
+                    "help": "like --num-classes, with the number of classes taken from the "
+                            "folder's subfolders"},
+    "ema_decay": {"type": "fraction", "default": None,
+                  "help": "keep an exponential moving average of the generator (e.g. 0.999)"},
+    "spectral_norm": {"type": "flag", "default": False,
+                      "help": "spectral normalisation of the discriminator"},
+}
+TRAIN_OPTIONS = {
+    **GAN_TRAIN_OPTIONS,
+    "label_smoothing": {"type": "fraction", "default": 0.0,
+                        "help": "one-sided label smoothing (default: 0)"},
+}
+# GAN_TRAIN_OPTIONS that are not arguments of `from_shape`.
+_DATA_OPTIONS = ("image_size", "num_classes", "conditional")
+
 
 def _check_image_shape(image_shape):
     ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(
@@ -177,6 +204,7 @@ class DCGAN(GAN):
     adversarial_loss = "non_saturating"
     #: The discriminator's normalization in `from_shape`.
     discriminator_normalization = "batch"
+    train_options = TRAIN_OPTIONS
 
     @classmethod
     def from_shape(cls, image_shape, latent_dim=100, num_classes=None, base_filters=64,
@@ -204,3 +232,40 @@ class DCGAN(GAN):
             normalization=normalization, spectral_norm=spectral_norm)
         return cls(generator, discriminator, latent_dim=latent_dim, num_classes=num_classes,
                    **kwargs)
+
+    # --- keras-gans train ---
+
+    @classmethod
+    def train_dataset(cls, options, **common):
+        from keras_gans import data
+
+        return data.images(options["data"], image_size=options["image_size"],
+                           labels=bool(options["num_classes"] or options["conditional"]),
+                           num_classes=options["num_classes"], **common)
+
+    @classmethod
+    def from_train_options(cls, options, dataset):
+        """A compiled model of this class; every option of `train_options` but the data's
+        is an argument of `from_shape` (`--label-smoothing`, `--n-critic`, ...)."""
+        num_classes = _train_num_classes(options, dataset)
+        spec = dataset.element_spec
+        kwargs = {dest: options[dest] for dest in cls.train_options
+                  if dest not in _DATA_OPTIONS}
+        model = cls.from_shape(tuple((spec[0] if num_classes else spec).shape[1:]),
+                               num_classes=num_classes, base_filters=options["base_filters"],
+                               seed=options["seed"], **kwargs)
+        model.compile()
+        return model
+
+
+def _train_num_classes(options, dataset):
+    """`--num-classes`, or with `--conditional` the number of the folder's classes."""
+    if options["num_classes"]:
+        return options["num_classes"]
+    if not options["conditional"]:
+        return None
+    class_names = getattr(dataset, "class_names", None)
+    if not class_names:
+        raise ValueError("--conditional takes the number of classes from a folder with one "
+                         "subfolder per class; for this DATA pass --num-classes K.")
+    return len(class_names)

@@ -42,20 +42,20 @@ from keras_gans.models.base import (
 )
 from keras_gans.models.cyclegan_networks import build_patchgan_discriminator
 
-# `keras-gans train inpainter` options: dest -> argparse-like spec. A literal, read by
-# the CLI without importing this module (and TensorFlow). `image_size` and the common
+# `keras-gans train inpainter` options (dest -> spec, see `keras_gans.models.base`): a
+# literal, read by the CLI without importing this module (and TensorFlow). The common
 # options (`--base-filters`, `--batch-size`, `--seed`, ...) come from the CLI itself.
 TRAIN_OPTIONS = {
-    "image_size": {"default": None},
+    "image_size": {"type": "image_size", "default": None},
     "masks": {"default": "both", "choices": ["box", "free_form", "both"],
               "help": "random training masks: boxes, free-form strokes, or each image "
                       "either (default: both)"},
-    "depth": {"type": "int", "default": 2,
+    "depth": {"type": "positive_int", "default": 2,
               "help": "downsamplings of the U-Net (sides are padded to multiples of "
                       "2**depth; default: 2)"},
-    "hole_weight": {"type": "float", "default": 1.0,
+    "hole_weight": {"type": "non_negative_float", "default": 1.0,
                     "help": "weight of the L1 loss inside the hole (default: 1)"},
-    "adversarial_weight": {"type": "float", "default": 0.01,
+    "adversarial_weight": {"type": "non_negative_float", "default": 0.01,
                            "help": "weight of the adversarial loss (default: 0.01)"},
 }
 #: The adversarial losses of `keras_gans.losses.get` an Inpainter can use.
@@ -522,23 +522,23 @@ class Inpainter(AdversarialModel):
                 self.inpaint(images, masks))
 
     @classmethod
-    def from_train_options(cls, image_shape, options):
-        model = cls.from_shape(image_shape, filters=options["base_filters"],
-                               depth=options["depth"], d_filters=options["base_filters"],
+    def from_train_options(cls, options, dataset):
+        model = cls.from_shape(tuple(dataset.element_spec[0].shape[1:]),
+                               filters=options["base_filters"], depth=options["depth"],
+                               d_filters=options["base_filters"],
                                hole_weight=options["hole_weight"],
                                adversarial_weight=options["adversarial_weight"],
                                seed=options["seed"])
         model.compile()
         return model
 
-    @staticmethod
-    def train_dataset(options, **common):
+    @classmethod
+    def train_dataset(cls, options, **common):
         from keras_gans import data
 
-        size = options.get("image_size")
         return data.inpainting_pairs(
             options["data"], masks=_TRAIN_MASKS.get(options["masks"], options["masks"]),
-            image_size=tuple(size) if isinstance(size, list) else size, **common)
+            image_size=options["image_size"], **common)
 
 
 def _region_l1(images, fake, masks):

@@ -7,7 +7,7 @@ c=1 (its "0-1 coding"); a=-1, b=1, c=0 minimises the Pearson chi-squared diverge
 
 import keras
 
-from keras_gans.models.dcgan import DCGAN
+from keras_gans.models.dcgan import DCGAN, GAN_TRAIN_OPTIONS
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -35,6 +35,7 @@ class LSGAN(DCGAN):
 
     adversarial_loss = "least_squares"
     outputs_are_logits = False
+    train_options = GAN_TRAIN_OPTIONS
 
     def __init__(self, generator, discriminator, a=0.0, b=1.0, c=1.0, **kwargs):
         for name, value in (("a", a), ("b", b), ("c", c)):

@@ -47,6 +47,37 @@ from keras_gans.models.srresnet import (  # noqa: F401  (their former home)
 )
 from keras_gans.utils import bicubic_upscale  # noqa: F401  (its former home)
 
+# `keras-gans train srgan` options (dest -> spec, see `keras_gans.models.base`): a literal,
+# read by the CLI without importing this module (and TensorFlow). `--phase` picks the
+# class (`SRGAN.train_class`).
+TRAIN_OPTIONS = {
+    "residual_blocks": {"type": "positive_int", "default": None},
+    "scale": {"type": "int", "choices": [2, 4, 8], "default": 4,
+              "help": "upscaling factor (default: 4)"},
+    "hr_size": {"type": "positive_int", "default": 96,
+                "help": "side of the high-resolution training crops (default: 96)"},
+    "bicubic_skip": {"type": "flag", "default": False,
+                     "help": "learn a correction to bicubic upscaling (not in the paper; "
+                             "much better after a short training)"},
+    "phase": {"choices": ["pretrain", "adversarial"], "default": "pretrain",
+              "help": "pretrain: the generator alone on the content loss (SRResNet); "
+                      "adversarial: SRGAN (default: pretrain)",
+              "resume_hint": "For SRGAN's second phase, start a new run from this one: "
+                             "--phase adversarial --init {run_dir} --out NEW_RUN_DIR."},
+    "content_loss": {"choices": ["mse", "vgg19"], "default": None,
+                     "help": "default: mse (pretrain), vgg19 (adversarial)"},
+    "vgg_weights": {"default": None, "metavar": "PATH",
+                    "help": "a local VGG19 notop weights file for the vgg19 content loss"},
+    "init": {"type": "model_file", "default": None, "metavar": "RUN_DIR|MODEL.keras",
+             "classes": ["SRGAN", "SRResNet"],
+             "fixes": {"scale": "scale", "hr_size": "hr_size", "bicubic_skip": "bicubic_skip",
+                       "residual_blocks": "num_blocks", "base_filters": "filters"},
+             "help": "start a new run from this model's weights (the paper's second phase: "
+                     "--phase adversarial --init the pretrain run); its scale, --hr-size and "
+                     "--bicubic-skip are taken from it"},
+    "batch_size": {"default": 16},  # the paper's
+}
+
 # --- Discriminator ---
 
 
@@ -165,6 +196,7 @@ class SRGAN(SRResNet):
 
     default_content_loss = features.VGGFeatureLoss
     phase = "adversarial"
+    train_options = TRAIN_OPTIONS
     _legacy_default_loss = "vgg19"
 
     network_names = ("generator", "discriminator")
@@ -229,9 +261,29 @@ class SRGAN(SRResNet):
     # --- keras-gans train ---
 
     @classmethod
-    def from_train_options(cls, image_shape, options):
+    def train_dataset(cls, options, **common):
+        from keras_gans import data
+
+        return data.sr_pairs(options["data"], scale=options["scale"],
+                             hr_size=options["hr_size"], **common)
+
+    @classmethod
+    def from_train_options(cls, options, dataset):
         """`keras-gans train srgan`: an SRResNet for `--phase pretrain`, an SRGAN for
         `--phase adversarial` (from the `--init` model's generator when given)."""
+        try:
+            return cls._train_model(options, dataset.element_spec[0].shape[-1])
+        except RuntimeError as e:  # VGG19's ImageNet weights could not be downloaded
+            if "VGG19" not in str(e):
+                raise
+            raise ValueError(
+                "the vgg19 content loss needs VGG19's ImageNet weights, which could not be "
+                "downloaded (offline?): pass --vgg-weights FILE (Keras's vgg19_weights_tf_"
+                "dim_ordering_tf_kernels_notop.h5, or put it in ~/.keras/models/), or use "
+                "--content-loss mse.") from None
+
+    @classmethod
+    def _train_model(cls, options, channels):
         from keras_gans import registry
 
         model_class = cls.train_class(options)
@@ -244,7 +296,7 @@ class SRGAN(SRResNet):
             init = registry.load_file(options["init"], compile=False)
             model = model_class.from_pretrained(init, **kwargs)
         else:
-            model = model_class(scale=options["scale"], channels=image_shape[-1],
+            model = model_class(scale=options["scale"], channels=channels,
                                 num_blocks=options["residual_blocks"] or 16,
                                 filters=options["base_filters"],
                                 bicubic_skip=options["bicubic_skip"], **kwargs)

@@ -10,7 +10,16 @@ import tensorflow as tf
 
 from keras_gans import losses as losses_lib
 from keras_gans.models.base import _check_non_negative, _check_positive_int
-from keras_gans.models.dcgan import DCGAN
+from keras_gans.models.dcgan import DCGAN, GAN_TRAIN_OPTIONS
+
+# `keras-gans train wgan_gp` options (a literal the CLI reads without importing this).
+TRAIN_OPTIONS = {
+    **GAN_TRAIN_OPTIONS,
+    "n_critic": {"type": "positive_int", "default": 5,
+                 "help": "critic steps per generator step (default: 5)"},
+    "gp_weight": {"type": "non_negative_float", "default": 10.0,
+                  "help": "gradient penalty weight (default: 10)"},
+}
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -48,6 +57,7 @@ class WGANGP(DCGAN):
     outputs_are_logits = False
     discriminator_normalization = "none"
     default_optimizer = {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}  # noqa: RUF012
+    train_options = TRAIN_OPTIONS
 
     def __init__(self, generator, discriminator, gp_weight=10.0, n_critic=5, one_sided=False,
                  **kwargs):

@@ -22,7 +22,8 @@ def _grappler_remapping(enabled):
     `TF_ENABLE_ONEDNN_OPTS=0`). It does so for a biased convolution whose input is
     differentiated: any but the first when convolutions carry a bias (no batch norm:
     WGAN-GP critics, spectral norm, `normalization="none"`), the first too under an
-    input-gradient penalty (R1, GP). Failing, it leaves the graph as it was, so turning
+    input-gradient penalty (R1, GP) or when DiffAugment translates the images (found by
+    training each policy: translation fails, color and cutout do not). Failing, it leaves the graph as it was, so turning
     it off changes neither the results nor the speed of such a fit (measured: WGAN-GP
     weights bitwise equal, same steps/s; `normalization="none"` DCGAN bitwise equal); see
     `GAN.grappler_remapping` for when it is off and how to keep it on.
@@ -38,11 +39,11 @@ def _grappler_remapping(enabled):
         tf.config.optimizer.set_experimental_options({"remapping": previous})
 
 
-def remapper_fails(discriminator, penalizes_input_gradients):
+def remapper_fails(discriminator, penalizes_input_gradients, augment=None):
     """Whether grappler's remapper fails on a GAN's train step and logs an error (see
-    `_grappler_remapping`): an input-gradient penalty, or a biased convolution in the
-    discriminator past its first."""
-    if penalizes_input_gradients:
+    `_grappler_remapping`): an input-gradient penalty, DiffAugment's translation, or a
+    biased convolution in the discriminator past its first."""
+    if penalizes_input_gradients or "translation" in (augment or ()):
         return True
     convolutions = [layer for layer in discriminator._flatten_layers(
         include_self=False, recursive=True)

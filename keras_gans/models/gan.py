@@ -292,9 +292,11 @@ class GAN(AdversarialModel):
     @property
     def remapper_fails(self):
         """Whether grappler's remapper fails on this model's train step and logs an
-        error (see `keras_gans.models._graph_options`): an input-gradient penalty, or a
-        biased convolution in the discriminator past its first."""
-        return _remapper_fails(self.discriminator, self.penalizes_input_gradients)
+        error (see `keras_gans.models._graph_options`): an input-gradient penalty,
+        DiffAugment's translation, or a biased convolution in the discriminator past its
+        first."""
+        return _remapper_fails(self.discriminator, self.penalizes_input_gradients,
+                               self.augment)
 
     # --- Train step ---
 

@@ -2,8 +2,9 @@
 
 Importing the package is cheap: TensorFlow, the models and the data code are
 imported on first use of the attribute that needs them. Every Keras-serialisable class
-of the package (models, layers, schedules, metrics) is registered as soon as Keras is
-loaded, whichever comes first, so after `import keras_gans` a plain
+of the package (models, layers, losses, content losses, schedules, feature extractors)
+is registered as soon as Keras is loaded, whichever comes first, so after
+`import keras_gans` a plain
 `keras.models.load_model` (safe mode, its default) loads their files in a fresh process.
 
     import keras_gans

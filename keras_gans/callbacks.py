@@ -1,4 +1,15 @@
-"""Keras callbacks for GAN training: sample grids you can look at."""
+"""Keras callbacks for training the package's models.
+
+- `SampleGrid` (PNG files) and `TensorBoardImages` draw the preview the model declares
+  (`preview_inputs` / `preview`, see `keras_gans.models.base`);
+- `Checkpoint` saves atomically every `save_freq` steps and stops on a non-finite loss
+  or weight (`NonFiniteLossError`), keeping the last good file;
+- `Evaluate` measures sample quality with `keras_gans.evaluation.measure` and logs it
+  as `val_<metric>`; `TimeToQuality` records (minutes, step, metrics) after each
+  measurement and keeps the best checkpoint.
+
+`keras_gans.training.train` puts the checkpoint and preview callbacks together for a run.
+"""
 
 import os
 
@@ -256,10 +267,10 @@ class Evaluate(keras.callbacks.Callback):
             `val_missing_classes`).
         every_n_epochs: how often to measure.
         n_samples: generated images per measurement.
-        real_data: real images (anything `keras_gans.metrics.compute_statistics`
+        real_data: real images (anything `keras_gans.evaluation.compute_statistics`
             takes: an array or a dataset); their statistics are computed once.
         feature_extractor: a Keras model or callable mapping images in [-1, 1] to
-            feature vectors, for `fid` / `kid` (e.g. `metrics.InceptionFeatures()` or
+            feature vectors, for `fid` / `kid` (e.g. `evaluation.InceptionFeatures()` or
             a zoo classifier's `features` layer).
         classifier: a model mapping images to class probabilities, for `is` /
             `coverage`.

@@ -27,8 +27,8 @@ Signatures. Every signature is batch-size polymorphic (the leading dimension is 
 float images are in [-1, 1], `images_uint8` is `round((images + 1) * 127.5)` clipped to
 [0, 255], exactly `keras_gans.utils.to_uint8`.
 
-GAN family (`GAN`, `DCGAN`, `LSGAN`, `WGANGP`, `GAN.serving_signatures`); the EMA generator is served when the
-model keeps one (it is what `generate()` uses):
+GAN family (`GAN`, `DCGAN`, `LSGAN`, `WGANGP`; `GAN.serving_signatures`); the EMA
+generator is served when the model keeps one (it is what `generate()` uses):
 
 | signature | inputs | outputs |
 |---|---|---|
@@ -53,7 +53,8 @@ without it), `class`, and per request `seed`, `index` (the image's place in the 
 and `command`. The pixels are those of `tf.io.encode_png(images_uint8)`.
 
 CycleGAN: `translate_a2b` and `translate_b2a` (`serving_default` is `translate_a2b`);
-SRGAN: `upscale` (also `serving_default`), both from `image_to_image_signature`:
+SRResNet and SRGAN: `upscale` (also `serving_default`), both from
+`image_to_image_signature` (`CycleGAN.serving_signatures`, `SRResNet.serving_signatures`):
 
 | signature | inputs | outputs |
 |---|---|---|

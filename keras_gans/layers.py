@@ -1,4 +1,8 @@
-"""Layers used by two or more models. All registered, so `.keras` files load in safe mode."""
+"""The package's own Keras layers: `ReflectionPadding2D` (CycleGAN's ResNet generator),
+`PixelShuffle` and `BicubicUpsampling` (SRResNet's upsampling and bicubic skip).
+
+All registered, so `.keras` files load in safe mode.
+"""
 
 import keras
 import tensorflow as tf

@@ -15,8 +15,15 @@ name:
 >>> d_loss = d_loss_fn(real_logits, fake_logits)
 >>> g_loss = g_loss_fn(fake_logits)
 
+Models compile with objects made of these pairs and their hyper-parameters,
+`AdversarialLoss` (`Minimax`, `NonSaturating`, `LeastSquares`, `Wasserstein`, `Hinge`,
+`FunctionPair` around any pair of callables), built from a name by `adversarial`.
+
 `gradient_penalty` and `r1_penalty` differentiate the discriminator with respect to its
-input and therefore use `tf.GradientTape`: they need the TensorFlow backend.
+input and therefore use `tf.GradientTape`: they need the TensorFlow backend. The
+cycle-consistency and identity losses are CycleGAN's; `pixel_mse_loss` and
+`feature_mse_loss` are the functions behind the content-loss objects of
+`keras_gans.features`.
 """
 
 import inspect

@@ -1,4 +1,5 @@
-"""Sample-quality metrics: FID, KID, IS, mode coverage, PSNR and SSIM.
+"""Sample-quality metric math: Fréchet and kernel distances (FID, KID), IS, class coverage,
+PSNR and SSIM.
 
 The distribution metrics work on features from any extractor (a Keras model or
 any callable mapping an image batch to an `[N, d]` array) and on plain feature

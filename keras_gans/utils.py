@@ -1,4 +1,12 @@
-"""Image helpers: [-1, 1] floats to uint8, sample grids as PNG files."""
+"""Image helpers shared by the package.
+
+The one pair of converters between uint8 and [-1, 1] floats (`to_uint8`, `to_float`,
+arrays or tensors), image checks (`check_images`), `bicubic_upscale` (the baseline of
+super-resolution), sample grids and PNG files (`make_grid`, `save_grid`, `save_image`)
+with the provenance text chunks `keras-gans provenance` reads back (`provenance_text`,
+`read_provenance`), and small file helpers (`walk_files`, `take_rows`).
+`available_memory` lives in `keras_gans.memory` (still importable from here).
+"""
 
 import os
 import stat

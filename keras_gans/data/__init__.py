@@ -7,6 +7,8 @@ datasets, with a static element shape so Keras `fit` can build the models:
 - `images(source, ...)`: batches of images, or `(images, labels)` with `labels=True`.
 - `unpaired(a, b, ...)`: `(a_batch, b_batch)` pairs of two unrelated domains (CycleGAN).
 - `sr_pairs(source, ...)`: `(low_res, high_res)` patch pairs for super-resolution (SRGAN).
+- `inpainting_pairs(source, ...)`: `(images, masks)` batches with reproducible random masks
+  (Inpainter).
 
 A `source` is any of:
 

@@ -21,9 +21,11 @@ instead of testing for classes or attributes:
 - `served_network()` and `serving_signatures()`: the served network and the signatures
   `keras_gans.export` writes (built with `keras_gans.export`'s signature builders);
 - `preview_inputs(n, seed, data)` and `preview(*inputs)`: the fixed inputs and the
-  columns of images a preview shows (callbacks, CLI); `preview_from_seed` when the
+  columns of images a preview shows (`SampleGrid`, `TensorBoardImages`, hence
+  `training.train` and `keras-gans train`); `preview_from_seed` when the
   inputs need no data (a generator of noise);
-- `fingerprint()`: a fixed-input output summary recorded in the zoo manifest;
+- `fingerprint()`: a fixed-input output summary recorded in the zoo manifest (the
+  recipes' `zoo/_recipe.py`, checked by `tests/test_zoo.py`);
 - `train_options`, `train_dataset`, `from_train_options` and `train_class`: how
   `keras-gans train VARIANT` trains it (VARIANT: a module that
   `keras_gans.models.TRAIN_VARIANTS` lists; its model: the class whose body sets

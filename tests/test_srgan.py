@@ -5,10 +5,13 @@ import zipfile
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from gan_test_utils import run_resume_test, state
 
 import keras_gans
+from keras_gans import augment as augment_lib
 from keras_gans import features, memory, metrics
+from keras_gans import losses as losses_lib
 from keras_gans.features import FeatureLoss, PixelMSE, VGGFeatureLoss
 from keras_gans.layers import BicubicUpsampling, PixelShuffle
 from keras_gans.models.srgan import SRGAN, SRResNet, build_discriminator, build_generator
@@ -38,11 +41,11 @@ def tiny_generator(scale=2):
     return keras.Model(low_res, x, name="generator")
 
 
-def tiny_gan(scale=2, hr_size=HR, srresnet=False, content_loss="mse"):
+def tiny_gan(scale=2, hr_size=HR, srresnet=False, content_loss="mse", **kwargs):
     """Tiny user networks, or (srresnet=True) the built-in generator at its smallest."""
     generator = None if srresnet else tiny_generator(scale)
     return SRGAN(generator, tiny_discriminator(hr_size), scale=scale, num_blocks=1,
-                 filters=4, content_loss=content_loss)
+                 filters=4, content_loss=content_loss, **kwargs)
 
 
 def tiny_srresnet(scale=2, hr_size=HR, srresnet=False, content_loss=None):
@@ -437,6 +440,87 @@ def test_adversarial_save_load_continue_in_a_fresh_process(tmp_path):
     low, high = pairs(6, seed=4)
     batches = [(low[i:i + 2], high[i:i + 2]) for i in (0, 2, 4)]
     run_resume_test(_adversarial_gan, batches, tmp_path)
+
+
+# --- DiffAugment of the discriminator's images ---
+
+ALL_OPS = ("color", "translation", "cutout")
+
+
+def test_generator_gradient_flows_through_the_augmentation():
+    gan = tiny_gan(augment=ALL_OPS, seed=3)
+    low, _ = pairs(4)
+    g_vars = gan.generator.trainable_variables
+
+    def adversarial_grads(augmented):
+        with tf.GradientTape() as tape:
+            super_res = gan.generator(low, training=True)
+            seen = gan._augment(super_res, 2) if augmented else super_res
+            loss = losses_lib.non_saturating_generator_loss(
+                gan.discriminator(seen, training=True))
+        return [np.asarray(g) for g in tape.gradient(loss, g_vars)]
+
+    augmented, plain = adversarial_grads(True), adversarial_grads(False)
+    assert all(g is not None and np.all(np.isfinite(g)) for g in augmented)
+    assert sum(np.abs(g).sum() for g in augmented) > 0
+    assert any(not np.allclose(a, b) for a, b in zip(augmented, plain))
+
+
+def _fit_two_steps(gan, low, high):
+    gan.compile()
+    gan.fit(low, high, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    return state(gan)
+
+
+def test_augment_none_never_augments_and_augment_changes_training(monkeypatch):
+    low, high = pairs(4, seed=3)
+    keras.utils.set_random_seed(5)
+    augmented = _fit_two_steps(tiny_gan(augment=ALL_OPS, seed=1), low, high)
+    keras.utils.set_random_seed(5)
+    again = tiny_gan(augment=ALL_OPS, seed=1)
+    for a, b in zip(_fit_two_steps(again, low, high), augmented):
+        np.testing.assert_array_equal(a, b)  # stateless in (seed, step)
+    assert int(again.noise_step.numpy()) == 2
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("augment=None must not build an augmentation")
+
+    monkeypatch.setattr(augment_lib, "diff_augment", refuse)
+    keras.utils.set_random_seed(5)
+    plain = tiny_gan(seed=1)
+    plain_state = _fit_two_steps(plain, low, high)
+    assert int(plain.noise_step.numpy()) == 0  # the train step is today's
+    assert any(not np.allclose(a, b) for a, b in zip(plain_state, augmented))
+
+
+def test_resume_with_augmentation_is_exact(tmp_path):
+    low, high = pairs(6, seed=4)
+    batches = [(low[i:i + 2], high[i:i + 2]) for i in (0, 2, 4)]
+
+    def build():
+        gan = tiny_gan(augment=ALL_OPS)
+        gan.compile()
+        return gan
+
+    run_resume_test(build, batches, tmp_path)
+
+
+def test_augment_config_round_trip_and_errors(tmp_path):
+    gan = tiny_gan(augment="translation, cutout")
+    assert gan.augment == ("translation", "cutout")
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras", safe_mode=True)
+    assert loaded.augment == ("translation", "cutout")
+    assert gan.get_config()["augment"] == ["translation", "cutout"]  # JSON, as saved
+    assert SRGAN.from_config(gan.get_config()).augment == ("translation", "cutout")
+    old = {k: v for k, v in gan.get_config().items() if k != "augment"}  # older files
+    assert SRGAN.from_config(old).augment is None
+    assert SRGAN.from_pretrained(tiny_srresnet(), augment=("color",)).augment == ("color",)
+    for bad in ("flip", ("color", "color"), (), 3):
+        with pytest.raises(ValueError, match=r"argument `augment`.*received: augment="):
+            tiny_gan(augment=bad)
+    with pytest.raises(ValueError, match="argument `augment`"):
+        SRGAN.from_config({**gan.get_config(), "augment": ["rotate"]})
 
 
 class NotUpscaling(keras.Model):

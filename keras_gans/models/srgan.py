@@ -22,6 +22,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from keras_gans import augment as augment_lib
 from keras_gans import features
 from keras_gans import losses as losses_lib
 from keras_gans.features import (  # noqa: F401  (their former home)
@@ -30,6 +31,8 @@ from keras_gans.features import (  # noqa: F401  (their former home)
     VGGPreprocessing,
     build_vgg19_features,
 )
+from keras_gans.models._graph_options import fit_remapping
+from keras_gans.models._graph_options import remapper_fails as _remapper_fails
 from keras_gans.models.base import (
     _check_non_negative,
     _check_positive_int,
@@ -184,6 +187,11 @@ class SRGAN(SRResNet):
             multiple of `scale`.
         content_loss: as `SRResNet`; default `VGGFeatureLoss()`.
         adversarial_weight: weight of the adversarial loss (1e-3 in the paper).
+        augment: DiffAugment (Zhao et al. 2020) of every image the discriminator sees,
+            the real high-resolution patches and the generated ones, in the D and the G
+            steps (the content loss sees them unaugmented): `None` (off), or names among
+            `("color", "translation", "cutout")` (see `keras_gans.augment`). Its draws
+            are stateless functions of the seed and the step, as `GAN(augment=...)`'s.
 
     Example:
 
@@ -206,9 +214,10 @@ class SRGAN(SRResNet):
     def __init__(self, generator=None, discriminator=None, scale=4, num_blocks=16, filters=64,
                  d_filters=64, dense_units=1024, channels=None, hr_size=None,
                  bicubic_skip=False, content_loss=None, adversarial_weight=1e-3, seed=None,
-                 **kwargs):
+                 augment=None, **kwargs):
         scale = _check_scale(scale)
         adversarial_weight = _check_non_negative("adversarial_weight", adversarial_weight)
+        augment = augment_lib.check_policy(augment)
         for arg, value in (("d_filters", d_filters), ("dense_units", dense_units)):
             _check_positive_int(arg, value)
         _check_positive_int("channels", channels, allow_none=True)
@@ -223,6 +232,7 @@ class SRGAN(SRResNet):
                          bicubic_skip, content_loss, seed,
                          networks={"discriminator": discriminator}, **kwargs)
         self.adversarial_weight = adversarial_weight
+        self.augment = augment
         self.d_filters = int(d_filters)
         self.dense_units = int(dense_units)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -233,7 +243,8 @@ class SRGAN(SRResNet):
 
     def model_options(self):
         return {**super().model_options(), "d_filters": self.d_filters,
-                "dense_units": self.dense_units, "adversarial_weight": self.adversarial_weight}
+                "dense_units": self.dense_units, "adversarial_weight": self.adversarial_weight,
+                "augment": None if self.augment is None else list(self.augment)}
 
     def compile(self, g_optimizer=None, d_optimizer=None, phase=None, **kwargs):
         """Configure the optimizers (default Adam(1e-4, beta_1=0.9), the paper's).
@@ -321,6 +332,30 @@ class SRGAN(SRResNet):
                 f"`keras_gans.data.sr_pairs(..., hr_size={self.hr_size})`."
             )
 
+    #: Grappler's remapper during `fit`, as `GAN.grappler_remapping`: `None` turns it off
+    #: where it would fail and log an error (`remapper_fails`: DiffAugment's translation,
+    #: or a biased convolution in the discriminator past its first).
+    grappler_remapping = None
+
+    @property
+    def remapper_fails(self):
+        """Whether grappler's remapper fails on this model's train step (see
+        `keras_gans.models._graph_options`)."""
+        return _remapper_fails(self.discriminator, False, self.augment)
+
+    def fit(self, *args, **kwargs):
+        """`keras.Model.fit`, with grappler's remapper as `grappler_remapping` asks."""
+        with fit_remapping(self):
+            return super().fit(*args, **kwargs)
+
+    def _augment(self, images, stream):
+        """DiffAugment of images the discriminator sees (identity when `augment` is None),
+        drawn as `GAN._augment` draws: salt 1, this replica's rows of the global batch."""
+        if self.augment is None:
+            return images
+        return augment_lib.diff_augment(images, self.augment, self._seed(stream, salt=1),
+                                        rows=self._replica_rows)
+
     def train_step(self, data):
         low, high = self._unpack(data)
         self._check_discriminator_input(high)
@@ -334,20 +369,23 @@ class SRGAN(SRResNet):
             super_res = self.generator(low, training=True)
             content = self.content_loss(high, super_res)
         with tf.GradientTape() as d_tape:
-            real_out = self.discriminator(high, training=True)
-            fake_out = self.discriminator(tf.stop_gradient(super_res), training=True)
+            real_out = self.discriminator(self._augment(high, 0), training=True)
+            fake_out = self.discriminator(self._augment(tf.stop_gradient(super_res), 1),
+                                          training=True)
             d_loss = losses_lib.minimax_discriminator_loss(real_out, fake_out)
             scaled = self._loss_for_gradients(d_loss, self.d_optimizer)
         grads = d_tape.gradient(scaled, d_vars)
         self.d_optimizer.apply(grads, d_vars)
         with g_tape:
             adversarial = losses_lib.non_saturating_generator_loss(
-                self.discriminator(super_res, training=True))
+                self.discriminator(self._augment(super_res, 2), training=True))
             g_loss = content + self.adversarial_weight * adversarial
             scaled = self._loss_for_gradients(g_loss, self.g_optimizer)
         grads = g_tape.gradient(scaled, g_vars)
         self.g_optimizer.apply(grads, g_vars)
         self._update_metrics(d_loss, g_loss, content, adversarial, real_out, fake_out)
+        if self.augment is not None:  # the step of its draws; nothing else here is random
+            self.noise_step.assign_add(1)
         return _replica_logs(self.metrics)
 
     def test_step(self, data):

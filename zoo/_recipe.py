@@ -71,6 +71,13 @@ def fashion_split():
     return load("train"), load("t10k")
 
 
+def adam(learning_rate, beta_1=0.5):
+    """`compile_kwargs` with the same Adam for both networks (as configs: JSON-able)."""
+    optimizer = {"class_name": "Adam",
+                 "config": {"learning_rate": learning_rate, "beta_1": beta_1}}
+    return {"d_optimizer": optimizer, "g_optimizer": dict(optimizer)}
+
+
 DATASETS = {"mnist": (mnist_split, MNIST_NOTE), "fashion_mnist": (fashion_split, FASHION_NOTE)}
 
 PHOTOS = "/usr/share/backgrounds"

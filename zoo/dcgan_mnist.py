@@ -8,7 +8,7 @@ learning. The recipe measures the EMA generator every 8 epochs (2,000 samples ag
 the 1,000 held-out digits) and ships the checkpoint with the best Frechet distance.
 """
 
-from _recipe import run_gan
+from _recipe import adam, run_gan
 
 CONFIG = {
     "name": "dcgan_mnist",
@@ -20,8 +20,12 @@ CONFIG = {
     "latent_dim": 64,
     "base_filters": 64,
     "model_kwargs": {"ema_decay": 0.999, "augment": ("translation", "cutout")},
+    # Adam(5e-4, beta_1=0.5) for both networks: in 3,000-step trials (2,000 samples) it
+    # reached score 6.68 / FD 85 where the DCGAN default 2e-4 had 5.89 / 130, and 1e-3
+    # gave no more (6.52 / 87).
+    "compile_kwargs": adam(5e-4),
     "batch_size": 64,
-    "epochs": 200,
+    "epochs": 160,
     "evaluate_every": 8,
     "save_freq": 200,
     "classifier": "mnist_classifier",

@@ -3,7 +3,7 @@
     python zoo/lsgan_fashion_mnist.py
 """
 
-from _recipe import run_gan
+from _recipe import adam, run_gan
 
 CONFIG = {
     "name": "lsgan_fashion_mnist",
@@ -15,14 +15,19 @@ CONFIG = {
     "latent_dim": 64,
     "base_filters": 64,
     "model_kwargs": {"ema_decay": 0.999},
-    "batch_size": 128,
-    # Version 1: 2 epochs (936 steps). Version 2 continued that run to 6 epochs with the
-    # EMA warm-up (GAN(ema_warmup=True), the default since); run from nothing, the recipe
-    # trains all 6 epochs with it.
+    # Version 3: batch 64, Adam(5e-4, beta_1=0.5) for both networks (what the DCGAN
+    # trials on MNIST measured fastest), 12 x 1,000 steps over a shuffled stream of the
+    # 60,000 images, measured every 2,000 steps; the best-FD checkpoint ships.
+    # History: version 1 trained 2 epochs of batch 128 (936 steps); version 2 continued
+    # to 6 epochs (2,808 steps): FD 37.2, score 4.26.
     # DiffAugment did not pay here (60,000 images are not a small data set): 6,000 steps
     # of batch 64 with augment=("translation", "cutout") ended at FD 42.6, score 4.19
-    # (10,000 samples), behind version 2's 37.2 / 4.26, so the recipe stays as it was.
-    "epochs": 6,
+    # (10,000 samples), behind version 2.
+    "compile_kwargs": adam(5e-4),
+    "batch_size": 64,
+    "epochs": 12,
+    "steps_per_epoch": 1000,
+    "evaluate_every": 2,
     "save_freq": 200,
     "classifier": "fashion_mnist_classifier",
 }

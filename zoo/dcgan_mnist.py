@@ -1,6 +1,6 @@
 """Zoo entry `dcgan_mnist`: DCGAN (Radford et al. 2015) on real MNIST digits.
 
-    python zoo/dcgan_mnist.py          # ~50 min on 2 CPU cores; resumes if interrupted
+    python zoo/dcgan_mnist.py          # ~24 min on 2 CPU cores (load 2-4); resumes if interrupted
 
 With 4,000 training digits the discriminator memorises the data within a few thousand
 steps; DiffAugment (translation + cutout of every image D sees, real and fake) keeps it

@@ -94,8 +94,34 @@ def _check_factor(name, value):
     return value
 
 
+class _IntegerUpscaling(keras.layers.Layer):
+    """Base of the layers that enlarge images by an integer factor, stored (and saved)
+    under the attribute `factor_name`."""
+
+    factor_name = "scale"
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        setattr(self, self.factor_name, _check_factor(self.factor_name, factor))
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def _output_channels(self, channels):
+        return channels
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        r = getattr(self, self.factor_name)
+        return (batch, None if height is None else height * r,
+                None if width is None else width * r, self._output_channels(channels))
+
+    def get_config(self):
+        config = super().get_config()
+        config[self.factor_name] = getattr(self, self.factor_name)
+        return config
+
+
 @keras.saving.register_keras_serializable(package="keras_gans")
-class PixelShuffle(keras.layers.Layer):
+class PixelShuffle(_IntegerUpscaling):
     """Sub-pixel upsampling: moves channels into `block_size` x `block_size` pixel blocks.
 
     `(N, H, W, C * r^2) -> (N, H * r, W * r, C)` with `keras.ops.depth_to_space`. A
@@ -121,10 +147,10 @@ class PixelShuffle(keras.layers.Layer):
     TensorShape([1, 10, 14, 3])
     """
 
+    factor_name = "block_size"
+
     def __init__(self, block_size=2, **kwargs):
-        super().__init__(**kwargs)
-        self.block_size = _check_factor("block_size", block_size)
-        self.input_spec = keras.layers.InputSpec(ndim=4)
+        super().__init__(block_size, **kwargs)
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -137,24 +163,15 @@ class PixelShuffle(keras.layers.Layer):
     def call(self, inputs):
         return keras.ops.depth_to_space(inputs, self.block_size)
 
-    def compute_output_shape(self, input_shape):
-        batch, height, width, channels = input_shape
-        r = self.block_size
-        return (batch, None if height is None else height * r,
-                None if width is None else width * r,
-                None if channels is None else channels // r**2)
-
-    def get_config(self):
-        config = super().get_config()
-        config["block_size"] = self.block_size
-        return config
+    def _output_channels(self, channels):
+        return None if channels is None else channels // self.block_size**2
 
 
 # --- BicubicUpsampling (SRGAN's bicubic skip; any residual-over-bicubic upsampler) ---
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class BicubicUpsampling(keras.layers.Layer):
+class BicubicUpsampling(_IntegerUpscaling):
     """Bicubic upscaling of images of any size by an integer factor.
 
     `tf.image.resize(method="bicubic")`, the same as `keras_gans.utils.
@@ -178,23 +195,10 @@ class BicubicUpsampling(keras.layers.Layer):
     """
 
     def __init__(self, scale=2, **kwargs):
-        super().__init__(**kwargs)
-        self.scale = _check_factor("scale", scale)
-        self.input_spec = keras.layers.InputSpec(ndim=4)
+        super().__init__(scale, **kwargs)
 
     def call(self, inputs):
         shape = tf.shape(inputs)
         out = tf.image.resize(inputs, (shape[1] * self.scale, shape[2] * self.scale),
                               method="bicubic")
         return tf.cast(out, inputs.dtype)
-
-    def compute_output_shape(self, input_shape):
-        batch, height, width, channels = input_shape
-        s = self.scale
-        return (batch, None if height is None else height * s,
-                None if width is None else width * s, channels)
-
-    def get_config(self):
-        config = super().get_config()
-        config["scale"] = self.scale
-        return config

@@ -51,6 +51,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gans import augment as augment_lib
 from keras_gans.presets import PresetMixin
 
 # --- Validators and helpers shared by every model ---
@@ -354,6 +355,18 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
         self.compile(**{key: _deserialized(value) for key, value in config.items()})
 
     # --- Random draws and replicas ---
+
+    #: DiffAugment policy of the discriminator's inputs (`None`: none); the models that
+    #: offer it (`GAN`, `SRGAN`) set it from their `augment` argument.
+    augment = None
+
+    def _augment(self, images, stream):
+        """DiffAugment of images the discriminator sees (identity when `augment` is None):
+        draw `stream` of this step (salt 1), this replica's rows of the global batch."""
+        if self.augment is None:
+            return images
+        return augment_lib.diff_augment(images, self.augment, self._seed(stream, salt=1),
+                                        rows=self._replica_rows)
 
     def _seed(self, stream, salt=0):
         """A stateless seed for draw `stream` of the current step (the same on all replicas).

@@ -405,13 +405,6 @@ class GAN(AdversarialModel):
             labels = None
         return images, labels
 
-    def _augment(self, images, stream):
-        """DiffAugment of images the discriminator sees (identity when `augment` is None)."""
-        if self.augment is None:
-            return images
-        return augment_lib.diff_augment(images, self.augment, self._seed(stream, salt=1),
-                                        rows=self._replica_rows)
-
     def _noise(self, batch, stream):
         return self._replica_rows(
             lambda shape, seed: tf.random.stateless_normal(shape, seed=seed),

@@ -348,14 +348,6 @@ class SRGAN(SRResNet):
         with fit_remapping(self):
             return super().fit(*args, **kwargs)
 
-    def _augment(self, images, stream):
-        """DiffAugment of images the discriminator sees (identity when `augment` is None),
-        drawn as `GAN._augment` draws: salt 1, this replica's rows of the global batch."""
-        if self.augment is None:
-            return images
-        return augment_lib.diff_augment(images, self.augment, self._seed(stream, salt=1),
-                                        rows=self._replica_rows)
-
     def train_step(self, data):
         low, high = self._unpack(data)
         self._check_discriminator_input(high)

@@ -450,6 +450,23 @@ def _without_option(argv, option, takes_value):
     return out
 
 
+def add_repeat_options(parser):
+    """The options every benchmark has: `--repeat N` and `--json FILE`."""
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run everything this many times, each in a fresh process, "
+                             "and check that every ratio agrees within 3%%")
+    parser.add_argument("--json", help="also write the results to this file")
+
+
+def parse_or_repeat(parser, script):
+    """`parser.parse_args()`; with `--repeat N` > 1 the runs happen here and it exits."""
+    args = parser.parse_args()
+    if args.repeat > 1:
+        raise SystemExit(run_repeated(os.path.abspath(script), sys.argv[1:], args.repeat,
+                                      json_path=args.json))
+    return args
+
+
 def run_repeated(script, argv, repeat, tolerance=0.03, json_path=None):
     """Runs `script` `repeat` times, each in a fresh process with `argv`, and compares the
     `"ratios"` of their JSON results: every ratio must agree within `tolerance`

@@ -31,8 +31,6 @@ slower, and would take most of the time.
 """
 
 import argparse
-import os
-import sys
 import tempfile
 import time
 
@@ -144,14 +142,8 @@ def main():
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--bf16", action="store_true",
                         help="the bf16 rows even on a CPU without native bf16")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run everything this many times, each in a fresh process, "
-                             "and check that every ratio agrees within 3%%")
-    parser.add_argument("--json", help="also write the results to this file")
-    args = parser.parse_args()
-    if args.repeat > 1:
-        raise SystemExit(_common.run_repeated(os.path.abspath(__file__), sys.argv[1:],
-                                              args.repeat, json_path=args.json))
+    _common.add_repeat_options(parser)
+    args = _common.parse_or_repeat(parser, __file__)
     if args.quick:
         args.batches, args.warmup, args.calls, args.budget = [1, 64], 5, 40, 5.0
     with_torch = not args.no_torch and _common.torch_available()

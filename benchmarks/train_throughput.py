@@ -49,7 +49,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 
 import _common
@@ -594,14 +593,8 @@ def main():
                         help="run PyTorch bf16 even on a CPU without native bf16")
     parser.add_argument("--extras", action="store_true",
                         help="also the pipeline / epoch / XLA measurements (first variant)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run everything this many times, each in a fresh process, "
-                             "and check that every ratio agrees within 3%%")
-    parser.add_argument("--json", help="also write the results to this file")
-    args = parser.parse_args()
-    if args.repeat > 1:
-        raise SystemExit(_common.run_repeated(os.path.abspath(__file__), sys.argv[1:],
-                                              args.repeat, json_path=args.json))
+    _common.add_repeat_options(parser)
+    args = _common.parse_or_repeat(parser, __file__)
     if args.quick:
         args.rounds, args.round_seconds, args.min_steps = 2, 1.0, 2
         args.warmup_steps, args.warmup_seconds = 2, 0.0

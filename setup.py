@@ -42,6 +42,8 @@ setup(
         "tensorflow-datasets>=4.9",
         # tfds 4.9.10 imports importlib_resources without declaring it.
         "importlib_resources",
+        # k-means and PCA of `GAN.adapt` (self-conditioning, `clusters=K`).
+        "scikit-learn",
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],

@@ -54,6 +54,8 @@ def main(name, max_steps, cfg):
     if "loss" in compile_kwargs:
         options["loss"] = compile_kwargs["loss"]
     gan.compile(**options)
+    if gan.clusters:  # self-conditioning ({"clusters": K}): k-means of the training images
+        print(f"RES {name} cluster sizes {gan.adapt(x).tolist()}", flush=True)
     labels = bool(gan.num_classes)
     data = keras_gans.data.images((x, y) if labels else x, labels=labels, batch_size=batch,
                                   seed=0).repeat()

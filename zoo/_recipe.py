@@ -443,6 +443,10 @@ def run_gan(config):
 
     start = time.time()
     model, _ = resume_or_create(name, args.run_dir, create, f"{len(x_train)} training images")
+    if model.clusters and not model.cluster_assigner.is_adapted:
+        sizes = model.adapt(x_train)
+        print(f"[{name}] {model.clusters} clusters of the training images: sizes "
+              f"{sizes.min()}-{sizes.max()}", flush=True)
     data = keras_gans.data.images((x_train, y_train) if num_classes else x_train,
                                   labels=bool(num_classes), batch_size=config["batch_size"],
                                   seed=config.get("seed", 0),

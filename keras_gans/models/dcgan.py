@@ -12,6 +12,7 @@ import keras
 from keras import layers
 
 from keras_gans.models.base import _check_positive_int
+from keras_gans.models.clusters import ClusterSampler, _check_clusters
 from keras_gans.models.gan import GAN
 
 NORMALIZATIONS = ("batch", "layer", "none")
@@ -30,6 +31,9 @@ GAN_TRAIN_OPTIONS = {
     "conditional": {"type": "flag", "default": False,
                     "help": "like --num-classes, with the number of classes taken from the "
                             "folder's subfolders"},
+    "clusters": {"type": "positive_int", "default": None,
+                 "help": "self-condition on K k-means clusters of the images (no labels "
+                         "needed; the model stays unconditional), e.g. 30"},
     "ema_decay": {"type": "fraction", "default": None,
                   "help": "keep an exponential moving average of the generator (e.g. 0.999)"},
     "spectral_norm": {"type": "flag", "default": False,
@@ -77,7 +81,7 @@ def upsampling_stages(height, width, max_stages=5):
 
 
 def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=None,
-                    name="generator"):
+                    name="generator", clusters=None):
     """The DCGAN generator: project and reshape, then strided transposed convolutions.
 
     Batch norm and ReLU after every layer but the last, which is a tanh (the paper's
@@ -89,6 +93,9 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
         latent_dim: size of the noise vector.
         base_filters: filters of the last hidden stage; each earlier stage doubles it.
         num_classes: `None`, or the number of classes for a conditional generator.
+        clusters: `None`, or K for a self-conditioned one (`keras_gans.models.clusters`):
+            a `ClusterSampler` draws each sample's cluster from `z[:, 0]` and its
+            embedding joins the noise, as a label's would; the model still takes `z`.
 
     Returns:
         A functional `keras.Model`: `z -> images` or `[z, labels] -> images`.
@@ -97,6 +104,10 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
     _check_positive_int("latent_dim", latent_dim)
     _check_positive_int("base_filters", base_filters)
     _check_positive_int("num_classes", num_classes, allow_none=True)
+    clusters = _check_clusters(clusters)
+    if clusters and num_classes:
+        raise ValueError("Arguments `clusters` and `num_classes` exclude each other; "
+                         f"received clusters={clusters}, num_classes={num_classes}.")
     stages = upsampling_stages(height, width)
     h0, w0 = height // 2**stages, width // 2**stages
     filters = base_filters * 2 ** (stages - 1)
@@ -109,6 +120,11 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
             labels)
         x = layers.Concatenate(name="z_and_label")([z, embedded])
         inputs = [z, labels]
+    elif clusters:
+        drawn = ClusterSampler(clusters, name="cluster_sampler")(z)
+        embedded = layers.Embedding(clusters, min(50, latent_dim), name="cluster_embedding")(
+            drawn)
+        x = layers.Concatenate(name="z_and_cluster")([z, embedded])
     x = layers.Dense(h0 * w0 * filters, use_bias=False, name="project")(x)
     x = layers.Reshape((h0, w0, filters))(x)
     x = layers.BatchNormalization(name="project_bn")(x)
@@ -208,7 +224,8 @@ class DCGAN(GAN):
 
     @classmethod
     def from_shape(cls, image_shape, latent_dim=100, num_classes=None, base_filters=64,
-                   d_base_filters=None, spectral_norm=False, normalization=None, **kwargs):
+                   d_base_filters=None, spectral_norm=False, normalization=None,
+                   clusters=None, **kwargs):
         """Build the paper's generator and discriminator for `image_shape`.
 
         Args:
@@ -222,16 +239,22 @@ class DCGAN(GAN):
             normalization: the discriminator's normalization (`"batch"`, `"layer"`,
                 `"none"`); defaults to the variant's (`"none"` for WGAN-GP, and `"none"`
                 with spectral norm).
+            clusters: `None`, or K: self-conditioning on K clusters of the training
+                images (`keras_gans.models.clusters`; call `adapt(images)` before `fit`).
+                The model stays unconditional; inside, the generator draws a cluster
+                from the noise and the discriminator is a projection discriminator over
+                the clusters.
             **kwargs: options of the model (`ema_decay`, `label_smoothing`, ...).
         """
         if normalization is None:
             normalization = "none" if spectral_norm else cls.discriminator_normalization
-        generator = build_generator(image_shape, latent_dim, base_filters, num_classes)
+        generator = build_generator(image_shape, latent_dim, base_filters, num_classes,
+                                    clusters=clusters)
         discriminator = build_discriminator(
-            image_shape, d_base_filters or base_filters, num_classes,
+            image_shape, d_base_filters or base_filters, num_classes or clusters,
             normalization=normalization, spectral_norm=spectral_norm)
         return cls(generator, discriminator, latent_dim=latent_dim, num_classes=num_classes,
-                   **kwargs)
+                   clusters=clusters, **kwargs)
 
     # --- keras-gans train ---
 
@@ -255,6 +278,8 @@ class DCGAN(GAN):
                                num_classes=num_classes, base_filters=options["base_filters"],
                                seed=options["seed"], **kwargs)
         model.compile()
+        if model.clusters:
+            model.adapt(dataset)
         return model
 
 

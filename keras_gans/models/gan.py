@@ -27,6 +27,7 @@ from keras_gans import augment as augment_lib
 from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
 from keras_gans import utils
+from keras_gans.models import clusters as clusters_lib
 from keras_gans.models._class_ids import check_class_ids, label_checked, label_error
 from keras_gans.models._graph_options import fit_remapping
 from keras_gans.models._graph_options import remapper_fails as _remapper_fails
@@ -117,9 +118,17 @@ class GAN(AdversarialModel):
         seed=None,
         augment=None,
         r1_interval=1,
+        clusters=None,
         **kwargs,
     ):
         _check_positive_int("num_classes", num_classes, allow_none=True)
+        clusters = clusters_lib._check_clusters(clusters)
+        if clusters and num_classes:
+            raise ValueError(
+                "Arguments `clusters` and `num_classes` exclude each other: `clusters` "
+                "conditions an unconditional GAN on clusters of its data; received "
+                f"clusters={clusters}, num_classes={num_classes}."
+            )
         _check_positive_int("d_steps", d_steps)
         _check_fraction("label_smoothing", label_smoothing)
         instance_noise = _check_non_negative("instance_noise", instance_noise)
@@ -135,6 +144,7 @@ class GAN(AdversarialModel):
         self.r1_interval = int(r1_interval)
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
         self.num_classes = None if num_classes is None else int(num_classes)
+        self.clusters = clusters
         self.d_steps = int(d_steps)
         self.label_smoothing = float(label_smoothing)
         self.instance_noise = instance_noise
@@ -142,6 +152,10 @@ class GAN(AdversarialModel):
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.ema_warmup = ema_warmup
         self._check_networks()
+        self.cluster_assigner = None
+        if clusters:
+            self.cluster_assigner = clusters_lib.NearestCentroid(
+                clusters, self.image_shape, name="cluster_assigner")
 
         self.ema_generator = None
         if self.ema_decay is not None:
@@ -181,12 +195,30 @@ class GAN(AdversarialModel):
         n_inputs = 2 if self.num_classes else 1
         for name in ("generator", "discriminator"):
             shapes = _network_input_shapes(getattr(self, name))
-            if shapes is not None and len(shapes) != n_inputs:
-                kind = "conditional" if self.num_classes else "unconditional"
+            wanted = 2 if (self.clusters and name == "discriminator") else n_inputs
+            if shapes is not None and len(shapes) != wanted:
+                kind = ("self-conditioned" if self.clusters else
+                        "conditional" if self.num_classes else "unconditional")
                 raise ValueError(
-                    f"A {kind} GAN (num_classes={self.num_classes}) needs a `{name}` with "
-                    f"{n_inputs} input(s); received one with input shapes {shapes}."
+                    f"A {kind} GAN (num_classes={self.num_classes}, clusters="
+                    f"{self.clusters}) needs a `{name}` with {wanted} input(s); received "
+                    f"one with input shapes {shapes}."
                 )
+        if self.clusters:
+            samplers = self._cluster_samplers(self.generator)
+            if len(samplers) != 1 or samplers[0].clusters != self.clusters:
+                raise ValueError(
+                    f"A GAN with clusters={self.clusters} needs a generator with one "
+                    f"`keras_gans.models.clusters.ClusterSampler({self.clusters})` layer "
+                    "(it picks each sample's cluster from its noise; see "
+                    "`build_generator(..., clusters=K)`); received one with "
+                    f"{[f'ClusterSampler({s.clusters})' for s in samplers] or 'none'}."
+                )
+
+    @staticmethod
+    def _cluster_samplers(network):
+        return [layer for layer in network._flatten_layers()
+                if isinstance(layer, clusters_lib.ClusterSampler)]
 
     @property
     def image_shape(self):
@@ -207,6 +239,7 @@ class GAN(AdversarialModel):
             "ema_warmup": self.ema_warmup,
             "augment": None if self.augment is None else list(self.augment),
             "r1_interval": self.r1_interval,
+            "clusters": self.clusters,
         }
 
     # --- Compile ---
@@ -314,6 +347,12 @@ class GAN(AdversarialModel):
         if isinstance(x, np.ndarray) and x.ndim == 3 and self.image_shape[-1] == 1:
             x = x[..., None]  # (N, H, W) grayscale, as `data.images` takes it
         self._check_fit_data(x, y)
+        if self.clusters and not self.cluster_assigner.is_adapted:
+            raise ValueError(
+                f"This GAN is self-conditioned on clusters={self.clusters} clusters of its "
+                "data, which are not found yet: call `model.adapt(images)` (the training "
+                "images, an array or a dataset) once before `fit`."
+            )
         try:
             with fit_remapping(self):
                 # A dataset's labels are checked in the pipeline (`_class_ids`).
@@ -323,6 +362,35 @@ class GAN(AdversarialModel):
             if error is None:
                 raise
             raise error from None
+
+    def adapt(self, data, max_images=20000):
+        """Finds the `clusters` of a self-conditioned GAN in its training images.
+
+        k-means (scikit-learn) of the images' first 50 principal components; sets
+        the discriminator's cluster assignment and the generator's cluster frequencies
+        (also the EMA generator's). Call it once before the first `fit`, on the data
+        `fit` will see (an array of uint8 or [-1, 1] float images, or a dataset of
+        them, of which up to `max_images` are read). Seeded by the model's `seed`.
+        """
+        if not self.clusters:
+            raise ValueError("`adapt` finds the clusters of a GAN built with `clusters=K`; "
+                             f"this one has clusters={self.clusters}.")
+        _check_positive_int("max_images", max_images)
+        images = clusters_lib.adapt_images(data, self.image_shape, max_images)
+        if len(images) < self.clusters:
+            raise ValueError(
+                f"Received an invalid value for argument `data`: {len(images)} images "
+                f"cannot form clusters={self.clusters} clusters."
+            )
+        mean, projection, centroids, counts = clusters_lib.cluster_images(
+            images, self.clusters, dims=self.cluster_assigner.dims, seed=self.seed)
+        self.cluster_assigner.set_clusters(mean, projection, centroids)
+        frequencies = (counts / counts.sum()).astype("float32")
+        for network in (self.generator, self.ema_generator):
+            if network is not None:
+                self._cluster_samplers(network)[0].frequencies.assign(frequencies)
+        self._generate_fn = None
+        return counts
 
     def _check_fit_data(self, x, y):
         if isinstance(x, tf.data.Dataset):
@@ -414,7 +482,16 @@ class GAN(AdversarialModel):
         return [z, labels] if self.num_classes else z
 
     def _d_inputs(self, images, labels):
-        return [images, labels] if self.num_classes else images
+        return [images, labels] if labels is not None else images
+
+    def _real_labels(self, real, labels):
+        """What D sees real images under: their labels, their cluster, or nothing."""
+        return self.cluster_assigner(real) if self.clusters else labels
+
+    def _fake_labels(self, z, labels):
+        """What D sees fakes under: the labels asked for, or the cluster drawn from z
+        (the generator's `ClusterSampler` draws the same one)."""
+        return self._cluster_samplers(self.generator)[0](z) if self.clusters else labels
 
     def _add_instance_noise(self, images, stream):
         if not self.instance_noise:
@@ -434,6 +511,7 @@ class GAN(AdversarialModel):
         batch = tf.shape(real)[0]
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
+        real_labels = self._real_labels(real, labels)
 
         for i in range(self.d_steps):
             z = self._noise(batch, stream=4 * i)
@@ -443,12 +521,12 @@ class GAN(AdversarialModel):
                 fake_aug = self._augment(fake, 2 * i + 1)
                 real_seen = self._add_instance_noise(real_aug, 4 * i + 1)
                 fake_seen = self._add_instance_noise(fake_aug, 4 * i + 2)
-                real_out = self.discriminator(self._d_inputs(real_seen, labels),
+                real_out = self.discriminator(self._d_inputs(real_seen, real_labels),
                                               training=True)
-                fake_out = self.discriminator(self._d_inputs(fake_seen, labels),
-                                              training=True)
+                fake_out = self.discriminator(
+                    self._d_inputs(fake_seen, self._fake_labels(z, labels)), training=True)
                 d_loss = self.discriminator_loss(real_out, fake_out)
-                d_loss = d_loss + self.discriminator_penalty(real_aug, fake_aug, labels,
+                d_loss = d_loss + self.discriminator_penalty(real_aug, fake_aug, real_labels,
                                                              self._seed(4 * i + 3))
                 # Inside the tape: an op outside it would cut the gradient.
                 scaled = self._loss_for_gradients(d_loss, self.d_optimizer)
@@ -459,7 +537,8 @@ class GAN(AdversarialModel):
         with tf.GradientTape() as tape:
             fake = self.generator(self._g_inputs(z, labels), training=True)
             fake_seen = self._augment(fake, 63)
-            fake_out = self.discriminator(self._d_inputs(fake_seen, labels), training=True)
+            fake_out = self.discriminator(
+                self._d_inputs(fake_seen, self._fake_labels(z, labels)), training=True)
             g_loss = self.generator_loss(fake_out)
             scaled = self._loss_for_gradients(g_loss, self.g_optimizer)
         grads = tape.gradient(scaled, g_vars)
@@ -493,8 +572,10 @@ class GAN(AdversarialModel):
         real, labels = self._unpack(data)
         z = self._noise(tf.shape(real)[0], stream=62)
         fake = self.generator(self._g_inputs(z, labels), training=False)
-        real_out = self.discriminator(self._d_inputs(real, labels), training=False)
-        fake_out = self.discriminator(self._d_inputs(fake, labels), training=False)
+        real_out = self.discriminator(self._d_inputs(real, self._real_labels(real, labels)),
+                                      training=False)
+        fake_out = self.discriminator(self._d_inputs(fake, self._fake_labels(z, labels)),
+                                      training=False)
         self.d_loss_tracker.update_state(self.discriminator_loss(real_out, fake_out))
         self.g_loss_tracker.update_state(self.generator_loss(fake_out))
         self.d_real_tracker.update_state(tf.reduce_mean(self._d_probability(real_out)))

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import keras_gans
 from keras_gans import cli, registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -456,3 +457,22 @@ def test_tensorboard_images_for_generators_translators_and_upscalers(launched, w
         callback.write(0)
     with pytest.raises(ValueError, match="n=0"):
         TensorBoardImages(work / "tb", n=0)
+
+
+def test_train_dcgan_self_conditioned_on_clusters(images, work, capsys):
+    run_dir = work / "clusters"
+    assert cli.main(["train", "dcgan", str(images), "--out", str(run_dir), "--clusters", "4",
+                     "--epochs", "1", "--batch-size", "8", "--latent-dim", "4",
+                     "--base-filters", "4", "--samples", "2", "--verbose", "0"]) == 0
+    model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+    assert model.clusters == 4 and model.cluster_assigner.is_adapted
+    assert model.num_classes is None
+    # The four brightness levels of the images are the four clusters.
+    assigned = model.cluster_assigner(keras_gans.data.images(
+        str(images), batch_size=16, shuffle=False).take(1).get_single_element()).numpy()
+    assert sorted(np.bincount(assigned, minlength=4).tolist()) == [4, 4, 4, 4]
+    capsys.readouterr()
+    assert cli.main(["train", "dcgan", str(images), "--out", str(work / "clusters_bad"),
+                     "--clusters", "1", "--epochs", "1", "--batch-size", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "--clusters" in err and "1" in err

@@ -91,7 +91,7 @@ def test_trains_with_fit_and_the_discriminator_sees_the_drawn_cluster():
 
 def test_wgan_gp_takes_clusters_too():
     x, _ = _blobs()
-    gan = _model(WGANGP)
+    gan = _model(WGANGP, n_critic=1)
     gan.adapt(x)
     history = gan.fit(x, batch_size=32, epochs=1, verbose=0).history
     assert np.isfinite(history["d_loss"]).all()

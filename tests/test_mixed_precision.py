@@ -17,7 +17,7 @@ from keras_gans.models.dcgan import DCGAN
 from keras_gans.models.inpainter import Inpainter
 from keras_gans.models.wgan_gp import WGANGP
 
-CASES = ("dcgan_r1", "wgan_gp", "cyclegan", "inpainter")
+CASES = ("dcgan_r1", "wgan_gp", "cyclegan", "inpainter", "dcgan_clusters")
 
 
 def _uniform(rng, *shape):
@@ -36,6 +36,10 @@ def _tiny(case):
         model = WGANGP.from_shape((8, 8, 1), latent_dim=4, base_filters=4, n_critic=2,
                                   seed=0)
         data = (_uniform(rng, 8, 8, 1), None)
+    elif case == "dcgan_clusters":  # self-conditioning's layers stay float32
+        model = DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4, clusters=2,
+                                 seed=0)
+        data = (_uniform(rng, 8, 8, 1), None)
     elif case == "cyclegan":
         model = CycleGAN.from_shape((8, 8, 1), filters=2, num_residual_blocks=1,
                                     d_filters=2, d_layers=1, pool_size=2, seed=0)
@@ -47,6 +51,8 @@ def _tiny(case):
         masks[:, 2:6, 2:6] = 1
         data = (_uniform(rng, 8, 8, 1), masks)
     model.compile()
+    if case == "dcgan_clusters":
+        model.adapt(data[0])
     return model, data
 
 

@@ -47,6 +47,7 @@ class ClusterSampler(keras.layers.Layer):
     """
 
     def __init__(self, clusters, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # float32 under mixed precision too
         super().__init__(**kwargs)
         self.clusters = _check_clusters(clusters)
         self.frequencies = self.add_weight(
@@ -83,6 +84,7 @@ class NearestCentroid(keras.layers.Layer):
     """
 
     def __init__(self, clusters, image_shape, dims=50, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # float32 under mixed precision too
         super().__init__(**kwargs)
         self.clusters = _check_clusters(clusters)
         self.image_shape = tuple(int(s) for s in image_shape)

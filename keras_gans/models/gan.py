@@ -144,13 +144,13 @@ class GAN(AdversarialModel):
         self.r1_interval = int(r1_interval)
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
         self.num_classes = None if num_classes is None else int(num_classes)
-        self.clusters = clusters
         self.d_steps = int(d_steps)
         self.label_smoothing = float(label_smoothing)
         self.instance_noise = instance_noise
         self.r1_weight = r1_weight
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.ema_warmup = ema_warmup
+        self.clusters = clusters
         self._check_networks()
         self.cluster_assigner = None
         if clusters:

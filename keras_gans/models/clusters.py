@@ -64,9 +64,6 @@ class ClusterSampler(keras.layers.Layer):
         ids = tf.reduce_sum(tf.cast(u[:, None] >= cumulative[None, :], "int32"), axis=1)
         return tf.minimum(ids, self.clusters - 1)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],)
-
     def compute_output_spec(self, z):
         return keras.KerasTensor((z.shape[0],), dtype="int32")
 
@@ -138,12 +135,8 @@ class NearestCentroid(keras.layers.Layer):
 def cluster_images(images, clusters, dims=50, seed=0):
     """k-means (scikit-learn, 4 initialisations) of float images' first `dims` principal
     components: `(mean, projection, centroids, counts)` as numpy arrays."""
-    try:
-        from sklearn.cluster import KMeans
-        from sklearn.decomposition import PCA
-    except ImportError:  # pragma: no cover - scikit-learn is a dependency
-        raise ImportError("`adapt` of a GAN with `clusters` needs scikit-learn: "
-                          "pip install scikit-learn") from None
+    from sklearn.cluster import KMeans  # a dependency; imported only where it is used
+    from sklearn.decomposition import PCA
     flat = images.reshape(len(images), -1).astype("float64")
     dims = min(dims, flat.shape[1], len(flat))
     pca = PCA(dims, random_state=seed).fit(flat)
@@ -152,44 +145,3 @@ def cluster_images(images, clusters, dims=50, seed=0):
     counts = np.bincount(kmeans.labels_, minlength=clusters)
     # Project with the same affine map the layer applies: (x - mean) @ components.T
     return pca.mean_, pca.components_.T, kmeans.cluster_centers_, counts
-
-
-def adapt_images(data, image_shape, max_images, argument="data"):
-    """Up to `max_images` float images in [-1, 1] from an array or a dataset."""
-    from keras_gans import utils
-
-    if isinstance(data, tf.data.Dataset):
-        batches, count = [], 0
-        for element in data:
-            if isinstance(element, (tuple, list)):
-                element = element[0]
-            elif isinstance(element, dict):
-                element = element["image"]
-            batch = np.asarray(element)
-            batches.append(batch)
-            count += len(batch)
-            if count >= max_images:
-                break
-        if not batches:
-            raise ValueError(f"Received an invalid value for argument `{argument}`: the "
-                             "dataset yields no images.")
-        images = np.concatenate(batches)[:max_images]
-    else:
-        images = np.asarray(data)[:max_images]
-    if images.ndim == 3 and image_shape[-1] == 1:
-        images = images[..., None]
-    if images.ndim != 4 or tuple(images.shape[1:]) != tuple(image_shape):
-        raise ValueError(f"Received an invalid value for argument `{argument}`. Expected "
-                         f"images of shape (N, {', '.join(map(str, image_shape))}), "
-                         f"received shape {images.shape}.")
-    if np.issubdtype(images.dtype, np.floating):
-        low, high = float(np.min(images)), float(np.max(images))
-        if not (-1.0 <= low and high <= 1.0):
-            raise ValueError(f"Received an invalid value for argument `{argument}`. "
-                             "Expected uint8 images or floats in [-1, 1], received values "
-                             f"in [{low}, {high}].")
-        return images.astype("float32")
-    if images.dtype != np.uint8:
-        raise ValueError(f"Received an invalid value for argument `{argument}`. Expected "
-                         f"uint8 or float images, received dtype {images.dtype}.")
-    return np.asarray(utils.to_float(images))

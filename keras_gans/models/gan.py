@@ -344,8 +344,8 @@ class GAN(AdversarialModel):
         when the train step is built; for the value range of datasets use
         `keras_gans.data.images`, which checks it.
         """
-        if isinstance(x, np.ndarray) and x.ndim == 3 and self.image_shape[-1] == 1:
-            x = x[..., None]  # (N, H, W) grayscale, as `data.images` takes it
+        if isinstance(x, np.ndarray):
+            x = self._checked_images(x, "x")
         self._check_fit_data(x, y)
         if self.clusters and not self.cluster_assigner.is_adapted:
             raise ValueError(
@@ -376,7 +376,16 @@ class GAN(AdversarialModel):
             raise ValueError("`adapt` finds the clusters of a GAN built with `clusters=K`; "
                              f"this one has clusters={self.clusters}.")
         _check_positive_int("max_images", max_images)
-        images = clusters_lib.adapt_images(data, self.image_shape, max_images)
+        if isinstance(data, tf.data.Dataset):
+            batches, count = [], 0
+            for element in data:  # what the train step would see, as float32
+                batches.append(np.asarray(self._unpack(element)[0], "float32"))
+                count += len(batches[-1])
+                if count >= max_images:
+                    break
+            images = np.concatenate(batches)[:max_images] if batches else np.zeros((0,))
+        else:
+            images = utils.to_float(self._checked_images(np.asarray(data), "data")[:max_images])
         if len(images) < self.clusters:
             raise ValueError(
                 f"Received an invalid value for argument `data`: {len(images)} images "
@@ -389,8 +398,30 @@ class GAN(AdversarialModel):
         for network in (self.generator, self.ema_generator):
             if network is not None:
                 self._cluster_samplers(network)[0].frequencies.assign(frequencies)
-        self._generate_fn = None
         return counts
+
+    def _checked_images(self, x, argument):
+        """In-memory images `x` (`(N, H, W)` grayscale gets its channel axis), checked
+        against `image_shape`, non-empty, and in [-1, 1] when float."""
+        if x.ndim == 3 and self.image_shape[-1] == 1:
+            x = x[..., None]  # (N, H, W) grayscale, as `data.images` takes it
+        self._check_image_spec(x.shape, x.dtype, argument)
+        if x.shape[0] == 0:
+            raise ValueError(
+                f"Received an invalid value for argument `{argument}`: no images (shape "
+                f"{x.shape})"
+            )
+        if np.issubdtype(x.dtype, np.floating):
+            low, high = float(np.min(x)), float(np.max(x))
+            if not (-1.0 <= low and high <= 1.0):  # NaN fails too
+                hint = (" They look like 0-255 pixel values stored as floats: pass uint8 "
+                        f"or {argument} / 127.5 - 1." if 2.0 <= high <= 255.0 and low >= 0.0
+                        else " Pass uint8 0-255 or scale them to [-1, 1].")
+                raise ValueError(
+                    f"Received an invalid value for argument `{argument}`. Expected float "
+                    f"images in [-1, 1], received values in [{low}, {high}].{hint}"
+                )
+        return x
 
     def _check_fit_data(self, x, y):
         if isinstance(x, tf.data.Dataset):
@@ -402,21 +433,6 @@ class GAN(AdversarialModel):
             return
         if not isinstance(x, np.ndarray):
             return
-        self._check_image_spec(x.shape, x.dtype, "x")
-        if x.shape[0] == 0:
-            raise ValueError(
-                f"Received an invalid value for argument `x`: no images (shape {x.shape})"
-            )
-        if np.issubdtype(x.dtype, np.floating):
-            low, high = float(np.min(x)), float(np.max(x))
-            if not (-1.0 <= low and high <= 1.0):  # NaN fails too
-                hint = (" They look like 0-255 pixel values stored as floats: pass uint8 "
-                        "or x / 127.5 - 1." if 2.0 <= high <= 255.0 and low >= 0.0 else
-                        " Pass uint8 0-255 or scale them to [-1, 1].")
-                raise ValueError(
-                    "Received an invalid value for argument `x`. Expected float images in "
-                    f"[-1, 1], received values in [{low}, {high}].{hint}"
-                )
         if self.num_classes and y is not None:
             labels = np.asarray(y)
             if labels.ndim == 2 and labels.shape[1] == 1:

@@ -26,8 +26,8 @@ CONFIG = {
     "batch_size": 64,
     # Tried and not shipped (2026-12-02): 64 base filters with Adam(2e-4, beta_1=0.5,
     # beta_2=0.9) for both networks, otherwise as version 3, 13 x 200 generator steps in
-    # 79 min on a 2-core AVX2 EPYC (60 GFLOP/s; 1.7 s a generator step): best-FD step
-    # 2,251 gave FD 31.6, score 5.41, class entropy 2.20 (10,000 samples), no better than
+    # 79 min on a 2-core AVX2 EPYC (60-70 GFLOP/s; 1.7-1.8 s a generator step): best-FD
+    # step 2,251 gave FD 31.6, score 5.41, class entropy 2.20 (10,000 samples), no better than
     # version 3. Its curve (2,000 samples) sat at FD 32-39 from step 851 on, with the
     # critic's outputs drifting to -1,000 and below (no drift penalty).
     # Version 1 stopped at 3 x 150 generator steps; version 2 continued that run to 15

@@ -325,9 +325,10 @@ class GAN(AdversarialModel):
     @property
     def remapper_fails(self):
         """Whether grappler's remapper fails on this model's train step and logs an
-        error (see `keras_gans.models._graph_options`): an input-gradient penalty,
-        DiffAugment's translation, or a biased convolution in the discriminator past its
-        first."""
+        error (see `keras_gans.models._graph_options`): with TensorFlow's oneDNN
+        operations on, for an input-gradient penalty, DiffAugment's translation, or a
+        biased convolution in the discriminator past its first. `False` where oneDNN is
+        off (an AVX2-only CPU, `TF_ENABLE_ONEDNN_OPTS=0`)."""
         return _remapper_fails(self.discriminator, self.penalizes_input_gradients,
                                self.augment)
 

@@ -42,6 +42,7 @@ CONFIGS = {
     "dcgan_hinge": lambda: tiny(DCGAN),
     "cdcgan": lambda: tiny(DCGAN, num_classes=3),
     "cwgan_gp_ema": lambda: tiny(WGANGP, num_classes=3, n_critic=2, ema_decay=0.5),
+    "cwgan_gp_split": lambda: tiny(WGANGP, num_classes=3, n_critic=2, split_real_batch=True),
     "clsgan": lambda: tiny(LSGAN, num_classes=3),
 }
 
@@ -94,6 +95,47 @@ def test_wgan_gp_critic_loss_includes_the_penalty():
     w = losses.wasserstein_critic_loss(model.discriminator(x, training=True),
                                        model.discriminator(fake, training=True))
     assert history["d_loss"][0] == pytest.approx(float(w) + 10 * history["gp"][0], rel=1e-4)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_split_real_batch_gives_each_critic_step_its_own_part(split):
+    """With frozen weights the logged d_real is the critic's mean score on the real
+    images of the last critic step: the batch's second half when split, all of it not."""
+    model = compiled(tiny(WGANGP, n_critic=2, split_real_batch=split),
+                     d_optimizer=keras.optimizers.SGD(0.0),
+                     g_optimizer=keras.optimizers.SGD(0.0))
+    x = images(8, seed=5)
+    history = model.fit(x, batch_size=8, epochs=1, verbose=0, shuffle=False).history
+    seen = x[4:] if split else x
+    expected = float(np.mean(model.discriminator(seen, training=True)))
+    assert history["d_real"][0] == pytest.approx(expected, rel=1e-5)
+    other = float(np.mean(model.discriminator(x if split else x[4:], training=True)))
+    assert abs(other - expected) > 1e-6  # the two readings differ: the check can fail
+    assert model.get_config()["split_real_batch"] is split
+    again = WGANGP.from_config(model.get_config())
+    assert again.split_real_batch is split
+
+
+def test_split_real_batch_parts_and_errors():
+    model = tiny(DCGAN, num_classes=3, d_steps=3, split_real_batch=True)
+    x, y = images(10), np.arange(10, dtype="int32")
+    parts = model._real_parts(tf.constant(x), tf.constant(y))
+    assert [p[1].numpy().tolist() for p in parts] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    np.testing.assert_array_equal(parts[2][0].numpy(), x[6:9])
+    with pytest.raises(ValueError, match=r"split_real_batch=True .* d_steps=3 .* batch of 2"):
+        model._real_parts(tf.constant(x[:2]), tf.constant(y[:2]))
+    with pytest.raises(TypeError, match="split_real_batch='yes'"):
+        tiny(DCGAN, split_real_batch="yes")
+    small = compiled(tiny(WGANGP, n_critic=4, split_real_batch=True))
+    with pytest.raises(ValueError, match=r"d_steps=4 parts; received a batch of 3 images"):
+        small.fit(images(3), batch_size=3, epochs=1, verbose=0)
+    # A trailing batch of 2 < 4 (its size unknown when traced): parts of one image.
+    parts = tf.function(model._real_parts, input_signature=[
+        tf.TensorSpec((None, *SHAPE)), tf.TensorSpec((None,), "int32")])(
+        tf.constant(x[:2]), tf.constant(y[:2]))
+    assert [p[1].numpy().tolist() for p in parts] == [[0], [1], [1]]
+    history = small.fit(images(10), batch_size=8, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[0]) for v in history.values()), history
 
 
 def test_lsgan_losses_use_its_coding():

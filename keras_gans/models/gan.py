@@ -65,6 +65,15 @@ class GAN(AdversarialModel):
         num_classes: `None` for an unconditional GAN, or the number of classes `K`: the
             networks then take labels and the dataset yields `(images, labels)`.
         d_steps: discriminator updates per generator update.
+        split_real_batch: with `d_steps > 1`, split each batch fed to `fit` into
+            `d_steps` equal parts, one per discriminator update, so that each update
+            sees its own real images, as Gulrajani et al.'s Algorithm 1 samples a fresh
+            real batch per critic iteration; the generator update draws as many noise
+            vectors as a part holds (and, conditional, takes the last part's labels).
+            Feed `d_steps` times the batch each update should see; rows past the last
+            whole part are left out. A batch known to be smaller than `d_steps` is an
+            error; a smaller trailing batch gives parts of one image (the last repeats).
+            False (the default): every update sees the whole batch.
         label_smoothing: one-sided label smoothing of the real targets (Salimans et al.
             2016); only meaningful for the minimax loss.
         instance_noise: standard deviation of Gaussian noise added to the real and
@@ -119,6 +128,7 @@ class GAN(AdversarialModel):
         augment=None,
         r1_interval=1,
         clusters=None,
+        split_real_batch=False,
         **kwargs,
     ):
         _check_positive_int("num_classes", num_classes, allow_none=True)
@@ -137,6 +147,7 @@ class GAN(AdversarialModel):
             _check_fraction("ema_decay", ema_decay)
         _check_positive_int("r1_interval", r1_interval)
         ema_warmup = _check_bool("ema_warmup", ema_warmup)
+        split_real_batch = _check_bool("split_real_batch", split_real_batch)
         augment = augment_lib.check_policy(augment)
         super().__init__({"generator": generator, "discriminator": discriminator},
                          seed=seed, **kwargs)
@@ -145,6 +156,7 @@ class GAN(AdversarialModel):
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
         self.num_classes = None if num_classes is None else int(num_classes)
         self.d_steps = int(d_steps)
+        self.split_real_batch = split_real_batch
         self.label_smoothing = float(label_smoothing)
         self.instance_noise = instance_noise
         self.r1_weight = r1_weight
@@ -240,6 +252,7 @@ class GAN(AdversarialModel):
             "augment": None if self.augment is None else list(self.augment),
             "r1_interval": self.r1_interval,
             "clusters": self.clusters,
+            "split_real_batch": self.split_real_batch,
         }
 
     # --- Compile ---
@@ -523,14 +536,34 @@ class GAN(AdversarialModel):
         outputs = tf.cast(outputs, "float32")
         return tf.sigmoid(outputs) if self.outputs_are_logits else outputs
 
-    def train_step(self, data):
-        real, labels = self._unpack(data)
+    def _real_parts(self, real, labels):
+        """The real images (and labels) of each discriminator update: the whole batch
+        `d_steps` times, or its `d_steps` parts under `split_real_batch`."""
+        if not self.split_real_batch or self.d_steps == 1:
+            return [(real, labels)] * self.d_steps
+        if real.shape[0] is not None and real.shape[0] < self.d_steps:
+            raise ValueError(
+                f"split_real_batch=True splits each batch into d_steps={self.d_steps} "
+                f"parts; received a batch of {real.shape[0]} images. Feed batches of at "
+                f"least d_steps images (d_steps times the batch one update should see)."
+            )
+        # A trailing batch smaller than d_steps (its size known only when it comes)
+        # gives parts of one image, the last of them repeated.
         batch = tf.shape(real)[0]
+        size = tf.maximum(batch // self.d_steps, 1)
+        starts = [tf.minimum(i * size, batch - size) for i in range(self.d_steps)]
+        return [(real[start:start + size],
+                 None if labels is None else labels[start:start + size])
+                for start in starts]
+
+    def train_step(self, data):
+        images, all_labels = self._unpack(data)
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
-        real_labels = self._real_labels(real, labels)
 
-        for i in range(self.d_steps):
+        for i, (real, labels) in enumerate(self._real_parts(images, all_labels)):
+            batch = tf.shape(real)[0]
+            real_labels = self._real_labels(real, labels)
             z = self._noise(batch, stream=4 * i)
             with tf.GradientTape() as tape:
                 fake = self.generator(self._g_inputs(z, labels), training=True)

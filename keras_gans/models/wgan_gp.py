@@ -30,7 +30,9 @@ class WGANGP(DCGAN):
         gp_weight: lambda, the weight of the gradient penalty (the paper: 10).
         n_critic: critic updates per generator update (the paper: 5). Each critic step
             sees the same real batch with fresh noise (and fresh interpolation
-            coefficients); feed larger batches if you want distinct real samples.
+            coefficients), unless `split_real_batch=True` (as the paper's
+            Algorithm 1: each critic step its own real images; feed `n_critic` times
+            the batch one step should see).
         one_sided: penalise only gradient norms above 1 (Petzka et al. 2018).
         **kwargs: the networks and options of `keras_gans.models.gan.GAN`
             (`num_classes`, `ema_decay`, `instance_noise`, `r1_weight`, ...).

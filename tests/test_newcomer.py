@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -252,7 +253,8 @@ def test_cli_train_wgan_gp_prints_no_remapper_error_and_says_what_it_does(tmp_pa
     result = subprocess.run(
         [sys.executable, "-m", "keras_gans", "train", "wgan_gp", str(folder), "--out",
          str(tmp_path / "run"), "--epochs", "1", "--batch-size", "8", "--base-filters", "4",
-         "--latent-dim", "4", "--samples", "4", "--verbose", "0"],
+         "--latent-dim", "4", "--samples", "4", "--verbose", "0", "--n-critic", "2",
+         "--split-real-batch"],
         env=env, stdout=subprocess.PIPE, stderr=slave, text=True, timeout=300, check=False)
     os.close(slave)
     reader.join(10)
@@ -260,6 +262,10 @@ def test_cli_train_wgan_gp_prints_no_remapper_error_and_says_what_it_does(tmp_pa
     assert result.returncode == 0, (result.stdout, err)
     assert err.splitlines()[0].strip() == "keras-gans: loading TensorFlow..."
     assert "remapper" not in err and "E0000" not in err, err
+    # The flag reached the model (its config in the saved .keras archive).
+    with zipfile.ZipFile(tmp_path / "run" / "model.keras") as archive:
+        config = json.loads(archive.read("config.json"))["config"]
+    assert config["split_real_batch"] is True and config["n_critic"] == 2, config
 
 
 def _drain(fd, chunks):

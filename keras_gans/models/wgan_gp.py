@@ -19,6 +19,9 @@ TRAIN_OPTIONS = {
                  "help": "critic steps per generator step (default: 5)"},
     "gp_weight": {"type": "non_negative_float", "default": 10.0,
                   "help": "gradient penalty weight (default: 10)"},
+    "split_real_batch": {"type": "flag", "default": False,
+                         "help": "give each critic step its own 1/n_critic of the batch "
+                                 "(the paper's Algorithm 1; raise --batch-size to match)"},
 }
 
 

@@ -73,7 +73,9 @@ class GAN(AdversarialModel):
             Feed `d_steps` times the batch each update should see; rows past the last
             whole part are left out. A batch known to be smaller than `d_steps` is an
             error; a smaller trailing batch gives parts of one image (the last repeats).
-            False (the default): every update sees the whole batch.
+            Under `tf.distribute` each replica splits its own share of the batch, so the
+            parts (and results) differ from one device's. False (the default): every
+            update sees the whole batch.
         label_smoothing: one-sided label smoothing of the real targets (Salimans et al.
             2016); only meaningful for the minimax loss.
         instance_noise: standard deviation of Gaussian noise added to the real and

@@ -19,8 +19,8 @@ def _grappler_remapping(enabled):
     Conv2D + BiasAdd + LeakyRelu although the training graph's LeakyReluGrad still
     reads the BiasAdd, and logs `remapper failed: INVALID_ARGUMENT ... fanout
     '.../LeakyReluGrad' exist for missing node '.../BiasAdd'` on stderr (not with
-    `TF_ENABLE_ONEDNN_OPTS=0`, nor on a CPU where TensorFlow leaves oneDNN off). It does so for a biased convolution whose input is
-    differentiated: any but the first when convolutions carry a bias (no batch norm:
+    `TF_ENABLE_ONEDNN_OPTS=0`, nor on a CPU where TensorFlow leaves oneDNN off). It does
+    so for a biased convolution whose input is differentiated: any but the first when convolutions carry a bias (no batch norm:
     WGAN-GP critics, spectral norm, `normalization="none"`), the first too under an
     input-gradient penalty (R1, GP) or when DiffAugment translates the images (found by
     training each policy: translation fails, color and cutout do not). Failing, it leaves the graph as it was, so turning

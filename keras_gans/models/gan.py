@@ -340,10 +340,7 @@ class GAN(AdversarialModel):
     @property
     def remapper_fails(self):
         """Whether grappler's remapper fails on this model's train step and logs an
-        error (see `keras_gans.models._graph_options`): with TensorFlow's oneDNN
-        operations on, for an input-gradient penalty, DiffAugment's translation, or a
-        biased convolution in the discriminator past its first. `False` where oneDNN is
-        off (an AVX2-only CPU, `TF_ENABLE_ONEDNN_OPTS=0`)."""
+        error (`keras_gans.models._graph_options.remapper_fails` says when)."""
         return _remapper_fails(self.discriminator, self.penalizes_input_gradients,
                                self.augment)
 
@@ -538,11 +535,13 @@ class GAN(AdversarialModel):
         outputs = tf.cast(outputs, "float32")
         return tf.sigmoid(outputs) if self.outputs_are_logits else outputs
 
-    def _real_parts(self, real, labels):
-        """The real images (and labels) of each discriminator update: the whole batch
-        `d_steps` times, or its `d_steps` parts under `split_real_batch`."""
+    def _real_parts(self, *tensors):
+        """`tensors` (the real images first, then per-image labels or None) for each
+        discriminator update: whole `d_steps` times, or cut into `d_steps` parts of the
+        batch under `split_real_batch`."""
         if not self.split_real_batch or self.d_steps == 1:
-            return [(real, labels)] * self.d_steps
+            return [tensors] * self.d_steps
+        real = tensors[0]
         if real.shape[0] is not None and real.shape[0] < self.d_steps:
             raise ValueError(
                 f"split_real_batch=True splits each batch into d_steps={self.d_steps} "
@@ -554,18 +553,19 @@ class GAN(AdversarialModel):
         batch = tf.shape(real)[0]
         size = tf.maximum(batch // self.d_steps, 1)
         starts = [tf.minimum(i * size, batch - size) for i in range(self.d_steps)]
-        return [(real[start:start + size],
-                 None if labels is None else labels[start:start + size])
+        return [tuple(None if t is None else t[start:start + size] for t in tensors)
                 for start in starts]
 
     def train_step(self, data):
         images, all_labels = self._unpack(data)
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
+        # What D sees the real images under, once for the batch (a per-image function:
+        # a part's rows are its images' own).
+        parts = self._real_parts(images, all_labels, self._real_labels(images, all_labels))
 
-        for i, (real, labels) in enumerate(self._real_parts(images, all_labels)):
+        for i, (real, labels, real_labels) in enumerate(parts):
             batch = tf.shape(real)[0]
-            real_labels = self._real_labels(real, labels)
             z = self._noise(batch, stream=4 * i)
             with tf.GradientTape() as tape:
                 fake = self.generator(self._g_inputs(z, labels), training=True)

@@ -340,7 +340,7 @@ class SRGAN(SRResNet):
     @property
     def remapper_fails(self):
         """Whether grappler's remapper fails on this model's train step (see
-        `keras_gans.models._graph_options`; never where oneDNN is off)."""
+        `keras_gans.models._graph_options`)."""
         return _remapper_fails(self.discriminator, False, self.augment)
 
     def fit(self, *args, **kwargs):

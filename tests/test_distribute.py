@@ -31,7 +31,9 @@ import pytest
 # The GAN-family cases and the rest. LSGAN is DCGAN's train step with another loss, so
 # it is left out of the (slow) per-variant checks.
 GAN_CASES = ("wgan_gp", "dcgan", "lsgan")
+# (The inpainter is checked here too, under MirroredStrategy only.)
 CASES = ("wgan_gp", "dcgan", "cyclegan", "srgan")
+MIRRORED_CASES = (*CASES, "inpainter")
 # Trained by the two workers of the multi-worker check: a GAN on images and a model on
 # (x, y) pairs (SRGAN's pairs take the same path as CycleGAN's).
 WORKER_CASES = ("wgan_gp", "cyclegan")
@@ -79,8 +81,10 @@ def build_case(name):
     """A compiled model of case `name` (call inside the strategy's scope) and its data."""
     import keras
 
+    from keras_gans import data
     from keras_gans.models.cyclegan import CycleGAN
     from keras_gans.models.dcgan import DCGAN
+    from keras_gans.models.inpainter import Inpainter
     from keras_gans.models.lsgan import LSGAN
     from keras_gans.models.srgan import SRGAN
     from keras_gans.models.wgan_gp import WGANGP
@@ -122,6 +126,13 @@ def build_case(name):
         model = SRGAN(generator, discriminator, scale=2, content_loss="mse")
         model.compile(d_optimizer=sgd(), g_optimizer=sgd())
         return model, (uniform(4, 4, 1), uniform(8, 8, 1))
+    if name == "inpainter":
+        # Its masks are inputs (one per image), so replicas split them with the images.
+        model = Inpainter.from_shape((16, 16, 1), filters=4, depth=2, d_filters=4,
+                                     d_layers=1, seed=3)
+        model.compile(d_optimizer=sgd(), g_optimizer=sgd())
+        return model, (uniform(16, 16, 1), data.inpainting_masks(n, 16, 16,
+                                                                   ("box", "free_form"), seed=0))
     raise ValueError(f"unknown case {name!r}")
 
 
@@ -157,7 +168,7 @@ def main_mirrored(out):
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert mirrored.num_replicas_in_sync == 2
     results = {}
-    for case in CASES:
+    for case in MIRRORED_CASES:
         results[case] = {"single": train_case(case, tf.distribute.get_strategy()),
                          "mirrored": train_case(case, mirrored)}
     # The zoo networks (batch norm in G and D, EMA) train under the strategy too.
@@ -263,7 +274,7 @@ def _assert_same_weights(got, expected, what, change=0.0):
                                    err_msg=f"{what}: weight #{i}")
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", MIRRORED_CASES)
 def test_mirrored_two_devices_equal_one_device(distributed_runs, case):
     runs = distributed_runs["mirrored"][case]
     single_initial, single, single_logs = runs["single"]

@@ -1,13 +1,12 @@
 """Inpainter: train step, exact resume, the `inpaint` contract, masks, export, serving, CLI.
 
+(Under MirroredStrategy: tests/test_distribute.py.)
+
 Tiny networks on 16x16x1 images so the whole file stays well under a minute.
 """
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -111,66 +110,6 @@ def test_options_are_checked_and_saved_in_the_config():
     model = tiny(hole_weight=3.0, adversarial_loss="hinge")
     clone = Inpainter.from_config(model.get_config())
     assert (clone.hole_weight, clone.adversarial_loss, clone.seed) == (3.0, "hinge", 0)
-
-
-def two_sgd_steps(strategy):
-    """Initial and final weights of two SGD steps on 16 images under `strategy`."""
-    images, masks = batch(16)
-    with strategy.scope():
-        model = tiny()
-        # SGD: a loss not divided by the number of replicas would show (Adam hides it).
-        model.compile(d_optimizer=keras.optimizers.SGD(0.1),
-                      g_optimizer=keras.optimizers.SGD(0.1))
-    initial = [w.numpy() for w in model.weights]
-    model.fit(images, masks, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    return initial, [w.numpy() for w in model.weights]
-
-
-def test_mirrored_two_devices_equal_one_device(tmp_path):
-    """Two steps on 2 logical CPUs under MirroredStrategy == the same on one device."""
-    script = textwrap.dedent("""
-        import sys, numpy as np, tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        import keras
-        sys.path.insert(0, sys.argv[2])
-        from test_inpainter import two_sgd_steps
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        initial, final = two_sgd_steps(strategy)
-        np.savez(sys.argv[1], **{f"mirrored/initial/{i}": w for i, w in enumerate(initial)},
-                 **{f"mirrored/final/{i}": w for i, w in enumerate(final)})
-    """)
-    out = tmp_path / "runs.npz"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    with open(tmp_path / "log.txt", "w") as log:
-        process = subprocess.Popen([sys.executable, "-c", script, str(out),
-                                    os.path.dirname(__file__)], stdout=log,
-                                   stderr=subprocess.STDOUT, env=env)
-        try:
-            import tensorflow as tf
-
-            initial, final = two_sgd_steps(tf.distribute.get_strategy())
-            process.wait(timeout=300)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    assert process.returncode == 0, (tmp_path / "log.txt").read_text()[-3000:]
-    runs = dict(np.load(out))
-    runs.update({f"single/initial/{i}": w for i, w in enumerate(initial)})
-    runs.update({f"single/final/{i}": w for i, w in enumerate(final)})
-    count = len(initial)
-    assert count == len([k for k in runs if k.startswith("mirrored/final/")])
-    change = 0.0
-    for i in range(count):
-        np.testing.assert_array_equal(runs[f"mirrored/initial/{i}"], runs[f"single/initial/{i}"])
-        change = max(change, float(np.abs(runs[f"single/final/{i}"]
-                                          - runs[f"single/initial/{i}"]).max()))
-    assert change > 1e-4
-    for i in range(count):
-        np.testing.assert_allclose(runs[f"mirrored/final/{i}"], runs[f"single/final/{i}"],
-                                   atol=1e-6 + 1e-2 * change, rtol=0, err_msg=f"weight #{i}")
 
 
 # --- inpaint() ---

@@ -31,8 +31,8 @@ import pytest
 # The GAN-family cases and the rest. LSGAN is DCGAN's train step with another loss, so
 # it is left out of the (slow) per-variant checks.
 GAN_CASES = ("wgan_gp", "dcgan", "lsgan")
-# (The inpainter is checked here too, under MirroredStrategy only.)
 CASES = ("wgan_gp", "dcgan", "cyclegan", "srgan")
+# The inpainter is checked under MirroredStrategy only.
 MIRRORED_CASES = (*CASES, "inpainter")
 # Trained by the two workers of the multi-worker check: a GAN on images and a model on
 # (x, y) pairs (SRGAN's pairs take the same path as CycleGAN's).
@@ -131,8 +131,8 @@ def build_case(name):
         model = Inpainter.from_shape((16, 16, 1), filters=4, depth=2, d_filters=4,
                                      d_layers=1, seed=3)
         model.compile(d_optimizer=sgd(), g_optimizer=sgd())
-        return model, (uniform(16, 16, 1), data.inpainting_masks(n, 16, 16,
-                                                                   ("box", "free_form"), seed=0))
+        masks = data.inpainting_masks(n, 16, 16, ("box", "free_form"), seed=0)
+        return model, (uniform(16, 16, 1), masks)
     raise ValueError(f"unknown case {name!r}")
 
 

@@ -110,7 +110,14 @@ def build_discriminator(hr_size=96, channels=3, filters=64, dense_units=1024,
     x = layers.LeakyReLU(0.2, name="conv0_lrelu")(x)
     plan = [(filters, 2), (2 * filters, 1), (2 * filters, 2), (4 * filters, 1),
             (4 * filters, 2), (8 * filters, 1), (8 * filters, 2)]
+    side = hr_size
     for i, (width, stride) in enumerate(plan, start=1):
+        # On a 1x1 map a "same" convolution gives the same 1x1 output at any stride, so
+        # the stride is dropped there: TF 2.21's oneDNN bfloat16 filter gradient of a
+        # strided convolution of a 1x1 map returns NaN at random (mixed_bfloat16 on
+        # CPUs with AVX512_BF16 or AMX; small `hr_size` only).
+        stride = 1 if side == 1 else stride
+        side = -(-side // stride)
         x = layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=False,
                           name=f"conv{i}")(x)
         x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"conv{i}_bn")(x)

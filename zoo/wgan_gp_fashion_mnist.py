@@ -6,7 +6,7 @@ replacement for batch normalization"), with one critic step per generator step a
 Adam(2e-4, beta_1=0.5, beta_2=0.9) for both networks (the paper: 5 critic steps,
 Adam(1e-4, 0, 0.9)): measured faster to quality on these 60,000 images, see below.
 
-    python zoo/wgan_gp_fashion_mnist.py     # ~25 min on 2 CPU cores; resumes if interrupted
+    python zoo/wgan_gp_fashion_mnist.py     # ~31 min on 2 CPU cores; resumes if interrupted
 """
 
 from _recipe import run_gan
@@ -30,7 +30,13 @@ CONFIG = {
     # 3,500): with no normalization in the critic 34.5 / 18.1 / 19.1 / 17.7 (score 6.02 at
     # 3,500), with layer normalization 31.1 / 11.2 / 6.7 / 7.1 (score 6.51): about 0.07 s
     # a step on a 2-core AVX-512 EPYC, where version 4 took 0.4 s a generator step and was
-    # at FD 58.5 after 1,200 of them.
+    # at FD 58.5 after 1,200 of them. The registered run: 24 x 1,000 steps in 31 min
+    # (12,966 steps, then resumed with the epochs raised from 16 to 24 while the score
+    # still crept up; the test suite shared the cores for 9 of the minutes), FD (2,000
+    # samples) 13.4 at step 2,000, 6.1 at 6,000, 5.1-5.5 from 8,000 on; the best-FD
+    # checkpoint (step 20,966) ships: FD 4.33, score 6.53, class entropy 2.295, none
+    # missing (10,000 samples). The score flattened at 6.41-6.50 (2,000 samples) from step
+    # 8,000: short of 6.6.
     # Version 4 (2026-12-02): n_critic 5, 32 base filters, Adam(1e-4, 0, 0.9), as version 3
     # but each of the 5 critic steps sees its own 64
     # real images (`split_real_batch=True`, batches of 320), as the paper's Algorithm 1;
@@ -54,7 +60,7 @@ CONFIG = {
     # Version 1 stopped at 3 x 150 generator steps; version 2 continued that run to 15
     # (2,250 steps) with the EMA warm-up (GAN(ema_warmup=True), the default since):
     # FD 70.5, score 3.35.
-    "epochs": 16,
+    "epochs": 24,
     "steps_per_epoch": 1000,
     "evaluate_every": 2,
     "save_freq": 200,

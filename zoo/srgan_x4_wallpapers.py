@@ -43,9 +43,10 @@ Evaluation: on each held-out photo, whole (cropped to a multiple of 4), PSNR and
 on the Y channel with a 4-pixel border crop (and on RGB), for bicubic upscaling, the
 SRResNet phase and the SRGAN phase, and how much fine detail each keeps (the mean
 absolute Laplacian of the luma relative to the original's: blur lowers it, so it
-measures "sharper"); the same on photos of other kinds that are never
-trained or tuned on (`OTHER_KIND`: scikit-image's bundled portrait, cat, coffee, rocket,
-microscopy and deep-space photos, 4x downscaled the same way). Writes `docs/srgan_x4_wallpapers_results.json` and
+measures "sharper"); the same on photos of other kinds that are never trained or tuned
+on (`OTHER_KIND`: scikit-image's bundled portrait, cat, coffee, rocket, microscopy and
+deep-space photos, 4x downscaled the same way). Writes
+`docs/srgan_x4_wallpapers_results.json` and
 `docs/samples/srgan_x4_wallpapers.png` (one row per held-out photo: bicubic | SRResNet |
 SRGAN | original, 128x128 crops shown at 2x).
 

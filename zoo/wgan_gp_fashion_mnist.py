@@ -11,13 +11,13 @@ see below.
     python zoo/wgan_gp_fashion_mnist.py     # ~26 min on 2 CPU cores; resumes if interrupted
 """
 
+import keras
 from _recipe import run_gan
 
+from keras_gans.models.cyclegan import LinearDecay
+
 # Constant 2e-4 for the first 10,000 steps, then linear decay to 0 at step 20,000.
-SCHEDULE = {"module": "keras_gans.models.cyclegan", "class_name": "LinearDecay",
-            "config": {"initial_learning_rate": 2e-4, "total_steps": 20000,
-                       "decay_start": 10000},
-            "registered_name": "keras_gans>LinearDecay"}
+SCHEDULE = keras.optimizers.schedules.serialize(LinearDecay(2e-4, 20000, decay_start=10000))
 OPTIMIZER = {"class_name": "Adam",
              "config": {"learning_rate": SCHEDULE, "beta_1": 0.5, "beta_2": 0.9}}
 

@@ -32,7 +32,11 @@ VARIANTS = {
     "lsgan": {"family": "gan", "image_shape": (28, 28, 1), "latent_dim": 64,
               "base_filters": 64, "batch": 128},
     "wgan_gp": {"family": "gan", "image_shape": (28, 28, 1), "latent_dim": 64,
-                "base_filters": 32, "batch": 64, "n_critic": 5},
+                "base_filters": 64, "batch": 64, "n_critic": 1, "normalization": "layer"},
+    # The zoo DCGAN with the generator's `upsampling="resize"` (nearest resize + 3x3
+    # convolution) in place of the paper's transposed convolutions.
+    "dcgan_resize": {"family": "gan", "image_shape": (28, 28, 1), "latent_dim": 64,
+                     "base_filters": 64, "batch": 64, "upsampling": "resize"},
     "cyclegan": {"family": "cyclegan", "image_shape": (32, 32, 1), "filters": 32,
                  "blocks": 3, "d_filters": 64, "batch": 16},
     "srgan": {"family": "srgan", "scale": 4, "blocks": 8, "filters": 32, "hr_size": 64,
@@ -88,12 +92,13 @@ def keras_networks(name):
         return {"generator": tutorial_generator(cfg["latent_dim"]),
                 "discriminator": tutorial_discriminator()}
     if cfg["family"] == "gan":
-        normalization = "none" if name == "wgan_gp" else "batch"
         return {
-            "generator": dcgan.build_generator(cfg["image_shape"], cfg["latent_dim"],
-                                               cfg["base_filters"]),
+            "generator": dcgan.build_generator(
+                cfg["image_shape"], cfg["latent_dim"], cfg["base_filters"],
+                upsampling=cfg.get("upsampling", "transposed")),
             "discriminator": dcgan.build_discriminator(
-                cfg["image_shape"], cfg["base_filters"], normalization=normalization),
+                cfg["image_shape"], cfg["base_filters"],
+                normalization=cfg.get("normalization", "batch")),
         }
     if cfg["family"] == "cyclegan":
         c = cfg["image_shape"][-1]
@@ -212,18 +217,26 @@ def torch_networks(name):
         f = cfg["base_filters"] * 2 ** (stages - 1)
         g_layers = [nn.Linear(cfg["latent_dim"], (h >> stages) * (w >> stages) * f, bias=False),
                     Reshape(f, h >> stages, w >> stages), nn.BatchNorm2d(f), nn.ReLU()]
+        def upsample(in_c, out_c, bias):
+            if cfg.get("upsampling", "transposed") == "transposed":
+                return [nn.ConvTranspose2d(in_c, out_c, 4, 2, 1, bias=bias)]
+            return [nn.Upsample(scale_factor=2, mode="nearest"),
+                    nn.Conv2d(in_c, out_c, 3, 1, 1, bias=bias)]
+
         for _ in range(stages - 1):
-            g_layers += [nn.ConvTranspose2d(f, f // 2, 4, 2, 1, bias=False),
-                         nn.BatchNorm2d(f // 2), nn.ReLU()]
+            g_layers += [*upsample(f, f // 2, False), nn.BatchNorm2d(f // 2), nn.ReLU()]
             f //= 2
-        g_layers += [nn.ConvTranspose2d(f, c, 4, 2, 1), nn.Tanh()]
-        batch_norm = name != "wgan_gp"
+        g_layers += [*upsample(f, c, True), nn.Tanh()]
+        normalization = cfg.get("normalization", "batch")
         f, d_layers, size = cfg["base_filters"], [], h
         in_c = c
         for i in range(stages):
-            d_layers.append(nn.Conv2d(in_c, f, 4, 2, 1, bias=i == 0 or not batch_norm))
-            if i > 0 and batch_norm:
+            d_layers.append(nn.Conv2d(in_c, f, 4, 2, 1,
+                                      bias=i == 0 or normalization == "none"))
+            if i > 0 and normalization == "batch":
                 d_layers.append(nn.BatchNorm2d(f))
+            elif i > 0 and normalization == "layer":  # Keras: axis [1, 2, 3], eps 1e-3
+                d_layers.append(nn.LayerNorm([f, size // 2, (w >> i) // 2], eps=1e-3))
             d_layers.append(nn.LeakyReLU(0.2))
             in_c, f, size = f, f * 2, size // 2
         d_layers += [nn.Flatten(), nn.Linear(in_c * size * (w >> stages), 1)]

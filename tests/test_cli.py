@@ -390,6 +390,8 @@ def test_help_of_every_subcommand_without_tensorflow(env):
     (["train", "dcgan", "{images}", "--out", "{work}/r", "--n-critic", "3"],
      "--n-critic applies to wgan_gp"),
     (["train", "dcgan", "{images}", "--out", "{work}/r", "--epochs", "-1"], "--epochs"),
+    (["train", "dcgan", "{images}", "--out", "{work}/r", "--upsampling", "bilinear"],
+     "--upsampling: invalid choice: 'bilinear'"),
     (["sample", "dcgan_mnist", "-n", "0"], "argument -n/--num"),
     (["sample", "no_such_model"], "Unknown zoo model name='no_such_model'"),
     (["evaluate", "no_such_model", "--metrics", "fid,bogus"], "--metrics"),
@@ -463,8 +465,10 @@ def test_train_dcgan_self_conditioned_on_clusters(images, work, capsys):
     run_dir = work / "clusters"
     assert cli.main(["train", "dcgan", str(images), "--out", str(run_dir), "--clusters", "4",
                      "--epochs", "1", "--batch-size", "8", "--latent-dim", "4",
-                     "--base-filters", "4", "--samples", "2", "--verbose", "0"]) == 0
+                     "--base-filters", "4", "--samples", "2", "--verbose", "0",
+                     "--upsampling", "resize"]) == 0
     model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+    assert any(isinstance(layer, keras.layers.UpSampling2D) for layer in model.generator.layers)
     assert model.clusters == 4 and model.cluster_assigner.is_adapted
     assert model.num_classes is None
     # The four brightness levels of the images are the four clusters.

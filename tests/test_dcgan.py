@@ -7,7 +7,7 @@ import tensorflow as tf
 from gan_test_utils import state
 
 import keras_gans
-from keras_gans.models.dcgan import DCGAN, build_discriminator, build_generator
+from keras_gans.models.dcgan import DCGAN, build_discriminator, build_generator, upsampling_stages
 
 SHAPE = (12, 12, 1)
 
@@ -72,6 +72,51 @@ def test_paper_architecture():
     assert any(isinstance(layer, keras.layers.LeakyReLU) for layer in d.layers)
     strides = [layer.strides for layer in d.layers if isinstance(layer, keras.layers.Conv2D)]
     assert strides and all(s == (2, 2) for s in strides)
+
+
+@pytest.mark.parametrize("image_shape", [(28, 28, 1), (8, 12, 3)])
+def test_resize_upsampling_builds_resize_convolutions_that_train_save_and_load(
+        image_shape, tmp_path):
+    transposed = build_generator(image_shape, latent_dim=8, base_filters=4)
+    resized = build_generator(image_shape, latent_dim=8, base_filters=4, upsampling="resize")
+    assert any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in transposed.layers)
+    assert not any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in resized.layers)
+    ups = [layer for layer in resized.layers if isinstance(layer, keras.layers.UpSampling2D)]
+    convs = [layer for layer in resized.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(ups) == len(convs) == upsampling_stages(*image_shape[:2])
+    assert all(up.interpolation == "nearest" for up in ups)
+    assert all(conv.kernel_size == (3, 3) and conv.strides == (1, 1) for conv in convs)
+    assert tuple(resized.output.shape) == (None, *image_shape)
+
+    gan = tiny_gan(image_shape=image_shape, upsampling="resize")
+    gan.compile()
+    before = [w.copy() for w in gan.generator.get_weights()]
+    history = gan.fit(images(16, image_shape), batch_size=8, epochs=1, verbose=0)
+    assert np.all(np.isfinite(history.history["g_loss"]))
+    assert all(not np.allclose(a, b) for a, b in zip(before, gan.generator.get_weights())
+               if a.ndim == 4)  # every convolution learnt
+    path = tmp_path / "resize.keras"
+    gan.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert not any(isinstance(layer, keras.layers.Conv2DTranspose)
+                   for layer in loaded.generator.layers)
+    np.testing.assert_array_equal(gan.generate(3, seed=1), loaded.generate(3, seed=1))
+
+
+def test_resize_upsampling_has_no_checkerboard_pattern_at_init():
+    """Odena et al. 2016: a stride-2 transposed convolution of a constant input gives a
+    periodic (checkerboard) output; nearest resize then convolution gives a constant one
+    away from the borders."""
+    keras.utils.set_random_seed(0)
+    for upsampling, periodic in (("transposed", True), ("resize", False)):
+        g = build_generator((16, 16, 1), latent_dim=4, base_filters=4, upsampling=upsampling)
+        layer = g.get_layer("to_image")
+        ones = np.ones((1, 8, 8, layer.input.shape[-1]), "float32")
+        if upsampling == "resize":
+            ones = g.get_layer("to_image_resize")(ones)
+        out = np.asarray(layer(ones))[0, 2:-2, 2:-2, 0]
+        spread = out.max() - out.min()
+        assert (spread > 1e-3) == periodic, (upsampling, spread)
 
 
 def test_compile_defaults_follow_the_paper():
@@ -188,6 +233,7 @@ def test_no_lambda_layers():
         (lambda: tiny_gan().generate(-1), r"`n`.*n=-1"),
         (lambda: tiny_gan().generate(z=np.zeros((2, 5))), r"latent_dim=8.*\(2, 5\)"),
         (lambda: tiny_gan(d_steps=0), r"d_steps.*d_steps=0"),
+        (lambda: tiny_gan(upsampling="bilinear"), r"upsampling.*upsampling='bilinear'"),
         (lambda: tiny_gan(num_classes=3).generate(2, labels=[0, 3]), r"labels.*\[0, 2\]"),
     ],
 )

@@ -16,6 +16,8 @@ from keras_gans.models.clusters import ClusterSampler, _check_clusters
 from keras_gans.models.gan import GAN
 
 NORMALIZATIONS = ("batch", "layer", "none")
+#: The generator's ways to double the resolution (`build_generator(upsampling=...)`).
+UPSAMPLINGS = ("transposed", "resize")
 
 # `keras-gans train` options (dest -> spec; see `keras_gans.models.base`): literals, read
 # by the CLI without importing this module (and TensorFlow). Those of the GAN family,
@@ -38,6 +40,10 @@ GAN_TRAIN_OPTIONS = {
                   "help": "keep an exponential moving average of the generator (e.g. 0.999)"},
     "spectral_norm": {"type": "flag", "default": False,
                       "help": "spectral normalisation of the discriminator"},
+    "upsampling": {"choices": ["transposed", "resize"], "default": "transposed",
+                   "help": "the generator's upsampling: transposed 4x4 convolutions (the "
+                           "paper) or nearest-neighbour resize then a 3x3 convolution "
+                           "(Odena et al. 2016: no checkerboard artefacts)"},
 }
 TRAIN_OPTIONS = {
     **GAN_TRAIN_OPTIONS,
@@ -81,7 +87,7 @@ def upsampling_stages(height, width, max_stages=5):
 
 
 def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=None,
-                    name="generator", clusters=None):
+                    name="generator", clusters=None, upsampling="transposed"):
     """The DCGAN generator: project and reshape, then strided transposed convolutions.
 
     Batch norm and ReLU after every layer but the last, which is a tanh (the paper's
@@ -96,11 +102,21 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
         clusters: `None`, or K for a self-conditioned one (`keras_gans.models.clusters`):
             a `ClusterSampler` draws each sample's cluster from `z[:, 0]` and its
             embedding joins the noise, as a label's would; the model still takes `z`.
+        upsampling: how each stage doubles the resolution: `"transposed"`, a 4x4
+            transposed convolution of stride 2 (the paper); or `"resize"`, a
+            nearest-neighbour `UpSampling2D` then a 3x3 convolution (the "resize-
+            convolution" of Odena, Dumoulin & Olah 2016, which cannot make checkerboard
+            artefacts; 9/4 of the transposed convolution's multiply-adds).
 
     Returns:
         A functional `keras.Model`: `z -> images` or `[z, labels] -> images`.
     """
     height, width, channels = _check_image_shape(image_shape)
+    if upsampling not in UPSAMPLINGS:
+        raise ValueError(
+            "Received an invalid value for argument `upsampling`. Expected one of "
+            f"{UPSAMPLINGS}, received: upsampling={upsampling!r}"
+        )
     _check_positive_int("latent_dim", latent_dim)
     _check_positive_int("base_filters", base_filters)
     _check_positive_int("num_classes", num_classes, allow_none=True)
@@ -129,13 +145,20 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
     x = layers.Reshape((h0, w0, filters))(x)
     x = layers.BatchNormalization(name="project_bn")(x)
     x = layers.ReLU()(x)
+
+    def upsample(x, filters, use_bias, name):
+        if upsampling == "transposed":
+            return layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
+                                          use_bias=use_bias, name=name)(x)
+        x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(x)
+        return layers.Conv2D(filters, 3, padding="same", use_bias=use_bias, name=name)(x)
+
     for i in range(stages - 1):
         filters //= 2
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
-                                   name=f"up{i}")(x)
+        x = upsample(x, filters, False, f"up{i}")
         x = layers.BatchNormalization(name=f"up{i}_bn")(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="to_image")(x)
+    x = upsample(x, channels, True, "to_image")
     # tanh in float32 so mixed precision still returns float32 images in [-1, 1].
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model(inputs, images, name=name)
@@ -225,7 +248,7 @@ class DCGAN(GAN):
     @classmethod
     def from_shape(cls, image_shape, latent_dim=100, num_classes=None, base_filters=64,
                    d_base_filters=None, spectral_norm=False, normalization=None,
-                   clusters=None, **kwargs):
+                   clusters=None, upsampling="transposed", **kwargs):
         """Build the paper's generator and discriminator for `image_shape`.
 
         Args:
@@ -244,12 +267,15 @@ class DCGAN(GAN):
                 The model stays unconditional; inside, the generator draws a cluster
                 from the noise and the discriminator is a projection discriminator over
                 the clusters.
+            upsampling: the generator's upsampling, `"transposed"` (the paper) or
+                `"resize"` (nearest-neighbour resize then a 3x3 convolution); see
+                `build_generator`.
             **kwargs: options of the model (`ema_decay`, `label_smoothing`, ...).
         """
         if normalization is None:
             normalization = "none" if spectral_norm else cls.discriminator_normalization
         generator = build_generator(image_shape, latent_dim, base_filters, num_classes,
-                                    clusters=clusters)
+                                    clusters=clusters, upsampling=upsampling)
         discriminator = build_discriminator(
             image_shape, d_base_filters or base_filters, num_classes or clusters,
             normalization=normalization, spectral_norm=spectral_norm)

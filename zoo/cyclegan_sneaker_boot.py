@@ -36,6 +36,10 @@ AVX-512 EPYC (0.16 s/step); epoch 1 prints its seconds per step, so `--epochs` /
 held-out images. Version 1 was `--filters 16 --blocks 4 --epochs 10` (3,000 steps, 48
 minutes on cores shared with other jobs): 0.089 / 0.116, 97.2% / 94.5%.
 
+Tried and not shipped (2026-12-07): `--epochs 45` (13,500 steps, 36 minutes, 0.157
+s/step): cycle error 0.065 / 0.082, judged target 95.1% / 97.7% (zoo classifier 96.9% /
+91.9%); 1.5x the steps bought 0.004 of B->A->B cycle error, still above the 0.08 target.
+
     python zoo/cyclegan_sneaker_boot.py
     nohup python zoo/cyclegan_sneaker_boot.py > cyclegan.log 2>&1 &
 """
@@ -134,7 +138,7 @@ def build_gan(args):
                               num_residual_blocks=args.blocks, d_filters=args.filters,
                               d_layers=2, pool_size=50, seed=args.seed)
     gan.compile(total_steps=args.epochs * args.steps_per_epoch,
-                identity_weight=args.identity_weight)
+                cycle_weight=args.cycle_weight, identity_weight=args.identity_weight)
     return gan
 
 
@@ -290,6 +294,8 @@ def parse_args(argv):
     parser.add_argument("--filters", type=int, default=32,
                         help="the generators' and discriminators' first width")
     parser.add_argument("--blocks", type=int, default=6, help="residual blocks")
+    parser.add_argument("--cycle-weight", type=float, default=10.0,
+                        help="the cycle-consistency loss's lambda (default: the paper's 10)")
     parser.add_argument("--identity-weight", type=float, default=None,
                         help="default: the paper's 0.5 x cycle weight")
     parser.add_argument("--jitter", action="store_true",

@@ -39,6 +39,8 @@ minutes on cores shared with other jobs): 0.089 / 0.116, 97.2% / 94.5%.
 Tried and not shipped (2026-12-07): `--epochs 45` (13,500 steps, 36 minutes, 0.157
 s/step): cycle error 0.065 / 0.082, judged target 95.1% / 97.7% (zoo classifier 96.9% /
 91.9%); 1.5x the steps bought 0.004 of B->A->B cycle error, still above the 0.08 target.
+`--cycle-weight 15 --identity-weight 5` (30 epochs; 30 minutes, a test suite beside it
+for 10): 0.065 / 0.084, judged 95.4% / 97.1%. Neither closes the last 0.004-0.006.
 
     python zoo/cyclegan_sneaker_boot.py
     nohup python zoo/cyclegan_sneaker_boot.py > cyclegan.log 2>&1 &

@@ -9,6 +9,9 @@ batch sizes 1, 64 and 1024, the median wall time of:
   and `sample` (n, seed in) for DCGAN, `translate_a2b` / `upscale` (uint8 in);
 - the same signatures exported from a bfloat16 copy of the served network (built
   under Keras's `mixed_bfloat16` policy with the same weights): the bf16 serving option;
+- the same signatures exported with `jit_compile=True` (`keras-gans export
+  --jit-compile`): the network's forward pass compiled with XLA, the input checks outside
+  it (`--no-xla` skips them);
 - PyTorch eager (`eval()`, `torch.inference_mode()`) on the same architecture, float32
   and `torch.autocast("cpu", torch.bfloat16)`.
 
@@ -49,10 +52,11 @@ def _bf16_copy(name, model):
     return copy
 
 
-def _export(model, directory):
+def _export(model, directory, jit_compile=False):
     import keras_gans.export as export_lib
 
-    path = export_lib.export(model, directory, version=1, include_keras=False)
+    path = export_lib.export(model, directory, version=1, include_keras=False,
+                             jit_compile=jit_compile)
     return tf.saved_model.load(path)
 
 
@@ -66,7 +70,7 @@ def _inputs(name, batch, rng):
     return rng.integers(0, 256, (batch, size, size, cfg["channels"]), dtype=np.uint8)
 
 
-def _calls(name, model, served, served_bf16, torch_net, x, torch_bf16):
+def _calls(name, model, served, served_bf16, served_xla, torch_net, x, torch_bf16):
     """name -> a zero-argument function doing one inference on `x`."""
     calls = {}
     x_float = x if x.dtype == np.float32 else (x.astype("float32") / 127.5 - 1.0)
@@ -78,6 +82,9 @@ def _calls(name, model, served, served_bf16, torch_net, x, torch_bf16):
         if served_bf16 is not None:
             sig16 = served_bf16.signatures["serving_default"]
             calls["signature serving_default bf16"] = lambda: sig16(z=z)["images"].numpy()
+        if served_xla is not None:
+            sig_xla = served_xla.signatures["serving_default"]
+            calls["signature serving_default xla"] = lambda: sig_xla(z=z)["images"].numpy()
         sample = served.signatures["sample"]
         n, seed = tf.constant(len(x), tf.int32), tf.constant(0, tf.int64)
         calls["signature sample"] = lambda: sample(n=n, seed=seed)["images"].numpy()
@@ -93,6 +100,9 @@ def _calls(name, model, served, served_bf16, torch_net, x, torch_bf16):
         if served_bf16 is not None:
             sig16 = served_bf16.signatures[key]
             calls[f"signature {key} bf16"] = lambda: sig16(images=images)["images"].numpy()
+        if served_xla is not None:
+            sig_xla = served_xla.signatures[key]
+            calls[f"signature {key} xla"] = lambda: sig_xla(images=images)["images"].numpy()
     if torch_net is not None:
         import torch
 
@@ -140,6 +150,8 @@ def main():
                              "before 20 calls of each)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--no-xla", action="store_true",
+                        help="skip the signatures exported with jit_compile=True")
     parser.add_argument("--bf16", action="store_true",
                         help="the bf16 rows even on a CPU without native bf16")
     _common.add_repeat_options(parser)
@@ -165,6 +177,8 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             served = _export(model, f"{tmp}/fp32")
             served_bf16 = _export(_bf16_copy(name, model), f"{tmp}/bf16") if bf16 else None
+            served_xla = (None if args.no_xla
+                          else _export(model, f"{tmp}/xla", jit_compile=True))
             torch_net = None
             if with_torch:
                 nets = _common.torch_networks(name)
@@ -173,7 +187,8 @@ def main():
             print(f"\n== {name}", flush=True)
             for batch in args.batches:
                 x = _inputs(name, batch, rng)
-                calls = _calls(name, model, served, served_bf16, torch_net, x, torch_bf16)
+                calls = _calls(name, model, served, served_bf16, served_xla, torch_net, x,
+                               torch_bf16)
                 times = measure(calls, max(args.warmup, 1), args.calls, args.budget)
                 print(f"  batch {batch} ({len(next(iter(times.values())))} interleaved calls "
                       "of each)")

@@ -72,6 +72,18 @@ padded by reflection at the bottom and right to a multiple of `m` and the output
 back, as `CycleGAN.translate` does (sides must be at least `m`). `upscale` returns
 `H = scale * h`, `W = scale * w`.
 
+XLA (`export(..., jit_compile=True)`, opt-in). The served network's forward pass (the
+noise-to-image generator, the translation or upscaling network, the inpainter's fill) is
+a function compiled with XLA (`tf.function(jit_compile=True)`, saved with the
+`_XlaMustCompile` attribute); the input checks, the noise, the padding and the PNG
+encoding stay outside it, so bad input gets the same errors (XLA would drop
+`tf.debugging` checks). Batch-1 latency is what it pays for (see `benchmarks/README.md`);
+the price is a compilation (tens of milliseconds to seconds) the first time each input
+shape arrives, so it suits servers that see a few batch sizes and image sizes. TF
+Serving on a CPU runs such functions only when started with
+`--xla_cpu_compilation_enabled=true`, and refuses the model without it; a GPU server
+needs nothing. `metadata.json` records `"jit_compile": true`.
+
 Example:
 
 ```python
@@ -82,6 +94,7 @@ path = keras_gans.export(gan, "savedmodels/my_gan")   # "savedmodels/my_gan/1"
 """
 
 import errno
+import inspect
 import json
 import os
 import re
@@ -174,7 +187,7 @@ def _version_exists_error(path):
 # --- Export ---
 
 
-def export(model, base_dir, version=None, include_keras=True):
+def export(model, base_dir, version=None, include_keras=True, jit_compile=False):
     """Write `model`'s served network as TF Serving SavedModel `base_dir/<version>/`.
 
     See the module docstring for the layout and the signatures. The version appears
@@ -188,6 +201,9 @@ def export(model, base_dir, version=None, include_keras=True):
             free one (1 for a new `base_dir`).
         include_keras: also store the whole model as
             `<version>/assets.extra/model.keras`, so it can be loaded and trained on.
+        jit_compile: compile the served network's forward pass with XLA (see the
+            module docstring: faster at batch 1; TF Serving on a CPU then needs
+            `--xla_cpu_compilation_enabled=true`).
 
     Returns:
         The path of the version directory, `base_dir/<version>`.
@@ -196,7 +212,8 @@ def export(model, base_dir, version=None, include_keras=True):
         FileExistsError: `base_dir/<version>` already exists.
         PermissionError: `base_dir` cannot be created or written to.
         ValueError: `base_dir` is a file, or `version` is not a non-negative integer.
-        TypeError: `model` is not a model this module knows how to serve.
+        TypeError: `model` is not a model this module knows how to serve, or
+            `jit_compile` is not a bool.
 
     Example:
 
@@ -210,8 +227,12 @@ def export(model, base_dir, version=None, include_keras=True):
     auto_version = version is None
     if not auto_version:
         version = _check_version(version)
+    if not isinstance(jit_compile, (bool, np.bool_)):
+        raise TypeError(
+            "Received an invalid value for argument `jit_compile`. Expected True or False, "
+            f"received: {jit_compile!r} of type {type(jit_compile).__name__}")
     # Fail on the model before touching the disk.
-    family = _family(model)
+    family = _family(model, bool(jit_compile))
     _prepare_base_dir(base_dir)
     if not auto_version:
         path = os.path.join(base_dir, str(version))
@@ -315,6 +336,7 @@ def _write_assets_extra(model, family, path, include_keras, provenance):
         "module": type(model).__module__,
         **family["metadata"],
         "keras_model": KERAS_FILENAME if include_keras else None,
+        "jit_compile": family["jit_compile"],
         "png_provenance": provenance,
         "signatures": read_signatures(path),
         "versions": {
@@ -512,8 +534,9 @@ def read_signatures(export_dir):
 # --- Signature builders, used by the models' `serving_signatures` ---
 
 
-def _family(model):
-    """The endpoints `(name, fn, input_signature)` and metadata `model` declares."""
+def _family(model, jit_compile=False):
+    """The endpoints `(name, fn, input_signature)` and metadata `model` declares, and
+    whether its forward pass is XLA-compiled (`jit_compile`)."""
     from keras_gans.models.base import AdversarialModel
 
     if not isinstance(model, AdversarialModel):
@@ -522,7 +545,37 @@ def _family(model):
             "(a GAN-family model such as DCGAN, a CycleGAN, an SRGAN, an Inpainter), "
             f"received: {type(model).__module__}.{type(model).__name__}"
         )
-    return model.serving_signatures()
+    if not jit_compile:
+        return {**model.serving_signatures(), "jit_compile": False}
+    if "jit_compile" not in inspect.signature(model.serving_signatures).parameters:
+        raise ValueError(
+            "Received jit_compile=True, but "
+            f"`{type(model).__name__}.serving_signatures` takes no `jit_compile` argument, "
+            "so its signatures cannot be compiled with XLA; export with jit_compile=False, "
+            "or accept `jit_compile` and pass it to the signature builders "
+            "(`noise_to_image_signatures`, `image_to_image_signature`, `network_call`).")
+    return {**model.serving_signatures(jit_compile=True), "jit_compile": True}
+
+
+def network_call(network, jit_compile=False):
+    """`fn(*inputs) -> network(inputs, training=False)`, compiled with XLA when
+    `jit_compile` (a `tf.function(jit_compile=True)`: saved with `_XlaMustCompile`, so
+    it stays compiled in the SavedModel).
+
+    Args:
+        network: a Keras model, or any callable taking `training=`; a model of several
+            inputs gets them as a list.
+        jit_compile: whether to compile it with XLA.
+
+    Returns:
+        A callable of the network's inputs (positional).
+    """
+    def call(*inputs):
+        return network(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
+
+    if not jit_compile:
+        return call
+    return tf.function(call, jit_compile=True, autograph=False, reduce_retracing=True)
 
 
 def sample_noise(n, seed, latent_dim):
@@ -551,9 +604,11 @@ def _image_outputs(images):
     return {"images": images, "images_uint8": utils.to_uint8(images)}
 
 
-def noise_to_image_signatures(net, latent_dim, num_classes=None):
+def noise_to_image_signatures(net, latent_dim, num_classes=None, jit_compile=False):
     """`serving_default`, `sample` and `png` of a generator of noise (see the module
-    docstring): `[(name, fn, input_signature)]`."""
+    docstring): `[(name, fn, input_signature)]`; `jit_compile` compiles the generator's
+    forward pass with XLA (`network_call`)."""
+    forward = network_call(net, jit_compile)
     image_shape = tuple(int(d) for d in net.outputs[0].shape[1:])
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
@@ -575,8 +630,8 @@ def noise_to_image_signatures(net, latent_dim, num_classes=None):
     def generate(z, labels=None):
         if num_classes:
             labels = checked_labels(labels, tf.shape(z)[0])
-            return _image_outputs(net([z, labels], training=False))
-        return _image_outputs(net(z, training=False))
+            return _image_outputs(forward(z, labels))
+        return _image_outputs(forward(z))
 
     def sample_images(n, seed, labels=None):
         with tf.control_dependencies([
@@ -657,11 +712,14 @@ def channels(network, name):
     return int(shape[-1])
 
 
-def image_to_image_signature(name, net, multiple=None, scale=1, channels_in=None):
+def image_to_image_signature(name, net, multiple=None, scale=1, channels_in=None,
+                             jit_compile=False):
     """`(name, fn, input_signature)`: uint8 `images` of any size -> `net`'s images,
     padded by reflection to a multiple of `multiple` (default: `size_multiple(net)`)
-    around it and cropped back (`scale` times larger)."""
+    around it and cropped back (`scale` times larger); `jit_compile` compiles `net`'s
+    forward pass with XLA (`network_call`)."""
     multiple = multiple or size_multiple(net)
+    forward = network_call(net, jit_compile)
     spec = tf.TensorSpec([None, None, None, channels_in or channels(net, name)], tf.uint8,
                          name="images")
 
@@ -671,7 +729,7 @@ def image_to_image_signature(name, net, multiple=None, scale=1, channels_in=None
         if multiple > 1:
             pad_h, pad_w = (-height) % multiple, (-width) % multiple
             x = tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
-        y = net(x, training=False)
+        y = forward(x)
         if multiple > 1:
             y = y[:, :height * scale, :width * scale, :]
         return _image_outputs(y)

@@ -257,6 +257,15 @@ def test_export_then_list_info_and_sample_from_the_zoo(launched, env, work):
                     "--version", 3)
     assert_usage_error(again, "already exists")
 
+    # --jit-compile: the next free version, its forward pass compiled with XLA.
+    xla = run_cli(env, "export", launched["run_dir"] / "model.keras", home / "tiny_dcgan",
+                  "--jit-compile")
+    assert_ok(xla)
+    assert xla.stdout.strip().endswith(f"{home / 'tiny_dcgan' / '4'} (XLA)"), xla.stdout
+    metadata = json.loads((home / "tiny_dcgan" / "4" / "assets.extra" / "metadata.json")
+                          .read_text())
+    assert metadata["jit_compile"] is True
+
 
 # --- evaluate, translate, upscale ---
 

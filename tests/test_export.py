@@ -446,3 +446,97 @@ def test_package_attribute_is_callable(tmp_path, fast_writes):
     assert path == os.path.join(tmp_path, "m", "1")
     path = export_lib(tiny_gan(), tmp_path / "m", include_keras=False)
     assert path == os.path.join(tmp_path, "m", "2")
+
+
+# --- XLA (jit_compile=True) ---
+
+
+def _xla_functions(path):
+    """Names of the functions in the SavedModel's library marked `_XlaMustCompile`."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    library = proto.meta_graphs[0].graph_def.library
+    return [f.signature.name for f in library.function
+            if f.attr.get("_XlaMustCompile") is not None and f.attr["_XlaMustCompile"].b]
+
+
+def test_jit_compile_serves_the_same_images_and_keeps_the_input_checks(conditional_ema,
+                                                                       tmp_path):
+    gan, _, reference = conditional_ema
+    path = export(gan, tmp_path / "cdcgan", include_keras=False, jit_compile=True)
+    assert _xla_functions(path), "no function of the SavedModel is XLA-compiled"
+    with open(os.path.join(path, "assets.extra", "metadata.json")) as f:
+        assert json.load(f)["jit_compile"] is True
+    servable = SessionServable(path)  # the graph-mode loader, as TF Serving runs it
+    z, labels = z_batch(3), np.array([2, 0, 1], np.int32)
+    for n in (1, 3):  # a compilation per batch size
+        out = servable.run("serving_default", {"z": z[:n], "labels": labels[:n]})
+        expected = reference.run("serving_default", {"z": z[:n], "labels": labels[:n]})
+        np.testing.assert_allclose(out["images"], expected["images"], atol=1e-4)
+        np.testing.assert_allclose(out["images"], gan.generate(z=z[:n], labels=labels[:n]),
+                                   atol=1e-4)
+    sampled = servable.run("sample", {"n": np.int32(4), "seed": np.int64(7),
+                                      "labels": np.zeros([0], np.int32)})
+    np.testing.assert_allclose(
+        sampled["images"], gan.generate(z=sample_noise(4, 7, LATENT).numpy(),
+                                        labels=np.arange(4) % 3), atol=1e-4)
+    # The checks run outside the compiled part, so XLA does not drop them.
+    with pytest.raises(InvalidArgument, match="num_classes"):
+        servable.run("serving_default", {"z": z, "labels": np.array([0, 1, 3], np.int32)})
+    with pytest.raises(InvalidArgument, match="one class id per image"):
+        servable.run("sample", {"n": np.int32(5), "seed": np.int64(1),
+                                "labels": np.zeros([2], np.int32)})
+    with pytest.raises(InvalidArgument, match="positive"):
+        servable.run("sample", {"n": np.int32(0), "seed": np.int64(1),
+                                "labels": np.zeros([0], np.int32)})
+
+
+def test_jit_compile_image_to_image_signatures_take_any_size(tmp_path):
+    from keras_gans.models.inpainter import Inpainter
+
+    rng = np.random.default_rng(3)
+    cyclegan = CycleGAN.from_shape((8, 8, 3), filters=2, num_residual_blocks=1, d_filters=2,
+                                   d_layers=1)
+    srgan = SRGAN(scale=2, num_blocks=1, filters=4, channels=3, hr_size=8, d_filters=2,
+                  dense_units=4)
+    inpainter = Inpainter.from_shape((16, 16, 3), filters=4, d_filters=4)
+    for name, gan in (("cyclegan", cyclegan), ("srgan", srgan), ("inpainter", inpainter)):
+        plain_path = export(gan, tmp_path / name, include_keras=False)
+        xla_path = export(gan, tmp_path / name, include_keras=False, jit_compile=True)
+        assert not _xla_functions(plain_path) and _xla_functions(xla_path), name
+        plain_servable, xla_servable = SessionServable(plain_path), SessionServable(xla_path)
+        signature = read_signatures(xla_path)["serving_default"]
+        for shape in ((1, 12, 12, 3), (2, 10, 13, 3)):  # a compilation per shape
+            inputs = {"images": rng.integers(0, 256, shape, dtype=np.uint8)}
+            if "masks" in signature["inputs"]:
+                masks = np.zeros(shape[:3], np.uint8)
+                masks[:, 2:7, 3:9] = 1
+                inputs["masks"] = masks
+            out = xla_servable.run("serving_default", inputs)
+            expected = plain_servable.run("serving_default", inputs)
+            assert out["images_uint8"].shape == expected["images_uint8"].shape, name
+            assert_uint8_close(out["images_uint8"], expected["images_uint8"])
+            if "images" in expected:
+                np.testing.assert_allclose(out["images"], expected["images"], atol=1e-4)
+    with pytest.raises(InvalidArgument, match="shape of `images`"):
+        xla_servable.run("serving_default", {"images": np.zeros((1, 16, 16, 3), np.uint8),
+                                             "masks": np.zeros((1, 15, 16), np.uint8)})
+
+
+def test_jit_compile_bad_values_are_clear_errors(tmp_path):
+    gan = tiny_gan()
+    with pytest.raises(TypeError, match=r"`jit_compile`.*'yes'"):
+        export(gan, tmp_path / "a", jit_compile="yes")
+
+    class Custom(DCGAN):
+        def serving_signatures(self):  # an older declaration, without jit_compile
+            return super().serving_signatures()
+
+    custom = Custom.from_shape(SHAPE, latent_dim=LATENT, base_filters=4)
+    with pytest.raises(ValueError, match="jit_compile=True.*Custom.serving_signatures"):
+        export(custom, tmp_path / "b", jit_compile=True)
+    assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
+    assert os.path.isdir(export(custom, tmp_path / "c", include_keras=False))

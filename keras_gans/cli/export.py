@@ -1,4 +1,5 @@
-"""`keras-gans export MODEL_OR_PATH BASE_DIR [--version N]`: a TF Serving SavedModel."""
+"""`keras-gans export MODEL_OR_PATH BASE_DIR [--version N] [--jit-compile]`: a TF Serving
+SavedModel."""
 
 import os
 
@@ -14,6 +15,10 @@ def add_parser(subparsers):
                           [("base_dir", "BASE_DIR", None)])
     p.add_argument("--version", type=non_negative_int, default=None,
                    help="the version number (default: the next free one)")
+    p.add_argument("--jit-compile", action="store_true",
+                   help="compile the served network with XLA: lower batch-1 latency, a "
+                        "compilation per new input shape; TF Serving on a CPU then needs "
+                        "--xla_cpu_compilation_enabled=true")
 
 
 def run(args):
@@ -26,6 +31,6 @@ def run(args):
 
     from keras_gans.export import export
 
-    path = export(model, args.base_dir, version=args.version)
-    print(f"exported {args.model} to {path}")
+    path = export(model, args.base_dir, version=args.version, jit_compile=args.jit_compile)
+    print(f"exported {args.model} to {path}" + (" (XLA)" if args.jit_compile else ""))
     return 0

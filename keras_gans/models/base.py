@@ -419,9 +419,11 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
         """The network that is served (`registry.load_generator`): the first one."""
         return getattr(self, self.network_names[0])
 
-    def serving_signatures(self):
+    def serving_signatures(self, jit_compile=False):
         """What `keras_gans.export` writes: `{"endpoints": [(name, fn, input_signature)],
-        "metadata": {...}}`; the first endpoint is also `serving_default`."""
+        "metadata": {...}}`; the first endpoint is also `serving_default`. With
+        `jit_compile`, the served network's forward pass is compiled with XLA
+        (`keras_gans.export.network_call`); the input checks stay outside it."""
         raise NotImplementedError(
             f"{type(self).__name__} does not declare `serving_signatures`.")
 

@@ -630,14 +630,15 @@ class CycleGAN(AdversarialModel):
 
     # --- Declarations ---
 
-    def serving_signatures(self):
+    def serving_signatures(self, jit_compile=False):
         """`translate_a2b` and `translate_b2a`: uint8 images of any size (see
-        `keras_gans.export`)."""
+        `keras_gans.export`); `jit_compile`: XLA."""
         endpoints, metadata = [], {"family": "cyclegan"}
         for name, attr in (("translate_a2b", "generator_a2b"),
                            ("translate_b2a", "generator_b2a")):
             net = getattr(self, attr)
-            endpoint = export_lib.image_to_image_signature(name, net)
+            endpoint = export_lib.image_to_image_signature(name, net,
+                                                           jit_compile=jit_compile)
             endpoints.append(endpoint)
             metadata[f"{attr}_channels"] = [int(endpoint[2][0].shape[-1]),
                                             int(net.outputs[0].shape[-1])]

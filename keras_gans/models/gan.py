@@ -755,13 +755,13 @@ class GAN(AdversarialModel):
         generator."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def serving_signatures(self):
+    def serving_signatures(self, jit_compile=False):
         """`serving_default` (noise), `sample` and `png` (a seed) of the generator, the
-        EMA one when kept (see `keras_gans.export`)."""
+        EMA one when kept (see `keras_gans.export`); `jit_compile`: XLA."""
         net = self.served_network()
         return {
-            "endpoints": export_lib.noise_to_image_signatures(net, self.latent_dim,
-                                                              self.num_classes),
+            "endpoints": export_lib.noise_to_image_signatures(
+                net, self.latent_dim, self.num_classes, jit_compile=jit_compile),
             "metadata": {
                 "family": "gan",
                 "latent_dim": self.latent_dim,

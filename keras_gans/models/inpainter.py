@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
 from keras_gans import utils
 from keras_gans.export import size_multiple
@@ -369,6 +370,11 @@ class Inpainter(AdversarialModel):
         out = self.generator(x, training=False)
         return tf.cast(out[:, :height, :width, :], tf.float32)
 
+    def _fill_network(self, inputs, training=False):
+        """`_fill` in the calling convention of `export.network_call`."""
+        images, masks = inputs
+        return self._fill(images, masks)
+
     def _get_fill_fn(self):
         if self._fill_fn is None:
             specs = [tf.TensorSpec([None, None, None, self.channels], tf.float32),
@@ -477,11 +483,13 @@ class Inpainter(AdversarialModel):
 
     # --- Declarations ---
 
-    def serving_signatures(self):
+    def serving_signatures(self, jit_compile=False):
         """`inpaint`: uint8 `images` `[N, H, W, C]` and uint8 `masks` `[N, H, W]`
         (non-zero = missing) of any size at least `size_multiple` -> `images_uint8`, the
-        input's pixels outside the mask (exactly) and the model's inside."""
+        input's pixels outside the mask (exactly) and the model's inside; `jit_compile`
+        compiles the fill (padding, generator, crop) with XLA, the checks stay outside."""
         channels = self.channels
+        fill = export_lib.network_call(self._fill_network, jit_compile)
         specs = [tf.TensorSpec([None, None, None, channels], tf.uint8, name="images"),
                  tf.TensorSpec([None, None, None], tf.uint8, name="masks")]
 
@@ -496,7 +504,7 @@ class Inpainter(AdversarialModel):
             ]
             with tf.control_dependencies(checks):
                 missing = tf.not_equal(masks, 0)[..., None]
-            out = self._fill(utils.to_float(images), tf.cast(missing, tf.float32))
+            out = fill(utils.to_float(images), tf.cast(missing, tf.float32))
             out = utils.to_uint8(out)
             return {"images_uint8": tf.where(missing, out, images)}
 

@@ -593,11 +593,12 @@ class SRResNet(AdversarialModel):
 
     # --- Declarations ---
 
-    def serving_signatures(self):
+    def serving_signatures(self, jit_compile=False):
         """`upscale`: uint8 images of any size -> `scale` times larger (see
-        `keras_gans.export`)."""
+        `keras_gans.export`); `jit_compile`: XLA."""
         endpoint = export_lib.image_to_image_signature("upscale", self.generator,
-                                                       scale=self.scale)
+                                                       scale=self.scale,
+                                                       jit_compile=jit_compile)
         return {"endpoints": [endpoint],
                 "metadata": {"family": "srgan", "scale": self.scale,
                              "channels": int(endpoint[2][0].shape[-1]),

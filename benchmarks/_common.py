@@ -430,19 +430,58 @@ def machine_description():
             f"Keras {keras.__version__}")
 
 
-def load_report(when):
-    """The load average at `when`, with a warning when it is above 0.5 per core: other
-    processes then share the cores and every figure is inflated and scattered."""
+def load_report(when, others=None):
+    """The load average at `when`; with `others` (an `OtherProcesses` started with the
+    run), the CPU the other processes took meanwhile, and a warning when it is above
+    0.25 cores: they then shared the cores and every figure is inflated and scattered.
+
+    The load average alone cannot say that: the benchmark's own threads keep it near the
+    core count, and a chained run starts with the previous one's still in it."""
     if not hasattr(os, "getloadavg"):
-        return f"load average unknown at {when}"
-    one, five, fifteen = os.getloadavg()
-    cores = os.cpu_count() or 1
-    line = f"load average {one:.2f} {five:.2f} {fifteen:.2f} at {when} ({cores} CPUs)"
-    if one > 0.5 * cores:
-        line += (f"\nWARNING: the load average {one:.2f} is above 0.5 per core "
-                 f"({0.5 * cores:.1f}): other processes share the cores, so these figures "
-                 "are not quiet-machine figures")
+        line = f"load average unknown at {when}"
+    else:
+        one, five, fifteen = os.getloadavg()
+        line = (f"load average {one:.2f} {five:.2f} {fifteen:.2f} at {when} "
+                f"({os.cpu_count() or 1} CPUs)")
+    if others is not None:
+        cores = others.cores()
+        if cores is None:
+            line += "; other processes' CPU unknown (no /proc/stat)"
+        else:
+            line += (f"; other processes used {cores:.2f} cores on average since the "
+                     "start (the machine's busy CPU time minus this process's)")
+            if cores > 0.25:
+                line += (f"\nWARNING: other processes used {cores:.2f} cores while this "
+                         "ran: these are not quiet-machine figures")
     return line
+
+
+class OtherProcesses:
+    """CPU time used by processes other than this one since it was created, in cores:
+    the machine's busy time (`/proc/stat`: user, nice, system, irq, softirq, steal) minus
+    this process's (`os.times`, its threads included), over the wall time."""
+
+    def __init__(self):
+        self._start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                values = [int(v) for v in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        busy = (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+        own = os.times()
+        return time.monotonic(), busy, own.user + own.system
+
+    def cores(self):
+        end = self._sample()
+        if self._start is None or end is None or end[0] <= self._start[0]:
+            return None
+        wall = end[0] - self._start[0]
+        others = (end[1] - self._start[1]) - (end[2] - self._start[2])
+        return max(0.0, others / wall)
 
 
 # --- Two runs that must agree ---
@@ -511,6 +550,9 @@ def run_repeated(script, argv, repeat, tolerance=0.03, json_path=None):
     for i, r in enumerate(runs):
         start, end = (r.get(k, "?").splitlines()[0] for k in ("load_start", "load_end"))
         print(f"  run {i + 1}: {start} -> {end}")
+        if r.get("other_processes_cores") is not None:
+            print(f"  run {i + 1}: other processes used {r['other_processes_cores']:.2f} "
+                  "cores on average")
     verdict = (f"all {len(keys)} ratios agree within {tolerance:.0%}" if not differ else
                f"{differ} of {len(keys)} ratios differ by more than {tolerance:.0%}")
     print(f"  {verdict}", flush=True)

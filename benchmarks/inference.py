@@ -21,8 +21,9 @@ the calls run interleaved one by one (API, signature, bf16 signature, torch, API
 passed but never fewer than 20 times each. Each figure is the median latency, printed
 with the IQR and min-max of its calls as % of the median, in milliseconds and images
 per second; the ratios against PyTorch are medians of the per-call ratios. The CPU model
-and flags and the load average at the start and the end are printed (a warning above
-0.5 per core); `--repeat 2` runs it all twice in fresh processes and says whether every
+and flags, the load average at the start and the end, and the CPU other processes took
+meanwhile are printed (a warning above 0.25 cores, `_common.OtherProcesses`);
+`--repeat 2` runs it all twice in fresh processes and says whether every
 ratio agrees within 3%.
 
 The bf16 signature and PyTorch bf16 rows run only on CPUs with native bfloat16
@@ -162,6 +163,7 @@ def main():
     bf16 = args.bf16 or _common.native_bf16()
     torch_bf16 = with_torch and bf16
     wall_start = time.time()
+    others = _common.OtherProcesses()
     load_start = _common.load_report("the start")
     print(_common.machine_description())
     print(load_start, flush=True)
@@ -210,9 +212,10 @@ def main():
                 results["ratios"][f"{name} b{batch}: {sig} / {api}"] = per_call
                 print(f"    {sig} / {api} = {per_call:.3f} (time of the signature over the "
                       "API call's)", flush=True)
-    load_end = _common.load_report("the end")
+    load_end = _common.load_report("the end", others)
     print(f"\n{load_end}\nwall time {time.time() - wall_start:.0f} s", flush=True)
     results["load_end"] = load_end
+    results["other_processes_cores"] = others.cores()
     if args.json:
         import json
 

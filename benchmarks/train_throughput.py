@@ -25,8 +25,8 @@ Method (what makes two runs agree):
 - spread: every images/s figure is the median step time over all rounds, printed with
   the IQR of the steps and the min-max of the round medians, as % of the median;
 - the machine: CPU model and flags (AVX2, AVX-512, AVX512-BF16, AMX), the load average
-  at the start and the end (a warning above 0.5 per core) and the fp32 matmul ceiling
-  at both ends;
+  at the start and the end, the CPU other processes took meanwhile (a warning above 0.25
+  cores, `_common.OtherProcesses`) and the fp32 matmul ceiling at both ends;
 - `--repeat 2` runs the whole benchmark twice, each in a fresh process, and says
   whether every ratio agrees within 3% between the runs.
 
@@ -607,6 +607,7 @@ def main():
     torch_bf16 = with_torch and "bf16" in precisions and (args.torch_bf16
                                                           or _common.native_bf16())
     wall_start = time.time()
+    others = _common.OtherProcesses()
     load_start = _common.load_report("the start")
     print(_common.machine_description())
     print(load_start, flush=True)
@@ -646,12 +647,13 @@ def main():
             results["ratios"].update({f"{name}: {k}": v[0] for k, v in ratios.items()})
             results[label] = {"timings": timings, "ratios": ratios}
     end_ceiling = _common.matmul_ceiling()
-    load_end = _common.load_report("the end")
+    load_end = _common.load_report("the end", others)
     print(f"\nfp32 matmul ceiling again at the end: {end_ceiling:.1f} GFLOP/s "
           f"(start {ceiling:.1f}; a large change means the machine was busy)")
     print(load_end)
     print(f"wall time {time.time() - wall_start:.0f} s", flush=True)
-    results.update(matmul_gflops_end=end_ceiling, load_end=load_end)
+    results.update(matmul_gflops_end=end_ceiling, load_end=load_end,
+                   other_processes_cores=others.cores())
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

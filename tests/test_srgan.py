@@ -598,3 +598,51 @@ def test_mismatched_pairs_give_a_clear_error():
     _, high = pairs(4)
     with pytest.raises(ValueError, match=r"scale=2.*low_res of shape \(.*16, 16, 3\) and high_"):
         gan.fit(high, high, batch_size=4, verbose=0)
+
+
+def test_network_interpolation_blends_the_pretrained_and_adversarial_generators():
+    """ESRGAN's network interpolation: alpha 0 is the SRResNet, 1 the SRGAN, between them
+    every float weight (batch-norm statistics too) blended; the result upscales like a
+    model of its own and survives a save."""
+    from keras_gans.utils import interpolate_weights
+
+    srresnet = tiny_srresnet(srresnet=True)
+    srresnet.compile()
+    low, high = pairs(4)
+    srresnet.fit(low, high, batch_size=2, verbose=0)
+    start = [w.copy() for w in srresnet.generator.get_weights()]
+    gan = SRGAN(generator=keras.models.clone_model(srresnet.generator),
+                discriminator=tiny_discriminator(), scale=2, content_loss=PixelMSE())
+    gan.generator.set_weights(start)
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-2))
+    gan.fit(low, high, batch_size=2, epochs=2, verbose=0)
+    end = gan.generator.get_weights()
+    assert changed(start, end)
+
+    for alpha, expected in ((0.0, start), (1.0, end)):
+        for a, b in zip(interpolate_weights(srresnet.generator, gan.generator, alpha),
+                        expected):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-7)
+    half = interpolate_weights(srresnet.generator, end, 0.25)
+    moving = [v.path for v in gan.generator.weights].index(
+        next(v.path for v in gan.generator.weights if "moving_mean" in v.path))
+    for a, b, c in zip(start, end, half):
+        assert c.dtype == b.dtype
+        np.testing.assert_allclose(c, 0.75 * a + 0.25 * b, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(half[moving], end[moving])  # batch-norm statistics blended too
+    blended = SRGAN(generator=keras.models.clone_model(gan.generator),
+                    discriminator=tiny_discriminator(), scale=2, content_loss=PixelMSE())
+    blended.generator.set_weights(half)
+    out = blended.upscale(low)
+    assert out.shape == high.shape
+    assert not np.allclose(out, gan.upscale(low), atol=1e-4)
+    assert not np.allclose(out, srresnet.upscale(low), atol=1e-4)
+
+    with pytest.raises(ValueError, match=r"`alpha`.*alpha=1.5"):
+        interpolate_weights(srresnet.generator, gan.generator, 1.5)
+    with pytest.raises(TypeError, match=r"`alpha`.*'0.5'"):
+        interpolate_weights(srresnet.generator, gan.generator, "0.5")
+    with pytest.raises(ValueError, match=r"`start` and `end` must be the same network"):
+        interpolate_weights(tiny_generator(), gan.generator, 0.5)
+    with pytest.raises(TypeError, match=r"`end`.*str"):
+        interpolate_weights(srresnet.generator, "generator.keras", 0.5)

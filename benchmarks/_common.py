@@ -119,8 +119,9 @@ def keras_networks(name):
     }
 
 
-def keras_gans_model(name, policy="float32", pool_size=None):
-    """The keras_gans model of the variant, compiled with its defaults."""
+def keras_gans_model(name, policy="float32", pool_size=None, jit_compile=False):
+    """The keras_gans model of the variant, compiled with its defaults (and
+    `jit_compile=True`, XLA, when asked)."""
     from keras_gans.models.cyclegan import CycleGAN
     from keras_gans.models.dcgan import DCGAN
     from keras_gans.models.lsgan import LSGAN
@@ -128,21 +129,22 @@ def keras_gans_model(name, policy="float32", pool_size=None):
     from keras_gans.models.wgan_gp import WGANGP
 
     cfg = VARIANTS[name]
+    xla = {"jit_compile": True} if jit_compile else {}
     with keras_policy(policy):
         nets = keras_networks(name)
         if cfg["family"] == "gan":
             cls = {"lsgan": LSGAN, "wgan_gp": WGANGP}.get(name, DCGAN)
             kwargs = {"n_critic": cfg["n_critic"]} if name == "wgan_gp" else {}
             model = cls(nets["generator"], nets["discriminator"], seed=0, **kwargs)
-            model.compile()
+            model.compile(**xla)
         elif cfg["family"] == "cyclegan":
             model = CycleGAN(**nets, image_shape=cfg["image_shape"], seed=0,
                              **({} if pool_size is None else {"pool_size": pool_size}))
-            model.compile()
+            model.compile(**xla)
         else:
             model = SRGAN(nets["generator"], nets["discriminator"], scale=cfg["scale"],
                           content_loss="mse")
-            model.compile()
+            model.compile(**xla)
     return model
 
 

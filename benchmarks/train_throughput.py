@@ -34,6 +34,10 @@ With `--precision both` every implementation also runs in bfloat16 (Keras's
 `mixed_bfloat16` policy; `torch.autocast("cpu", torch.bfloat16)`); `--precision fp16`
 runs Keras's `mixed_float16` (loss-scaled; meant for GPUs, no PyTorch column).
 
+With `--xla`, every variant also trains as `keras_gans` compiled with
+`jit_compile=True` (Keras's XLA switch, off by default on CPUs), in the same interleaved
+rounds, with its ratios to the default and to PyTorch eager.
+
 With `--extras`, for the first variant: the input pipeline (`keras_gans.data.images`
 on real Fashion-MNIST pixels vs the in-memory batches), an epoch's wall time against
 the sum of its steps, and XLA (`jit_compile=True`) against the default. FLOPs per step
@@ -493,6 +497,10 @@ def throughput(name, precisions, args, with_torch, torch_bf16):
                 _common.keras_gans_model(name, policy), dataset, batch, **warm)
         runners[f"handwritten {precision}"] = KerasRunner(
             handwritten_model(name, policy), dataset, batch, **warm)
+        if args.xla:
+            runners[f"keras_gans {precision} xla"] = KerasRunner(
+                _common.keras_gans_model(name, policy, pool_size=0, jit_compile=True),
+                dataset, batch, **warm)
         if with_torch and (precision == "fp32" or (precision == "bf16" and torch_bf16)):
             runners[f"torch {precision}"] = TorchRunner(name, batches,
                                                         bf16=precision == "bf16", **warm)
@@ -506,6 +514,11 @@ def throughput(name, precisions, args, with_torch, torch_bf16):
         for other in (f"handwritten {precision}", f"torch {precision}"):
             if other in timings:
                 ratios[f"{ours} / {other}"] = ratio(timings, ours, other)
+        if f"{ours} xla" in timings:
+            ratios[f"{ours} xla / {ours}"] = ratio(timings, f"{ours} xla", ours)
+            if f"torch {precision}" in timings:
+                ratios[f"{ours} xla / torch {precision}"] = ratio(timings, f"{ours} xla",
+                                                                  f"torch {precision}")
         if f"keras_gans+pool {precision}" in timings:
             ratios[f"keras_gans+pool {precision} / {ours}"] = ratio(
                 timings, f"keras_gans+pool {precision}", ours)
@@ -593,6 +606,9 @@ def main():
                         help="run PyTorch bf16 even on a CPU without native bf16")
     parser.add_argument("--extras", action="store_true",
                         help="also the pipeline / epoch / XLA measurements (first variant)")
+    parser.add_argument("--xla", action="store_true",
+                        help="also keras_gans compiled with jit_compile=True (XLA), "
+                             "interleaved with the others, for every variant")
     _common.add_repeat_options(parser)
     args = _common.parse_or_repeat(parser, __file__)
     if args.quick:

@@ -447,6 +447,7 @@ def load_report(when, others=None):
                 f"({os.cpu_count() or 1} CPUs)")
     if others is not None:
         cores = others.cores()
+        others.last = cores
         if cores is None:
             line += "; other processes' CPU unknown (no /proc/stat)"
         else:
@@ -460,20 +461,32 @@ def load_report(when, others=None):
 
 class OtherProcesses:
     """CPU time used by processes other than this one since it was created, in cores:
-    the machine's busy time (`/proc/stat`: user, nice, system, irq, softirq, steal) minus
-    this process's (`os.times`, its threads included), over the wall time."""
+    the busy time of the CPUs it may run on (`/proc/stat`: user, nice, system, irq,
+    softirq, steal) minus this process's (`os.times`, its threads included), over the
+    wall time."""
 
     def __init__(self):
         self._start = self._sample()
+        self.last = None  # the figure `load_report` printed last
 
     @staticmethod
     def _sample():
+        # Only the CPUs this process may run on (a container's share of a larger host).
+        allowed = (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None)
+        busy = 0
         try:
             with open("/proc/stat", encoding="ascii") as f:
-                values = [int(v) for v in f.readline().split()[1:9]]
+                for line in f:
+                    name, *fields = line.split()
+                    if not name.startswith("cpu") or name == "cpu":
+                        continue
+                    if allowed is not None and int(name[3:]) not in allowed:
+                        continue
+                    values = [int(v) for v in fields[:8]]
+                    busy += sum(values) - values[3] - values[4]
         except (OSError, ValueError):
             return None
-        busy = (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+        busy /= os.sysconf("SC_CLK_TCK")
         own = os.times()
         return time.monotonic(), busy, own.user + own.system
 

@@ -215,7 +215,7 @@ def main():
     load_end = _common.load_report("the end", others)
     print(f"\n{load_end}\nwall time {time.time() - wall_start:.0f} s", flush=True)
     results["load_end"] = load_end
-    results["other_processes_cores"] = others.cores()
+    results["other_processes_cores"] = others.last
     if args.json:
         import json
 

@@ -669,7 +669,7 @@ def main():
     print(load_end)
     print(f"wall time {time.time() - wall_start:.0f} s", flush=True)
     results.update(matmul_gflops_end=end_ceiling, load_end=load_end,
-                   other_processes_cores=others.cores())
+                   other_processes_cores=others.last)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

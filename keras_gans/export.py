@@ -73,16 +73,16 @@ back, as `CycleGAN.translate` does (sides must be at least `m`). `upscale` retur
 `H = scale * h`, `W = scale * w`.
 
 XLA (`export(..., jit_compile=True)`, opt-in). The served network's forward pass (the
-noise-to-image generator, the translation or upscaling network, the inpainter's fill) is
-a function compiled with XLA (`tf.function(jit_compile=True)`, saved with the
-`_XlaMustCompile` attribute); the input checks, the noise, the padding and the PNG
-encoding stay outside it, so bad input gets the same errors (XLA would drop
-`tf.debugging` checks). Batch-1 latency is what it pays for (see `benchmarks/README.md`);
-the price is a compilation (tens of milliseconds to seconds) the first time each input
-shape arrives, so it suits servers that see a few batch sizes and image sizes. TF
-Serving on a CPU runs such functions only when started with
-`--xla_cpu_compilation_enabled=true`, and refuses the model without it; a GPU server
-needs nothing. `metadata.json` records `"jit_compile": true`.
+noise-to-image generator, the translation or upscaling network; the inpainter's fill,
+its padding and crop included) is a function compiled with XLA
+(`tf.function(jit_compile=True)`, saved with the `_XlaMustCompile` attribute); the input
+checks, the noise, the uint8 conversion and the PNG encoding stay outside it, so bad
+input gets the same errors (XLA would drop `tf.debugging` checks). Batch-1 latency is
+what it pays for (see `benchmarks/README.md`); the price is a compilation (tens of
+milliseconds to seconds) the first time each input shape arrives, so it suits servers
+that see a few batch sizes and image sizes. TF Serving on a CPU compiles such functions
+only when started with `--xla_cpu_compilation_enabled=true`; a GPU server needs
+nothing. `metadata.json` records `"jit_compile": true`.
 
 Example:
 
@@ -214,6 +214,8 @@ def export(model, base_dir, version=None, include_keras=True, jit_compile=False)
         ValueError: `base_dir` is a file, or `version` is not a non-negative integer.
         TypeError: `model` is not a model this module knows how to serve, or
             `jit_compile` is not a bool.
+        ValueError: `jit_compile=True` for a model whose `serving_signatures` takes no
+            `jit_compile` argument, or compiles nothing with it.
 
     Example:
 
@@ -307,6 +309,12 @@ def _write_saved_model(model, family, path, provenance):
         function = tf.function(_with_png_provenance(fn, input_signature, chunks),
                                input_signature=input_signature, autograph=False)
         signatures[name] = function.get_concrete_function()
+    if family["jit_compile"] and not any(map(_has_xla_function, signatures.values())):
+        raise ValueError(
+            f"Received jit_compile=True, but `{type(model).__name__}.serving_signatures"
+            "(jit_compile=True)` compiled nothing with XLA: pass `jit_compile` on to the "
+            "signature builders (`noise_to_image_signatures`, `image_to_image_signature`, "
+            "`network_call`).")
     # TF Serving answers requests without a signature name with `serving_default`.
     signatures.setdefault("serving_default", signatures[family["endpoints"][0][0]])
     # Track the TensorFlow variables the signatures read (as Keras's ExportArchive does),
@@ -318,6 +326,13 @@ def _write_saved_model(model, family, path, provenance):
             captured.setdefault(id(variable), variable)
     module.served_variables = list(captured.values())
     tf.saved_model.save(module, path, signatures=signatures)
+
+
+def _has_xla_function(concrete_function):
+    """Whether a function `concrete_function` calls is marked `_XlaMustCompile`."""
+    library = concrete_function.graph.as_graph_def().library
+    return any(f.attr["_XlaMustCompile"].b for f in library.function
+               if "_XlaMustCompile" in f.attr)
 
 
 def _write_keras_file(model, path):
@@ -547,7 +562,9 @@ def _family(model, jit_compile=False):
         )
     if not jit_compile:
         return {**model.serving_signatures(), "jit_compile": False}
-    if "jit_compile" not in inspect.signature(model.serving_signatures).parameters:
+    parameters = inspect.signature(model.serving_signatures).parameters
+    if "jit_compile" not in parameters and not any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         raise ValueError(
             "Received jit_compile=True, but "
             f"`{type(model).__name__}.serving_signatures` takes no `jit_compile` argument, "

@@ -9,6 +9,7 @@ with the provenance text chunks `keras-gans provenance` reads back (`provenance_
 `available_memory` lives in `keras_gans.memory` (still importable from here).
 """
 
+import numbers
 import os
 import stat
 import sys
@@ -256,7 +257,8 @@ def interpolate_weights(start, end, alpha):
         srresnet.generator, gan.generator, 0.5))
     ```
     """
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.number)):
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(
+            alpha, (numbers.Real, np.integer, np.floating)):
         raise TypeError("Received an invalid value for argument `alpha`. Expected a number "
                         f"in [0, 1], received: {alpha!r} of type {type(alpha).__name__}")
     if not 0.0 <= float(alpha) <= 1.0:
@@ -275,15 +277,25 @@ def interpolate_weights(start, end, alpha):
                 f"{type(network).__name__}")
     shapes = {k: [tuple(w.shape) for w in v] for k, v in weights.items()}
     if shapes["start"] != shapes["end"]:
+        first = next((i for i, (a, b) in enumerate(zip(shapes["start"], shapes["end"]))
+                      if a != b), min(len(shapes["start"]), len(shapes["end"])))
+        at = (f"weight {first} has shape {shapes['start'][first]} in `start` and "
+              f"{shapes['end'][first]} in `end`" if first < min(map(len, shapes.values()))
+              else f"`start` has {len(shapes['start'])} weights, `end` "
+                   f"{len(shapes['end'])}")
         raise ValueError(
-            "Arguments `start` and `end` must be the same network: received "
-            f"{len(shapes['start'])} weights of shapes {shapes['start'][:4]}"
-            f"{'...' if len(shapes['start']) > 4 else ''} and {len(shapes['end'])} of "
-            f"shapes {shapes['end'][:4]}{'...' if len(shapes['end']) > 4 else ''}.")
+            f"Arguments `start` and `end` must be the same network: received {at}.")
     alpha = float(alpha)
-    return [(((1.0 - alpha) * a + alpha * b).astype(b.dtype)
-             if np.issubdtype(b.dtype, np.floating) else b.copy())
-            for a, b in zip(weights["start"], weights["end"])]
+
+    def blend(a, b):
+        # bfloat16 (ml_dtypes) is not a numpy floating subtype: blend it in float32.
+        if not (np.issubdtype(b.dtype, np.floating) or "float" in b.dtype.name):
+            return b.copy()
+        return ((1.0 - alpha) * a.astype("float32" if b.dtype.itemsize < 4 else b.dtype)
+                + alpha * b.astype("float32" if b.dtype.itemsize < 4 else b.dtype)
+                ).astype(b.dtype)
+
+    return [blend(a, b) for a, b in zip(weights["start"], weights["end"])]
 
 
 def make_grid(images, ncols=None, padding=2, pad_value=255):

@@ -538,5 +538,14 @@ def test_jit_compile_bad_values_are_clear_errors(tmp_path):
     custom = Custom.from_shape(SHAPE, latent_dim=LATENT, base_filters=4)
     with pytest.raises(ValueError, match="jit_compile=True.*Custom.serving_signatures"):
         export(custom, tmp_path / "b", jit_compile=True)
+
+    class Forgetful(DCGAN):
+        def serving_signatures(self, jit_compile=False):  # takes it, compiles nothing
+            return super().serving_signatures()
+
+    forgetful = Forgetful.from_shape(SHAPE, latent_dim=LATENT, base_filters=4)
+    with pytest.raises(ValueError, match="Forgetful.serving_signatures.*compiled nothing"):
+        export(forgetful, tmp_path / "d", jit_compile=True)
     assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
+    assert not any(p.name.isdigit() for p in (tmp_path / "d").iterdir())
     assert os.path.isdir(export(custom, tmp_path / "c", include_keras=False))

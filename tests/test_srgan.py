@@ -642,7 +642,15 @@ def test_network_interpolation_blends_the_pretrained_and_adversarial_generators(
         interpolate_weights(srresnet.generator, gan.generator, 1.5)
     with pytest.raises(TypeError, match=r"`alpha`.*'0.5'"):
         interpolate_weights(srresnet.generator, gan.generator, "0.5")
-    with pytest.raises(ValueError, match=r"`start` and `end` must be the same network"):
+    with pytest.raises(ValueError, match=r"`start` and `end` must be the same network.*"
+                                         r"weight 0 has shape"):
         interpolate_weights(tiny_generator(), gan.generator, 0.5)
+    with pytest.raises(ValueError, match=r"`start` has 1 weights, `end` 2"):
+        interpolate_weights([np.zeros(2)], [np.zeros(2), np.zeros(3)], 0.5)
+    # Lists of arrays too; integer weights (counters) come from `end`, numpy alphas work.
+    ints = interpolate_weights([np.zeros(2, "float32"), np.array([1, 2])],
+                               [np.ones(2, "float32"), np.array([5, 6])], np.float32(0.25))
+    np.testing.assert_allclose(ints[0], [0.25, 0.25])
+    np.testing.assert_array_equal(ints[1], [5, 6])
     with pytest.raises(TypeError, match=r"`end`.*str"):
         interpolate_weights(srresnet.generator, "generator.keras", 0.5)

@@ -131,9 +131,9 @@ CONFIG = {
     "holdout": 4, "max_side": 1024,
     "blocks": 8, "filters": 32, "bicubic_skip": True, "d_filters": 16, "dense_units": 256,
     "hr_size": 48, "batch_size": 16, "seed": 0,
-    "pretrain_steps": 2000, "pretrain_lr": 1e-3, "adversarial_steps": 200,
-    "adversarial_weight": 1e-3,
-    "epoch_steps": 50, "vgg_weights": None,
+    "pretrain_steps": 8000, "pretrain_lr": 1e-3, "adversarial_steps": 250,
+    "adversarial_weight": 1e-3, "max_psnr_drop": 0.2,
+    "epoch_steps": 250, "vgg_weights": None,
     "measure_steps": 5, "budget_minutes": 25.0,
 }
 HELP = {
@@ -141,7 +141,13 @@ HELP = {
     "vgg_weights": "local VGG19 notop weights for the adversarial content loss",
     "epoch_steps": "steps per epoch; a checkpoint at the end of each",
     "adversarial_weight": "weight of the adversarial loss in the second phase (paper: 1e-3)",
+    "max_psnr_drop": "network interpolation: the shipped generator is the SRGAN's blend "
+                     "with the SRResNet (ESRGAN) of the largest alpha whose Y-PSNR on the "
+                     "training photos is within this many dB of the SRResNet's (a negative "
+                     "value ships the SRGAN as trained, alpha 1)",
 }
+# The alphas `choose_interpolation` tries, SRResNet (0) to SRGAN (1).
+ALPHAS = tuple(round(0.1 * i, 1) for i in range(11))
 
 
 # --- Data ---
@@ -259,6 +265,39 @@ def measure(args):
     return out
 
 
+# --- Network interpolation ---
+
+
+def choose_interpolation(srresnet, srgan, train_pairs, max_drop):
+    """ESRGAN's network interpolation (`keras_gans.utils.interpolate_weights`), its alpha
+    chosen on the training photos (never on the held-out ones): the largest of `ALPHAS`
+    whose mean Y-PSNR there is within `max_drop` dB of the SRResNet's. Sets `srgan`'s
+    generator to that blend and returns `(alpha, [{alpha, psnr_y, detail}, ...])`."""
+    from keras_gans.utils import interpolate_weights
+
+    start, end = srresnet.generator.get_weights(), srgan.generator.get_weights()
+    if max_drop < 0:
+        return 1.0, []
+    table = []
+    for alpha in ALPHAS:
+        srgan.generator.set_weights(interpolate_weights(start, end, alpha))
+        psnrs, details = [], []
+        for _, low, high in train_pairs:
+            image = srgan.upscale(low)
+            psnrs.append(keras_gans.metrics.psnr(image, high, y_channel=True,
+                                                 crop_border=SCALE))
+            details.append(detail(image) / detail(high))
+        table.append({"alpha": alpha, "psnr_y": round(float(np.mean(psnrs)), 4),
+                      "detail_vs_original": round(float(np.mean(details)), 4)})
+        print(f"interpolation alpha {alpha:.1f}: training photos Y-PSNR "
+              f"{table[-1]['psnr_y']:.3f} dB, detail {table[-1]['detail_vs_original']:.3f}",
+              flush=True)
+    floor = table[0]["psnr_y"] - max_drop
+    alpha = max(row["alpha"] for row in table if row["psnr_y"] >= floor)
+    srgan.generator.set_weights(interpolate_weights(start, end, alpha))
+    return alpha, table
+
+
 # --- Evaluation ---
 
 
@@ -294,25 +333,31 @@ def evaluate(models, test_pairs):
     mean = {key: {m: round(float(np.mean([r[key][m] for r in per_photo])), 4)
                   for m in ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb",
                             "detail_vs_original")}
-            for key in ("bicubic", "srresnet", "srgan")}
+            for key in ("bicubic", *models)}
     return per_photo, mean, outputs
 
 
-def save_crops(outputs, path, size=128, zoom=2):
-    """One row per photo: its most detailed crop, bicubic | SRResNet | SRGAN | original."""
+def save_crops(outputs, path, alpha, size=128, zoom=2):
+    """One row per photo: its most detailed crop, bicubic | SRResNet | SRGAN as trained
+    (when interpolated) | SRGAN shipped | original."""
+    titles = {"bicubic": "bicubic", "srresnet": "SRResNet (pretrain)",
+              "srgan_alpha1": "SRGAN as trained (alpha 1)",
+              "srgan": ("SRGAN (adversarial)" if alpha == 1
+                        else f"SRGAN shipped (alpha {alpha:g})"),
+              "original": "original"}
+    keys = [k for k in titles if k == "original" or k in outputs[0][0]]
     tiles = []
     for images, high in outputs:
         top, left = busiest_crop(high, size)
-        for key in ("bicubic", "srresnet", "srgan", "original"):
+        for key in keys:
             image = high if key == "original" else images[key]
             tile = Image.fromarray(image[top:top + size, left:left + size])
             tiles.append(np.asarray(tile.resize((size * zoom, size * zoom), Image.NEAREST)))
-    save_titled_grid(tiles, ("bicubic", "SRResNet (pretrain)", "SRGAN (adversarial)",
-                             "original"), path)
+    save_titled_grid(tiles, [titles[k] for k in keys], path)
 
 
 def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_path, began,
-             other_kind):
+             other_kind, interpolation):
     """The run's data, model and training, for the results JSON and the manifest."""
     adversarial_content = "vgg19" if vgg_weights(args) else "mse"
     return {
@@ -343,6 +388,7 @@ def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_p
                             "adversarial_weight": args.adversarial_weight,
                             "steps": args.adversarial_steps,
                             "optimizer": "Adam(1e-4, beta_1=0.9), both networks (paper)"},
+            "network_interpolation": interpolation,
             "vgg19_note": None if adversarial_content == "vgg19" else (
                 "The VGG19 ImageNet weights are not available offline (Keras cannot "
                 "download them here), so the adversarial phase used the pixel MSE "
@@ -390,10 +436,13 @@ def heldout_floor(gan, test_files):
 
 def register(gan, results, floor, args):
     """Export to savedmodels/<NAME>/<version> and record it in the manifest."""
+    alpha = results["training"]["network_interpolation"]["alpha"]
+    blend = ("" if alpha == 1 else f", blended with the SRResNet by network interpolation "
+             f"at alpha {alpha:g}")
     info = {
         "description": ("SRGAN 4x super-resolution of photographs (SRResNet of "
                         f"{args.blocks} blocks x {args.filters} filters learning a "
-                        "correction to bicubic upscaling, then adversarial fine-tuning)."),
+                        f"correction to bicubic upscaling, then adversarial fine-tuning{blend})."),
         "variant": "SRGAN",
         "task": "super-resolution x4",
         "data": (f"Photographs from Debian's wallpaper packages ({PHOTOS}; lomiri-"
@@ -436,15 +485,28 @@ def main(argv=None):
         return 0
 
     models, train_logs = train(args)
+    trained = keras.models.load_model(os.path.join(args.run_dir, "srgan", training.FINAL))
+    alpha, table = choose_interpolation(models["srresnet"], models["srgan"],
+                                        load_test_pairs(train_files), args.max_psnr_drop)
+    interpolation = {
+        "alpha": alpha, "max_psnr_drop_db": args.max_psnr_drop,
+        "rule": "keras_gans.utils.interpolate_weights(SRResNet, SRGAN, alpha) (ESRGAN's "
+                "network interpolation); alpha the largest of 0, 0.1, ..., 1 whose mean "
+                "Y-PSNR on the training photos is within max_psnr_drop_db of alpha 0's; "
+                "the held-out photos take no part in the choice",
+        "training_photos": table}
+    print(f"network interpolation: alpha {alpha:g}", flush=True)
+    if alpha < 1:
+        models["srgan_alpha1"] = trained
     per_photo, mean, outputs = evaluate(models, load_test_pairs(test_files))
     other_photos, other_mean, _ = evaluate(models, load_other_kind_pairs())
     other_kind = {
         "source": "scikit-image's bundled photos (skimage.data), never trained or tuned on",
         "mean": other_mean, "per_photo": other_photos}
     crops_path = os.path.join(args.docs, "samples", f"{NAME}.png")
-    save_crops(outputs, crops_path)
+    save_crops(outputs, crops_path, alpha)
     results = describe(args, train_files, test_files, train_logs, per_photo, mean,
-                       crops_path, began, other_kind)
+                       crops_path, began, other_kind, interpolation)
     path = os.path.join(args.docs, f"{NAME}_results.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)

@@ -37,6 +37,8 @@ SKIPPED = [
      "needs the reader's horses/ and zebras/; long training"),
     ('pairs = keras_gans.data.sr_pairs("photos/"',
      "needs the reader's photos/; long training; VGG19 weights (network)"),
+    ('from keras_gans.utils import interpolate_',
+     "fragment: sr and srresnet are the SRGAN example's above"),
     ('inpainter = keras_gans.Inpainter.from_sh',
      'needs Fashion-MNIST (apt-get install dataset-fashion-mnist) and a long training'),
     ('model, resumed = keras_gans.training.res',

@@ -82,7 +82,11 @@ what it pays for (see `benchmarks/README.md`); the price is a compilation (tens 
 milliseconds to seconds) the first time each input shape arrives, so it suits servers
 that see a few batch sizes and image sizes. TF Serving on a CPU compiles such functions
 only when started with `--xla_cpu_compilation_enabled=true`; a GPU server needs
-nothing. `metadata.json` records `"jit_compile": true`.
+nothing. `metadata.json` records `"jit_compile": true`. Each signature is run once on a
+small input at export, so a network XLA cannot compile (an op without an XLA kernel:
+`ResizeBicubic`, the bicubic skip of `SRResNet(bicubic_skip=True)` and of the zoo's
+`srgan_x4_wallpapers`) fails the export with a `ValueError` instead of the server's
+first request.
 
 Example:
 
@@ -215,7 +219,8 @@ def export(model, base_dir, version=None, include_keras=True, jit_compile=False)
         TypeError: `model` is not a model this module knows how to serve, or
             `jit_compile` is not a bool.
         ValueError: `jit_compile=True` for a model whose `serving_signatures` takes no
-            `jit_compile` argument, or compiles nothing with it.
+            `jit_compile` argument, compiles nothing with it, or whose network XLA
+            cannot compile.
 
     Example:
 
@@ -309,12 +314,15 @@ def _write_saved_model(model, family, path, provenance):
         function = tf.function(_with_png_provenance(fn, input_signature, chunks),
                                input_signature=input_signature, autograph=False)
         signatures[name] = function.get_concrete_function()
-    if family["jit_compile"] and not any(map(_has_xla_function, signatures.values())):
-        raise ValueError(
-            f"Received jit_compile=True, but `{type(model).__name__}.serving_signatures"
-            "(jit_compile=True)` compiled nothing with XLA: pass `jit_compile` on to the "
-            "signature builders (`noise_to_image_signatures`, `image_to_image_signature`, "
-            "`network_call`).")
+    if family["jit_compile"]:
+        if not any(map(_has_xla_function, signatures.values())):
+            raise ValueError(
+                f"Received jit_compile=True, but `{type(model).__name__}.serving_signatures"
+                "(jit_compile=True)` compiled nothing with XLA: pass `jit_compile` on to "
+                "the signature builders (`noise_to_image_signatures`, "
+                "`image_to_image_signature`, `network_call`).")
+        for name, function in signatures.items():
+            _check_compiles(model, name, function)
     # TF Serving answers requests without a signature name with `serving_default`.
     signatures.setdefault("serving_default", signatures[family["endpoints"][0][0]])
     # Track the TensorFlow variables the signatures read (as Keras's ExportArchive does),
@@ -326,6 +334,40 @@ def _write_saved_model(model, family, path, provenance):
             captured.setdefault(id(variable), variable)
     module.served_variables = list(captured.values())
     tf.saved_model.save(module, path, signatures=signatures)
+
+
+def _example_inputs(concrete_function):
+    """Small valid inputs for a signature: one image (or noise vector, or label) of 32x32
+    wherever the size is free; integer scalars (`n`, `seed`) 1."""
+    args, kwargs = concrete_function.structured_input_signature
+    specs = [*args, *kwargs.values()]
+    inputs = []
+    for spec in specs:
+        shape = [d if d is not None else (1 if i == 0 else 32)
+                 for i, d in enumerate(spec.shape)]
+        inputs.append(tf.ones(shape, spec.dtype) if not shape else tf.zeros(shape, spec.dtype))
+    return inputs
+
+
+def _check_compiles(model, name, concrete_function):
+    """Runs signature `name` once on small inputs, so a network XLA cannot compile (an
+    op without an XLA kernel, such as `ResizeBicubic`) fails the export, not the first
+    request to the server."""
+    try:
+        concrete_function(*_example_inputs(concrete_function))
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
+        if "XLA" not in str(e) and "xla" not in str(e):
+            raise
+        unsupported = re.search(r"Detected unsupported operations[^\n]*?: ([^\n(]+)",
+                                str(e))
+        raise ValueError(
+            f"With XLA (argument `jit_compile`), signature `{name}` of this "
+            f"{type(model).__name__} cannot be compiled"
+            + (f" (unsupported: {unsupported.group(1).strip()})" if unsupported else "")
+            + ": export it without `jit_compile`. XLA said: "
+            + next((line.strip() for line in str(e).splitlines()
+                    if "unsupported" in line or "XLA" in line),
+                   str(e).strip().splitlines()[0])[:300]) from None
 
 
 def _has_xla_function(concrete_function):

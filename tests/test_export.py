@@ -549,3 +549,15 @@ def test_jit_compile_bad_values_are_clear_errors(tmp_path):
     assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
     assert not any(p.name.isdigit() for p in (tmp_path / "d").iterdir())
     assert os.path.isdir(export(custom, tmp_path / "c", include_keras=False))
+
+
+def test_jit_compile_of_a_network_xla_cannot_compile_fails_the_export(tmp_path):
+    # The bicubic skip's ResizeBicubic has no XLA kernel: the export must say so, not
+    # the first request to the server.
+    gan = SRGAN(scale=2, num_blocks=1, filters=4, channels=3, hr_size=8, d_filters=2,
+                dense_units=4, bicubic_skip=True)
+    with pytest.raises(ValueError, match=r"XLA \(argument `jit_compile`\), signature "
+                                         r"`upscale` of this SRGAN.*ResizeBicubic"):
+        export(gan, tmp_path / "srgan", include_keras=False, jit_compile=True)
+    assert not any(p.name.isdigit() for p in (tmp_path / "srgan").iterdir())
+    assert os.path.isdir(export(gan, tmp_path / "srgan", include_keras=False))

@@ -565,9 +565,6 @@ def run_repeated(script, argv, repeat, tolerance=0.03, json_path=None):
     for i, r in enumerate(runs):
         start, end = (r.get(k, "?").splitlines()[0] for k in ("load_start", "load_end"))
         print(f"  run {i + 1}: {start} -> {end}")
-        if r.get("other_processes_cores") is not None:
-            print(f"  run {i + 1}: other processes used {r['other_processes_cores']:.2f} "
-                  "cores on average")
     verdict = (f"all {len(keys)} ratios agree within {tolerance:.0%}" if not differ else
                f"{differ} of {len(keys)} ratios differ by more than {tolerance:.0%}")
     print(f"  {verdict}", flush=True)

@@ -84,11 +84,11 @@ that see a few batch sizes and image sizes. TF Serving on a CPU compiles such fu
 only when started with `--xla_cpu_compilation_enabled=true` (experimental; see
 tensorflow/serving#1858), and GPU builds of TF Serving have failed on them
 (tensorflow/serving#2214: "Could not find compiler for platform CUDA"), so try it on
-your server before relying on it. `metadata.json` records `"jit_compile": true`. Each signature is run once on a
-small input at export, so a network XLA cannot compile (an op without an XLA kernel:
-`ResizeBicubic`, the bicubic skip of `SRResNet(bicubic_skip=True)` and of the zoo's
-`srgan_x4_wallpapers`) fails the export with a `ValueError` instead of the server's
-first request.
+your server before relying on it. `metadata.json` records `"jit_compile": true`. Each
+signature is run once on a small input at export, so a network XLA cannot compile (an
+op without an XLA kernel: `ResizeBicubic`, the bicubic skip of
+`SRResNet(bicubic_skip=True)` and of the zoo's `srgan_x4_wallpapers`) fails the export
+with a `ValueError` instead of the server's first request.
 
 Example:
 

@@ -305,9 +305,9 @@ def choose_interpolation(srresnet, srgan, train_pairs, max_drop):
     generator to that blend and returns `(alpha, [{alpha, psnr_y, detail}, ...])`."""
     from keras_gans.utils import interpolate_weights
 
-    start, end = srresnet.generator.get_weights(), srgan.generator.get_weights()
     if max_drop < 0:
         return 1.0, []
+    start, end = srresnet.generator.get_weights(), srgan.generator.get_weights()
     table = []
     for alpha in ALPHAS:
         srgan.generator.set_weights(interpolate_weights(start, end, alpha))
@@ -515,7 +515,6 @@ def main(argv=None):
         return 0
 
     models, train_logs = train(args)
-    trained = keras.models.load_model(os.path.join(args.run_dir, "srgan", training.FINAL))
     alpha, table = choose_interpolation(models["srresnet"], models["srgan"],
                                         load_test_pairs(train_files), args.max_psnr_drop)
     interpolation = {
@@ -526,8 +525,9 @@ def main(argv=None):
                 "the held-out photos take no part in the choice",
         "training_photos": table}
     print(f"network interpolation: alpha {alpha:g}", flush=True)
-    if alpha < 1:
-        models["srgan_alpha1"] = trained
+    if alpha < 1:  # the SRGAN as trained, beside the blend, for the comparison
+        models["srgan_alpha1"] = keras.models.load_model(
+            os.path.join(args.run_dir, "srgan", training.FINAL))
     per_photo, mean, outputs = evaluate(models, load_test_pairs(test_files))
     other_photos, other_mean, _ = evaluate(models, load_other_kind_pairs())
     other_kind = {

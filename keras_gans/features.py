@@ -4,9 +4,9 @@
   (Ledig et al. 2017, arXiv:1609.04802, equation 5), with `VGGPreprocessing` mapping
   images in [-1, 1] to VGG's Caffe-style input.
 - Content losses, small serialisable objects a model holds: `PixelMSE` (equation 4, the
-  SRResNet objective), `VGGFeatureLoss(weights, layer)` (SRGAN-VGG54 by default) and
-  `FeatureLoss(extractor)` around any Keras feature model. Each is
-  `loss(high_res, super_res) -> float32 scalar`; `get("mse" | "vgg19")` names them.
+  SRResNet objective), `PixelL1` (EDSR's), `VGGFeatureLoss(weights, layer)` (SRGAN-VGG54
+  by default) and `FeatureLoss(extractor)` around any Keras feature model. Each is
+  `loss(high_res, super_res) -> float32 scalar`; `get("mse" | "l1" | "vgg19")` names them.
 
     loss = keras_gans.features.VGGFeatureLoss(weights="vgg19_notop.h5")
     srgan = keras_gans.SRGAN(scale=4, content_loss=loss)
@@ -172,6 +172,15 @@ class PixelMSE(ContentLoss):
         return losses_lib.pixel_mse_loss(high_res, super_res)
 
 
+@keras.saving.register_keras_serializable(package="keras_gans")
+class PixelL1(ContentLoss):
+    """Pixel-wise mean absolute error `E[|y - y_hat|]` (`losses.pixel_l1_loss`; EDSR's
+    objective, Lim et al. 2017, which trains to a higher PSNR than the MSE)."""
+
+    def __call__(self, high_res, super_res):
+        return losses_lib.pixel_l1_loss(high_res, super_res)
+
+
 class _ExtractorLoss(ContentLoss):
     """MSE between feature maps, `E[(phi(y) - phi(y_hat))^2]` (`losses.feature_mse_loss`)."""
 
@@ -257,7 +266,7 @@ class FeatureLoss(_ExtractorLoss):
 
 
 def get(identifier, vgg_weights="imagenet"):
-    """A content loss from a name (`"mse"`, `"vgg19"` with `vgg_weights`), a
+    """A content loss from a name (`"mse"`, `"l1"`, `"vgg19"` with `vgg_weights`), a
     `ContentLoss` (returned as is), a `keras.Model` (`FeatureLoss`) or a config dict."""
     if isinstance(identifier, ContentLoss):
         return identifier
@@ -273,8 +282,10 @@ def get(identifier, vgg_weights="imagenet"):
         return VGGFeatureLoss(weights=vgg_weights)
     if identifier == "mse":
         return PixelMSE()
+    if identifier == "l1":
+        return PixelL1()
     raise ValueError(
-        "Received an invalid value for argument `content_loss`. Expected 'mse', 'vgg19', "
+        "Received an invalid value for argument `content_loss`. Expected 'mse', 'l1', 'vgg19', "
         f"a keras_gans.features.ContentLoss or a keras.Model, received: "
         f"content_loss={identifier!r}"
     )

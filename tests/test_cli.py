@@ -344,6 +344,19 @@ def test_train_srgan_with_the_bicubic_skip(images, work, capsys):
     capsys.readouterr()
 
 
+def test_train_srgan_without_batch_norm_on_the_l1_loss(images, work, capsys):
+    run_dir = work / "sr_no_bn"
+    assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), "--scale", "2",
+                     "--hr-size", "8", "--residual-blocks", "1", "--base-filters", "4",
+                     "--no-batch-norm", "--content-loss", "l1", "--epochs", "1",
+                     "--batch-size", "8", "--samples", "2", "--verbose", "0"]) == 0
+    model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+    assert model.batch_norm is False and type(model.content_loss).__name__ == "PixelL1"
+    assert not any(isinstance(layer, keras.layers.BatchNormalization)
+                   for layer in model.generator.layers)
+    capsys.readouterr()
+
+
 def test_sample_labels_of_a_conditional_gan(launched, work, capsys, monkeypatch):
     from keras_gans.models.dcgan import DCGAN
 

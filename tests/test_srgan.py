@@ -12,7 +12,7 @@ import keras_gans
 from keras_gans import augment as augment_lib
 from keras_gans import features, memory, metrics
 from keras_gans import losses as losses_lib
-from keras_gans.features import FeatureLoss, PixelMSE, VGGFeatureLoss
+from keras_gans.features import FeatureLoss, PixelL1, PixelMSE, VGGFeatureLoss
 from keras_gans.layers import BicubicUpsampling, PixelShuffle
 from keras_gans.models.srgan import SRGAN, SRResNet, build_discriminator, build_generator
 from keras_gans.utils import bicubic_upscale
@@ -132,7 +132,7 @@ def test_srgan_from_a_pretrained_srresnet_keeps_the_generator_weights():
         SRGAN.from_pretrained(srresnet, scale=4)
 
 
-@pytest.mark.parametrize("loss", [PixelMSE(), VGGFeatureLoss(),
+@pytest.mark.parametrize("loss", [PixelMSE(), PixelL1(), VGGFeatureLoss(),
                                   VGGFeatureLoss(weights="vgg.h5", layer="block2_conv2",
                                                  feature_scale=0.5)])
 def test_content_losses_round_trip_through_their_config(loss):
@@ -149,9 +149,10 @@ def test_content_losses_round_trip_through_their_config(loss):
 
 def test_content_loss_names_and_errors():
     assert isinstance(features.get("mse"), PixelMSE)
+    assert isinstance(features.get("l1"), PixelL1)
     assert features.get("vgg19", "w.h5").get_config()["weights"] == "w.h5"
-    with pytest.raises(ValueError, match=r"`content_loss`.*content_loss='l1'"):
-        features.get("l1")
+    with pytest.raises(ValueError, match=r"`content_loss`.*'mse', 'l1'.*content_loss='l2'"):
+        features.get("l2")
     with pytest.raises(ValueError, match=r"`layer`.*layer=''"):
         VGGFeatureLoss(layer="")
     with pytest.raises(ValueError, match=r"`feature_scale`.*feature_scale=0"):
@@ -160,6 +161,7 @@ def test_content_loss_names_and_errors():
         FeatureLoss(3)
     high = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 3)).astype("float32")
     assert float(PixelMSE()(high, high * 0.0)) == pytest.approx(float(np.mean(high ** 2)))
+    assert float(PixelL1()(high, high * 0.0)) == pytest.approx(float(np.mean(np.abs(high))))
 
 
 def _old_format(path, phase, content_loss="mse"):
@@ -465,6 +467,43 @@ def test_bicubic_skip_starts_as_bicubic_trains_and_round_trips(tmp_path):
         SRResNet(scale=2, bicubic_skip="yes")
 
 
+def test_generator_without_batch_norm_trains_round_trips_and_carries_to_srgan(tmp_path):
+    low, high = pairs(4, seed=5)
+    srresnet = SRResNet(scale=2, num_blocks=2, filters=4, hr_size=HR, batch_norm=False,
+                        bicubic_skip=True, content_loss="l1")
+    layers_ = srresnet.generator.layers
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers_)
+    assert all(layer.use_bias for layer in layers_ if isinstance(layer, keras.layers.Conv2D))
+    with_norm = SRResNet(scale=2, num_blocks=2, filters=4)
+    assert sum(isinstance(layer, keras.layers.BatchNormalization)
+               for layer in with_norm.generator.layers) == 5  # 2 per block + the trunk's
+    # Without batch norm, training and inference compute the same function.
+    np.testing.assert_allclose(srresnet.generator(low, training=True),
+                               srresnet.generator(low, training=False), atol=1e-6)
+    srresnet.compile(g_optimizer=keras.optimizers.Adam(1e-3))
+    before = [w.copy() for w in srresnet.generator.get_weights()]
+    history = srresnet.fit(low, high, batch_size=2, epochs=2, verbose=0).history
+    # The logged content loss is the L1 one: its first value is the untrained mean |error|.
+    assert history["content_loss"][0] == pytest.approx(
+        float(np.mean(np.abs(bicubic_upscale(low[:2], 2) - high[:2])) / 2
+              + np.mean(np.abs(bicubic_upscale(low[2:], 2) - high[2:])) / 2), rel=0.2)
+    assert any(not np.array_equal(a, b) for a, b in
+               zip(before, srresnet.generator.get_weights()))
+    path = str(tmp_path / "no_bn.keras")
+    srresnet.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.batch_norm is False and isinstance(loaded.content_loss, PixelL1)
+    np.testing.assert_allclose(loaded.upscale(low), srresnet.upscale(low), atol=1e-6)
+    gan = SRGAN.from_pretrained(loaded, d_filters=4, dense_units=8, content_loss="l1")
+    assert gan.batch_norm is False and SRGAN.from_config(gan.get_config()).batch_norm is False
+    # A file from before the option (no `batch_norm` in its config) keeps the paper's.
+    config = with_norm.get_config()
+    config.pop("batch_norm", None)
+    assert SRResNet.from_config(config).batch_norm is True
+    with pytest.raises(TypeError, match=r"batch_norm.*received: batch_norm=0"):
+        SRResNet(scale=2, batch_norm=0)
+
+
 def _adversarial_gan():
     gan = tiny_gan()
     gan.compile()
@@ -574,7 +613,7 @@ class NotUpscaling(keras.Model):
         (lambda: tiny_gan(hr_size=18, scale=4), r"hr_size.*scale=4.*hr_size=18"),
         (lambda: SRGAN(generator=NotUpscaling(), scale=2), r"scale=2.*\(1, 8, 8, 3\)"),
         (lambda: SRResNet(hr_size=18, scale=4), r"hr_size.*scale=4.*hr_size=18"),
-        (lambda: tiny_gan(content_loss="l1"), r"content_loss.*'l1'"),
+        (lambda: tiny_gan(content_loss="l2"), r"content_loss.*'l2'"),
         (lambda: SRGAN(adversarial_weight=-1), r"adversarial_weight.*=-1"),
         (lambda: tiny_srresnet().compile(d_optimizer="adam"), r"`d_optimizer`.*SRResNet.*d_optimizer='adam'"),
         (lambda: tiny_gan(content_loss=VGGFeatureLoss(weights="missing.h5")).compile(),

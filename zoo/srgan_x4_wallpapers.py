@@ -141,7 +141,7 @@ from _recipe import (
 from PIL import Image
 
 import keras_gans
-from keras_gans import SRGAN, PixelMSE, SRResNet, VGGFeatureLoss, training
+from keras_gans import SRGAN, SRResNet, VGGFeatureLoss, training
 from keras_gans.utils import bicubic_upscale
 
 NAME = "srgan_x4_wallpapers"
@@ -159,7 +159,8 @@ OTHER_KIND = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry"
 # Every key is a command-line option: --pretrain-steps 450, --no-bicubic-skip, ...
 CONFIG = {
     "holdout": 4, "max_side": 1024,
-    "blocks": 8, "filters": 32, "bicubic_skip": True, "d_filters": 16, "dense_units": 256,
+    "blocks": 8, "filters": 32, "bicubic_skip": True, "batch_norm": True, "pixel_loss": "mse",
+    "d_filters": 16, "dense_units": 256,
     "hr_size": 48, "batch_size": 16, "seed": 0,
     "pretrain_steps": 8000, "pretrain_lr": 1e-3, "adversarial_steps": 250,
     "adversarial_weight": 1e-3, "max_psnr_drop": 0.1,
@@ -168,6 +169,9 @@ CONFIG = {
 }
 HELP = {
     "bicubic_skip": "learn a correction to bicubic upscaling (default)",
+    "batch_norm": "batch normalisation in the generator's residual blocks (the paper's; "
+                  "--no-batch-norm leaves it out, as EDSR and ESRGAN do)",
+    "pixel_loss": "the pixel content loss of both phases: mse (the paper's) or l1 (EDSR's)",
     "vgg_weights": "local VGG19 notop weights for the adversarial content loss",
     "epoch_steps": "steps per epoch; a checkpoint at the end of each",
     "adversarial_weight": "weight of the adversarial loss in the second phase (paper: 1e-3)",
@@ -228,7 +232,9 @@ def new_srresnet(args):
     """The SRResNet of the first phase, compiled."""
     keras.utils.set_random_seed(args.seed)
     srresnet = SRResNet(scale=SCALE, num_blocks=args.blocks, filters=args.filters,
-                        hr_size=args.hr_size, bicubic_skip=args.bicubic_skip)
+                        hr_size=args.hr_size, bicubic_skip=args.bicubic_skip,
+                        batch_norm=args.batch_norm,
+                        content_loss=keras_gans.features.get(args.pixel_loss))
     # The paper pretrains for 10^6 steps at 1e-4; a CPU budget of a few hundred steps
     # needs a larger rate, decayed to a tenth of it by the end.
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -244,7 +250,8 @@ def new_srgan(srresnet, args):
     gan = SRGAN.from_pretrained(
         srresnet, d_filters=args.d_filters, dense_units=args.dense_units,
         adversarial_weight=args.adversarial_weight,
-        content_loss=VGGFeatureLoss(weights=weights) if weights else PixelMSE())
+        content_loss=VGGFeatureLoss(weights=weights) if weights
+        else keras_gans.features.get(args.pixel_loss))
     gan.compile()
     return gan
 
@@ -389,7 +396,7 @@ def save_crops(outputs, path, alpha, size=128, zoom=2):
 def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_path, began,
              other_kind, interpolation):
     """The run's data, model and training, for the results JSON and the manifest."""
-    adversarial_content = "vgg19" if vgg_weights(args) else "mse"
+    adversarial_content = "vgg19" if vgg_weights(args) else args.pixel_loss
     return {
         "task": "4x single-image super-resolution of real photographs",
         "data": {
@@ -405,13 +412,14 @@ def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_p
         "model": {"generator": f"SRResNet, {args.blocks} residual blocks, "
                                f"{args.filters} filters"
                                + (", residual over bicubic upscaling (bicubic_skip)"
-                                  if args.bicubic_skip else ""),
+                                  if args.bicubic_skip else "")
+                               + ("" if args.batch_norm else ", no batch normalisation"),
                   "discriminator": f"SRGAN discriminator, {args.d_filters} base filters, "
                                    f"dense {args.dense_units}, {args.hr_size}x"
                                    f"{args.hr_size} input",
                   "batch_size": args.batch_size},
         "training": {
-            "pretrain": {"content_loss": "mse", "steps": args.pretrain_steps,
+            "pretrain": {"content_loss": args.pixel_loss, "steps": args.pretrain_steps,
                          "optimizer": f"Adam, cosine decay {args.pretrain_lr:g} -> "
                                       f"{args.pretrain_lr / 10:g}, beta_1 0.9"},
             "adversarial": {"content_loss": adversarial_content,
@@ -421,8 +429,9 @@ def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_p
             "network_interpolation": interpolation,
             "vgg19_note": None if adversarial_content == "vgg19" else (
                 "The VGG19 ImageNet weights are not available offline (Keras cannot "
-                "download them here), so the adversarial phase used the pixel MSE "
-                "content loss: the paper's SRGAN-MSE, not SRGAN-VGG54. Pass "
+                f"download them here), so the adversarial phase used the pixel "
+                f"{args.pixel_loss.upper()} content loss (the paper's SRGAN-MSE with "
+                f"--pixel-loss mse), not SRGAN-VGG54. Pass "
                 "--vgg-weights FILE to use the feature loss."),
             "this_run": train_logs,
         },
@@ -504,8 +513,10 @@ def main(argv=None):
                             help="only time the train steps and suggest step counts")
 
     args = parse_config(NAME, CONFIG, argv, HELP, extra, description=__doc__.split("\n\n")[0],
-                        check=lambda a: a.holdout < 4 and
-                        f"--holdout must be at least 4, received {a.holdout}")
+                        check=lambda a: (a.holdout < 4 and
+                        f"--holdout must be at least 4, received {a.holdout}") or (
+                        a.pixel_loss not in ("mse", "l1") and
+                        f"--pixel-loss must be mse or l1, received {a.pixel_loss!r}"))
     began = time.time()
     train_files, test_files = photo_split(args.run_dir, args.holdout, args.max_side)
     print(f"{len(train_files)} training photos, {len(test_files)} held out: "

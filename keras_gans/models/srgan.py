@@ -67,8 +67,11 @@ TRAIN_OPTIONS = {
                       "adversarial: SRGAN (default: pretrain)",
               "resume_hint": "For SRGAN's second phase, start a new run from this one: "
                              "--phase adversarial --init {run_dir} --out NEW_RUN_DIR."},
-    "content_loss": {"choices": ["mse", "vgg19"], "default": None,
-                     "help": "default: mse (pretrain), vgg19 (adversarial)"},
+    "content_loss": {"choices": ["mse", "l1", "vgg19"], "default": None,
+                     "help": "default: mse (pretrain), vgg19 (adversarial); l1: EDSR's"},
+    "no_batch_norm": {"type": "flag", "default": False,
+                      "help": "leave batch normalisation out of the generator's residual "
+                              "blocks (EDSR, ESRGAN; not in the paper)"},
     "vgg_weights": {"default": None, "metavar": "PATH",
                     "help": "a local VGG19 notop weights file for the vgg19 content loss"},
     "init": {"type": "model_file", "default": None, "metavar": "RUN_DIR|MODEL.keras",
@@ -183,7 +186,8 @@ class SRGAN(SRResNet):
     `d_real` = D(x) and `d_fake` = D(G(x_lr)) (mean probabilities).
 
     Args:
-        generator, scale, num_blocks, filters, channels, bicubic_skip, seed: as `SRResNet`.
+        generator, scale, num_blocks, filters, channels, bicubic_skip, batch_norm, seed:
+            as `SRResNet`.
         discriminator: a Keras model mapping `(B, hr_size, hr_size, C)` to one logit per
             image; `None` builds `build_discriminator(hr_size, channels, d_filters,
             dense_units)`.
@@ -221,7 +225,7 @@ class SRGAN(SRResNet):
     def __init__(self, generator=None, discriminator=None, scale=4, num_blocks=16, filters=64,
                  d_filters=64, dense_units=1024, channels=None, hr_size=None,
                  bicubic_skip=False, content_loss=None, adversarial_weight=1e-3, seed=None,
-                 augment=None, **kwargs):
+                 augment=None, batch_norm=True, **kwargs):
         scale = _check_scale(scale)
         adversarial_weight = _check_non_negative("adversarial_weight", adversarial_weight)
         augment = augment_lib.check_policy(augment)
@@ -237,7 +241,8 @@ class SRGAN(SRResNet):
             discriminator = build_discriminator(hr_size, channels, d_filters, dense_units)
         super().__init__(generator, scale, num_blocks, filters, channels, hr_size,
                          bicubic_skip, content_loss, seed,
-                         networks={"discriminator": discriminator}, **kwargs)
+                         networks={"discriminator": discriminator}, batch_norm=batch_norm,
+                         **kwargs)
         self.adversarial_weight = adversarial_weight
         self.augment = augment
         self.d_filters = int(d_filters)
@@ -317,7 +322,8 @@ class SRGAN(SRResNet):
             model = model_class(scale=options["scale"], channels=channels,
                                 num_blocks=options["residual_blocks"] or 16,
                                 filters=options["base_filters"],
-                                bicubic_skip=options["bicubic_skip"], **kwargs)
+                                bicubic_skip=options["bicubic_skip"],
+                                batch_norm=not options.get("no_batch_norm"), **kwargs)
         model.compile()
         return model
 

@@ -67,7 +67,7 @@ def _prelu(name):
 
 
 def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="generator",
-                    bicubic_skip=False):
+                    bicubic_skip=False, batch_norm=True):
     """The SRResNet generator of SRGAN (Ledig et al. 2017, figure 4).
 
     A 9x9 convolution and PReLU; `num_blocks` residual blocks (conv 3x3, batch norm,
@@ -84,6 +84,12 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
     training improves on it, which matters when the training budget is far below the
     paper's.
 
+    With `batch_norm=False` (not in the paper; EDSR, Lim et al. 2017, and ESRGAN, Wang
+    et al. 2018) the residual blocks and the trunk have no batch normalisation and their
+    convolutions a bias: EDSR found that the normalisation costs PSNR in
+    super-resolution, ESRGAN that it brings artefacts under adversarial training.
+    Training and inference then compute the same function, and a step is cheaper.
+
     Fully convolutional: the input may have any height and width.
 
     Args:
@@ -92,6 +98,8 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
         filters: feature maps of every hidden convolution (64 in the paper).
         channels: image channels.
         bicubic_skip: learn a residual over bicubic upscaling (see above).
+        batch_norm: batch normalisation in the residual blocks and the trunk (the
+            paper's; see above).
 
     Returns:
         A functional `keras.Model`: `(B, h, w, C) -> (B, h * scale, w * scale, C)`.
@@ -101,18 +109,23 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
                        ("channels", channels)):
         _check_positive_int(arg, value)
     _check_bool("bicubic_skip", bicubic_skip)
+    _check_bool("batch_norm", batch_norm)
+
+    def conv_norm(x, name, norm_name):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=name)(x)
+        if batch_norm:
+            x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=norm_name)(x)
+        return x
+
     low_res = keras.Input((None, None, channels), name="low_res")
     x = layers.Conv2D(filters, 9, padding="same", name="head")(low_res)
     x = head = _prelu("head_prelu")(x)
     for i in range(num_blocks):
-        y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"res{i}_conv1")(x)
-        y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"res{i}_bn1")(y)
+        y = conv_norm(x, f"res{i}_conv1", f"res{i}_bn1")
         y = _prelu(f"res{i}_prelu")(y)
-        y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"res{i}_conv2")(y)
-        y = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"res{i}_bn2")(y)
+        y = conv_norm(y, f"res{i}_conv2", f"res{i}_bn2")
         x = layers.Add(name=f"res{i}_add")([x, y])
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name="trunk_conv")(x)
-    x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="trunk_bn")(x)
+    x = conv_norm(x, "trunk_conv", "trunk_bn")
     x = layers.Add(name="global_skip")([head, x])
     for i in range(int(math.log2(scale))):
         x = layers.Conv2D(4 * filters, 3, padding="same", name=f"up{i}_conv")(x)
@@ -147,7 +160,7 @@ class SRResNet(AdversarialModel):
     Args:
         generator: a Keras model mapping `(B, h, w, C)` to `(B, h * scale, w * scale, C)`
             in [-1, 1]; `None` builds `build_generator(scale, num_blocks, filters,
-            channels, bicubic_skip=bicubic_skip)`.
+            channels, bicubic_skip=bicubic_skip, batch_norm=batch_norm)`.
         scale: the upscaling factor, 2, 4 or 8.
         num_blocks: residual blocks of the built generator (16 in the paper).
         filters: width of the built generator (64 in the paper).
@@ -157,10 +170,12 @@ class SRResNet(AdversarialModel):
             of `scale`.
         bicubic_skip: the built generator learns a correction to bicubic upscaling (not
             in the paper). It starts as bicubic and beats it in far fewer steps.
-        content_loss: a `keras_gans.features.ContentLoss` (`PixelMSE()`,
-            `VGGFeatureLoss(...)`, `FeatureLoss(model)`), `"mse"`, `"vgg19"` or a
-            `keras.Model` feature extractor; default `PixelMSE()`.
+        content_loss: a `keras_gans.features.ContentLoss` (`PixelMSE()`, `PixelL1()`,
+            `VGGFeatureLoss(...)`, `FeatureLoss(model)`), `"mse"`, `"l1"`, `"vgg19"` or
+            a `keras.Model` feature extractor; default `PixelMSE()`.
         seed: seed of the model's random draws.
+        batch_norm: batch normalisation in the built generator's residual blocks (the
+            paper's); `False` leaves it out, as EDSR and ESRGAN do (`build_generator`).
 
     Example:
 
@@ -189,7 +204,7 @@ class SRResNet(AdversarialModel):
 
     def __init__(self, generator=None, scale=4, num_blocks=16, filters=64, channels=None,
                  hr_size=None, bicubic_skip=False, content_loss=None, seed=None,
-                 networks=None, **kwargs):
+                 networks=None, batch_norm=True, **kwargs):
         scale = _check_scale(scale)
         for arg, value in (("num_blocks", num_blocks), ("filters", filters)):
             _check_positive_int(arg, value)
@@ -197,16 +212,18 @@ class SRResNet(AdversarialModel):
         _check_hr_size(hr_size, scale)
         _check_network("generator", generator)
         bicubic_skip = _check_bool("bicubic_skip", bicubic_skip)
+        batch_norm = _check_bool("batch_norm", batch_norm)
         given_generator = generator is not None
         channels = _resolve_channels(generator, channels)
         if generator is None:
             generator = build_generator(scale, num_blocks, filters, channels,
-                                        bicubic_skip=bicubic_skip)
+                                        bicubic_skip=bicubic_skip, batch_norm=batch_norm)
         super().__init__({"generator": generator, **(networks or {})}, seed=seed, **kwargs)
         self.scale = scale
         self.num_blocks = int(num_blocks)
         self.filters = int(filters)
         self.bicubic_skip = bicubic_skip
+        self.batch_norm = batch_norm
         self.channels = channels
         self.hr_size = None if hr_size is None else int(hr_size)
         if given_generator:
@@ -252,7 +269,7 @@ class SRResNet(AdversarialModel):
     def model_options(self):
         return {"scale": self.scale, "num_blocks": self.num_blocks, "filters": self.filters,
                 "channels": self.channels, "hr_size": self.hr_size,
-                "bicubic_skip": self.bicubic_skip,
+                "bicubic_skip": self.bicubic_skip, "batch_norm": self.batch_norm,
                 "content_loss": keras.saving.serialize_keras_object(self.content_loss)}
 
     # --- Content loss ---
@@ -431,7 +448,7 @@ class SRResNet(AdversarialModel):
         """A new `cls` on the generator of `model` (an SRResNet or SRGAN), its weights kept.
 
         The generator is shared, not copied: training the new model continues it.
-        `scale`, `channels`, `num_blocks`, `filters`, `bicubic_skip` and (unless given)
+        `scale`, `channels`, `num_blocks`, `filters`, `bicubic_skip`, `batch_norm` and (unless given)
         `hr_size` are taken from `model`; `kwargs` are the other constructor arguments
         (`content_loss`; an SRGAN's `discriminator`, `adversarial_weight`, ...).
 
@@ -454,7 +471,7 @@ class SRResNet(AdversarialModel):
         kwargs.setdefault("hr_size", model.hr_size)
         return cls(generator=model.generator, scale=model.scale, num_blocks=model.num_blocks,
                    filters=model.filters, channels=model.channels,
-                   bicubic_skip=model.bicubic_skip, **kwargs)
+                   bicubic_skip=model.bicubic_skip, batch_norm=model.batch_norm, **kwargs)
 
     # --- Upscaling ---
 

@@ -2,7 +2,7 @@
 
 import pathlib
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 HERE = pathlib.Path(__file__).parent
 
@@ -28,7 +28,9 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.9",
-    packages=["keras_gans", "keras_gans.models", "keras_gans.savedmodels"],
+    # Every subpackage (models, data, cli, ...), found rather than listed: a list missed
+    # `keras_gans.data` and `keras_gans.cli` once, breaking every non-editable install.
+    packages=[*find_packages(include=["keras_gans", "keras_gans.*"]), "keras_gans.savedmodels"],
     package_dir={"keras_gans.savedmodels": "savedmodels"},
     package_data={"keras_gans.savedmodels": _savedmodels_files()},
     install_requires=[

@@ -609,8 +609,18 @@ def main():
     parser.add_argument("--xla", action="store_true",
                         help="also keras_gans compiled with jit_compile=True (XLA), "
                              "interleaved with the others, for every variant")
+    parser.add_argument("--inter-op-threads", type=int, default=None,
+                        help="TensorFlow's inter-op thread pool size "
+                             "(tf.config.threading; default: TensorFlow's choice)")
+    parser.add_argument("--intra-op-threads", type=int, default=None,
+                        help="TensorFlow's intra-op thread pool size")
     _common.add_repeat_options(parser)
     args = _common.parse_or_repeat(parser, __file__)
+    # Before TensorFlow runs anything: the pools are fixed at its first op.
+    if args.inter_op_threads is not None:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
+    if args.intra_op_threads is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
     if args.quick:
         args.rounds, args.round_seconds, args.min_steps = 2, 1.0, 2
         args.warmup_steps, args.warmup_seconds = 2, 0.0
@@ -626,12 +636,17 @@ def main():
     others = _common.OtherProcesses()
     load_start = _common.load_report("the start")
     print(_common.machine_description())
+    print(f"TensorFlow threads: inter-op {tf.config.threading.get_inter_op_parallelism_threads()}"
+          f", intra-op {tf.config.threading.get_intra_op_parallelism_threads()} (0: its "
+          "default, the CPUs it may use)")
     print(load_start, flush=True)
     if with_torch and "bf16" in precisions and not torch_bf16:
         print(_common.TORCH_BF16_SKIPPED)
     ceiling = _common.matmul_ceiling()
     print(f"fp32 matmul ceiling (tf.matmul 2048^2): {ceiling:.1f} GFLOP/s", flush=True)
     results = {"machine": _common.machine_description(), "load_start": load_start,
+               "tf_threads": {"inter_op": args.inter_op_threads,
+                              "intra_op": args.intra_op_threads},
                "matmul_gflops": ceiling, "variants": {}, "ratios": {}}
     for name in args.variants:
         start = time.time()

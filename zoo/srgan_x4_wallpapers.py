@@ -163,7 +163,7 @@ CONFIG = {
     "d_filters": 16, "dense_units": 256,
     "hr_size": 48, "batch_size": 16, "seed": 0,
     "pretrain_steps": 8000, "pretrain_lr": 1e-3, "adversarial_steps": 250,
-    "adversarial_weight": 1e-3, "max_psnr_drop": 0.1,
+    "adversarial_weight": 1e-3, "max_psnr_drop": 0.1, "ema": 0.0, "adversarial_ema": 0.0,
     "epoch_steps": 250, "vgg_weights": None,
     "measure_steps": 5, "budget_minutes": 25.0,
 }
@@ -175,6 +175,9 @@ HELP = {
     "vgg_weights": "local VGG19 notop weights for the adversarial content loss",
     "epoch_steps": "steps per epoch; a checkpoint at the end of each",
     "adversarial_weight": "weight of the adversarial loss in the second phase (paper: 1e-3)",
+    "ema": "pretrain phase: the shipped SRResNet weights are this exponential moving "
+           "average of the trained ones (Keras's Adam(use_ema=True, ema_momentum=...)); 0: off",
+    "adversarial_ema": "the same for the generator in the adversarial phase; 0: off",
     "max_psnr_drop": "network interpolation: the shipped generator is the SRGAN's blend "
                      "with the SRResNet (ESRGAN) of the largest alpha whose Y-PSNR on the "
                      "training photos is within this many dB of the SRResNet's (a negative "
@@ -239,7 +242,7 @@ def new_srresnet(args):
     # needs a larger rate, decayed to a tenth of it by the end.
     schedule = keras.optimizers.schedules.CosineDecay(
         args.pretrain_lr, decay_steps=args.pretrain_steps, alpha=0.1)
-    srresnet.compile(g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.9))
+    srresnet.compile(g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.9, **ema(args.ema)))
     return srresnet
 
 
@@ -252,8 +255,18 @@ def new_srgan(srresnet, args):
         adversarial_weight=args.adversarial_weight,
         content_loss=VGGFeatureLoss(weights=weights) if weights
         else keras_gans.features.get(args.pixel_loss))
-    gan.compile()
+    # The paper's optimizers (SRGAN.default_optimizer), the generator's with an EMA if asked.
+    gan.compile(g_optimizer=keras.optimizers.Adam(**SRGAN.default_optimizer,
+                                                  **ema(args.adversarial_ema)))
     return gan
+
+
+def ema(momentum):
+    """Keras optimizer options for an exponential moving average of the weights, which
+    `fit` writes into the model when it ends."""
+    if not 0 <= momentum < 1:
+        raise ValueError(f"An EMA momentum must be in [0, 1), received {momentum}")
+    return {"use_ema": True, "ema_momentum": momentum} if momentum else {}
 
 
 def vgg_weights(args):

@@ -178,6 +178,8 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
     final = os.path.join(run_dir, FINAL)
     if done >= epochs * steps:
         if not os.path.exists(final):  # killed between the last checkpoint and this
+            if getattr(model.optimizer, "use_ema", False):  # as `fit` does when it ends
+                model.optimizer.finalize_variable_values(model.trainable_weights)
             callbacks_lib._atomic_save(model, final)
         return None
 

@@ -504,6 +504,49 @@ def test_generator_without_batch_norm_trains_round_trips_and_carries_to_srgan(tm
         SRResNet(scale=2, batch_norm=0)
 
 
+def test_optimizer_ema_is_written_into_the_srresnet_and_refused_where_it_cannot_be(tmp_path):
+    from keras_gans import registry, training
+
+    low, high = pairs(8, seed=6)
+    data = tf.data.Dataset.from_tensor_slices((low, high)).batch(2)
+
+    def create():
+        srresnet = SRResNet(scale=2, num_blocks=1, filters=4, hr_size=HR, seed=0)
+        srresnet.compile(g_optimizer=keras.optimizers.Adam(1e-2, use_ema=True,
+                                                           ema_momentum=0.9))
+        return srresnet
+
+    run_dir = str(tmp_path / "run")
+    model = create()
+    training.train(model, data, run_dir, epochs=2, save_freq=100, sample_grid=False,
+                   tensorboard=False, verbose=0)
+    averages = [np.asarray(v) for v in model.optimizer._model_variables_moving_average]
+    final = registry.load_file(os.path.join(run_dir, training.FINAL))
+    # `fit` ended by writing the moving average into the weights: the saved model has it.
+    for weight, average in zip(final.generator.trainable_weights, averages):
+        np.testing.assert_allclose(np.asarray(weight), average, atol=1e-7)
+    # Killed after the last checkpoint (the raw weights) and before `model.keras`: the
+    # rerun writes the average too, not the checkpoint's raw weights.
+    os.remove(os.path.join(run_dir, training.FINAL))
+    resumed, was_resumed = training.resume_or_create(run_dir, create)
+    assert was_resumed
+    raw = [np.asarray(w) for w in resumed.generator.trainable_weights]
+    assert any(not np.allclose(w, a) for w, a in zip(raw, averages))
+    assert training.train(resumed, data, run_dir, epochs=2, save_freq=100,
+                          verbose=0) is None
+    rewritten = registry.load_file(os.path.join(run_dir, training.FINAL))
+    for weight, average in zip(rewritten.generator.trainable_weights, averages):
+        np.testing.assert_allclose(np.asarray(weight), average, atol=1e-7)
+    # An SRGAN's generator optimizer does not train the discriminator: Keras would fail at
+    # the end of `fit`, so `compile` refuses it, naming the argument.
+    gan = tiny_gan()
+    with pytest.raises(ValueError, match=r"`g_optimizer`.*use_ema=True.*generator, "
+                                         r"discriminator"):
+        gan.compile(g_optimizer=keras.optimizers.Adam(use_ema=True))
+    with pytest.raises(ValueError, match=r"`d_optimizer`.*use_ema=True"):
+        gan.compile(d_optimizer=keras.optimizers.Adam(use_ema=True))
+
+
 def _adversarial_gan():
     gan = tiny_gan()
     gan.compile()

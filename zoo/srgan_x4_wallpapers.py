@@ -163,7 +163,7 @@ CONFIG = {
     "d_filters": 16, "dense_units": 256,
     "hr_size": 48, "batch_size": 16, "seed": 0,
     "pretrain_steps": 8000, "pretrain_lr": 1e-3, "adversarial_steps": 250,
-    "adversarial_weight": 1e-3, "max_psnr_drop": 0.1, "ema": 0.0, "adversarial_ema": 0.0,
+    "adversarial_weight": 1e-3, "max_psnr_drop": 0.1, "ema": 0.0,
     "epoch_steps": 250, "vgg_weights": None,
     "measure_steps": 5, "budget_minutes": 25.0,
 }
@@ -177,7 +177,6 @@ HELP = {
     "adversarial_weight": "weight of the adversarial loss in the second phase (paper: 1e-3)",
     "ema": "pretrain phase: the shipped SRResNet weights are this exponential moving "
            "average of the trained ones (Keras's Adam(use_ema=True, ema_momentum=...)); 0: off",
-    "adversarial_ema": "the same for the generator in the adversarial phase; 0: off",
     "max_psnr_drop": "network interpolation: the shipped generator is the SRGAN's blend "
                      "with the SRResNet (ESRGAN) of the largest alpha whose Y-PSNR on the "
                      "training photos is within this many dB of the SRResNet's (a negative "
@@ -255,9 +254,7 @@ def new_srgan(srresnet, args):
         adversarial_weight=args.adversarial_weight,
         content_loss=VGGFeatureLoss(weights=weights) if weights
         else keras_gans.features.get(args.pixel_loss))
-    # The paper's optimizers (SRGAN.default_optimizer), the generator's with an EMA if asked.
-    gan.compile(g_optimizer=keras.optimizers.Adam(**SRGAN.default_optimizer,
-                                                  **ema(args.adversarial_ema)))
+    gan.compile()
     return gan
 
 

@@ -4,6 +4,7 @@ Parametrised over the manifest, so a new entry is tested as soon as its recipe
 registers it.
 """
 
+import os
 import pathlib
 
 import numpy as np
@@ -163,3 +164,30 @@ def test_inpainting_quality_floor(name):
     assert psnr.mean() >= floor["psnr_hole_min"], (psnr.mean(), floor)
     probs = classifier.predict(keras_gans.utils.to_float(filled), batch_size=500, verbose=0)
     assert np.mean(probs.argmax(1) == labels) >= floor["classifier_accuracy_min"]
+
+
+def test_the_super_resolution_recipe_holds_out_the_same_photos_whatever_is_installed(
+        tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_recipe", pathlib.Path(__file__).resolve().parents[1] / "zoo" / "_recipe.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    from PIL import Image
+
+    photos = tmp_path / "backgrounds"
+    names = ["Aqua", "Blinds", "Storm", "Storm_3840x2160", "extra_package_photo", "Zebra"]
+    for i, name in enumerate(names):
+        folder = photos / ("mate" if i % 2 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (40, 20), (10 * i, 0, 0)).save(folder / f"{name}.jpg")
+    monkeypatch.setattr(recipe, "PHOTOS", str(photos))
+    train, test = recipe.photo_split(str(tmp_path / "run"), ("Aqua", "Storm"), max_side=16)
+    assert [os.path.basename(p) for p in test] == ["Aqua.png", "Storm.png"]
+    # Another package's photo trains; the extra-resolution copy of a held-out one does not.
+    assert sorted(os.path.basename(p) for p in train) == [
+        "Blinds.png", "Zebra.png", "extra_package_photo.png"]
+    assert Image.open(test[0]).size == (16, 8)
+    with pytest.raises(SystemExit, match=r"\['Garden'\] are not under .*apt-get install"):
+        recipe.photo_split(str(tmp_path / "run2"), ("Aqua", "Garden"), max_side=16)

@@ -83,15 +83,17 @@ DATASETS = {"mnist": (mnist_split, MNIST_NOTE), "fashion_mnist": (fashion_split,
 PHOTOS = "/usr/share/backgrounds"
 
 
-def photo_split(out_dir, holdout, max_side):
+def photo_split(out_dir, heldout, max_side):
     """`(train_files, test_files)`: downscaled PNG copies of the wallpaper photographs.
 
     The photos `PHOTOS/**/*.jpg`, sorted by file name, without the extra-resolution
-    copies of one picture (`Elephants_3840x2160.jpg` is `Elephants.jpg`); every
-    `len // holdout`-th one (from the first) is held out, `holdout` of them. Each is
-    downscaled (PIL Lanczos) to a longer side of at most `max_side` and written (once;
-    later calls reuse it) to `out_dir/train` or `out_dir/test`; unreadable ones are
-    skipped.
+    copies of one picture (`Elephants_3840x2160.jpg` is `Elephants.jpg`). The pictures
+    named in `heldout` (file names without extension) are the test set, whatever else is
+    installed: another wallpaper package adds training photos, never changes the test
+    set. Exits with a message naming what to install when one of them is missing. Each
+    photo is downscaled (PIL Lanczos) to a longer side of at most `max_side` and written
+    (once; later calls reuse it) to `out_dir/train` or `out_dir/test`; unreadable ones
+    are skipped.
     """
     paths = sorted(glob.glob(os.path.join(PHOTOS, "**", "*.jpg"), recursive=True),
                    key=os.path.basename)
@@ -101,8 +103,15 @@ def photo_split(out_dir, holdout, max_side):
         if picture not in seen:
             seen.add(picture)
             kept.append(path)
-    test = kept[::max(1, len(kept) // holdout)][:holdout]
-    train = [p for p in kept if p not in test]
+    missing = [name for name in heldout if name not in seen]
+    if missing:
+        raise SystemExit(
+            f"The held-out photos {missing} are not under {PHOTOS}: install the wallpaper "
+            "packages (apt-get install -y lomiri-wallpapers-16.04 mate-backgrounds).")
+    name = {path: re.sub(r"_\d+x\d+$", "", os.path.splitext(os.path.basename(path))[0])
+            for path in kept}
+    test = [path for path in kept if name[path] in heldout]
+    train = [path for path in kept if name[path] not in heldout]
     return (_downscaled(train, os.path.join(out_dir, "train"), max_side),
             _downscaled(test, os.path.join(out_dir, "test"), max_side))
 

@@ -116,6 +116,26 @@ worse (alpha 0.3: +3.05 dB at detail 0.52). Training the adversarial phase longe
 not recover: 250 / 500 / 750 / 1000 / 1250 steps gave +2.56 / +0.95 / +1.84 / +1.21 /
 +0.62 dB.
 
+Tried and not shipped (2026-12-07, eleventh session, the same machine; the held-out
+photos, bicubic 38.43 dB, gain of each phase, fine detail in brackets):
+
+    --hr-size 96 --pretrain-steps 4000 (the same pixels a run, 4x larger crops)
+        SRResNet +2.67 (0.46)  shipped alpha 0.5 +2.44 (0.53)  alpha 1 +1.90 (0.81)
+    --no-batch-norm --pixel-loss l1 (EDSR's generator and loss)
+        SRResNet +2.95 (0.44)  alpha 1 chosen +2.47 (0.47)
+    --ema 0.999 (Keras's optimizer EMA of the SRResNet's weights)
+        SRResNet +3.05 (0.45)  shipped alpha 0.4 +2.84 (0.50)  alpha 1 +2.04 (0.79)
+    --blocks 16 --filters 64 --no-batch-norm --pixel-loss l1 --pretrain-steps 16000
+        stopped after 3,250 steps: training PSNR flat at 37.7-37.9 dB where the default
+        size without batch norm had reached 38.6 (a learning rate of 1e-3 too high
+        for the deeper network without normalisation)
+
+None lifts the SRResNet above the +3.05-3.23 dB of the defaults. Per photo, three of
+the four held-out photos move little between runs (Aqua +1.7-1.9, Garden +3.6,
+free_by_Peter_Nerlich +2.2 dB); the smooth, dark Storm (bicubic already 42.2 dB) moves
++3.0-4.7 with the SRResNet and loses most under the adversarial phase (+1.0-2.3 at alpha
+1), so the mean gain and the room for a sharper blend hang on it.
+
     python zoo/srgan_x4_wallpapers.py --measure          # time the steps, suggest counts
     nohup python zoo/srgan_x4_wallpapers.py > srgan.log 2>&1 &
 """

@@ -616,6 +616,11 @@ def main():
                         help="TensorFlow's intra-op thread pool size")
     _common.add_repeat_options(parser)
     args = _common.parse_or_repeat(parser, __file__)
+    for flag in ("inter_op_threads", "intra_op_threads"):
+        value = getattr(args, flag)
+        if value is not None and value < 0:
+            parser.error(f"--{flag.replace('_', '-')} must be 0 (TensorFlow's choice) or "
+                         f"more, received {value}")
     # Before TensorFlow runs anything: the pools are fixed at its first op.
     if args.inter_op_threads is not None:
         tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)

@@ -355,6 +355,19 @@ def test_train_srgan_without_batch_norm_on_the_l1_loss(images, work, capsys):
     assert not any(isinstance(layer, keras.layers.BatchNormalization)
                    for layer in model.generator.layers)
     capsys.readouterr()
+    # --init takes the generator as it is: asking to drop a batch norm it has is an error.
+    with_norm = work / "sr_skip"
+    if not (with_norm / "model.keras").exists():
+        assert cli.main(["train", "srgan", str(images), "--out", str(with_norm), "--scale",
+                         "2", "--hr-size", "8", "--residual-blocks", "1", "--base-filters",
+                         "4", "--epochs", "1", "--batch-size", "8", "--samples", "2",
+                         "--verbose", "0"]) == 0
+    assert cli.main(["train", "srgan", str(images), "--out", str(work / "sr_adv"),
+                     "--phase", "adversarial", "--init", str(with_norm), "--no-batch-norm",
+                     "--epochs", "1", "--batch-size", "8", "--verbose", "0"]) != 0
+    err = capsys.readouterr().err
+    assert "--no-batch-norm" in err and "batch_norm=True" in err, err
+    assert not (work / "sr_adv" / "model.keras").exists()
 
 
 def test_sample_labels_of_a_conditional_gan(launched, work, capsys, monkeypatch):

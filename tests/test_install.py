@@ -9,7 +9,6 @@ installed package lacks: `setup.py` once listed its packages by hand and missed
 
 import os
 import shutil
-import site
 import subprocess
 import sys
 import textwrap
@@ -31,11 +30,13 @@ def installed(tmp_path_factory):
     """The package installed into its own folder (as a wheel is, data files included),
     built from a copy of the checkout without its build outputs: setuptools would reuse
     a stale `build/lib` and install files that the current `setup.py` leaves out."""
-    source, target = tmp_path_factory.mktemp("source") / "keras_gans", \
-        tmp_path_factory.mktemp("site")
-    shutil.copytree(ROOT, source, copy_function=_link_or_copy, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "runs", "logs", "*.egg-info", "__pycache__",
-        ".pytest_cache", ".ruff_cache", "demo_out"))
+    source, target = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("site")
+    for name in ("setup.py", "pyproject.toml", "README.md"):  # what setup.py reads
+        shutil.copy2(os.path.join(ROOT, name), source / name)
+    for folder in ("keras_gans", "savedmodels"):
+        shutil.copytree(os.path.join(ROOT, folder), source / folder,
+                        copy_function=_link_or_copy,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
          "--no-build-isolation", "--disable-pip-version-check", "--target", str(target),
@@ -52,7 +53,11 @@ def _run(args, installed, cwd, timeout=300):
     `-S` skips the `.pth` files of site-packages, among them the editable install of this
     checkout that `make test` makes: through it, a subpackage missing from the installed
     copy would still import from the checkout."""
-    path = os.pathsep.join([str(installed), *site.getsitepackages()])
+    # This interpreter's third-party packages, without any folder that holds a
+    # `keras_gans` (the checkout: an old-style editable install puts it on sys.path).
+    packages = [p for p in sys.path if p and os.path.isdir(p) and
+                not os.path.exists(os.path.join(p, "keras_gans", "__init__.py"))]
+    path = os.pathsep.join([str(installed), *packages])
     env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": path,
            "LANG": "C.UTF-8"}
     result = subprocess.run([sys.executable, "-S", *args], check=False, cwd=cwd, env=env,

@@ -511,6 +511,7 @@ def test_optimizer_ema_is_written_into_the_srresnet_and_refused_where_it_cannot_
     data = tf.data.Dataset.from_tensor_slices((low, high)).batch(2)
 
     def create():
+        keras.utils.set_random_seed(0)  # the same initial weights in every run
         srresnet = SRResNet(scale=2, num_blocks=1, filters=4, hr_size=HR, seed=0)
         srresnet.compile(g_optimizer=keras.optimizers.Adam(1e-2, use_ema=True,
                                                            ema_momentum=0.9))
@@ -518,7 +519,7 @@ def test_optimizer_ema_is_written_into_the_srresnet_and_refused_where_it_cannot_
 
     run_dir = str(tmp_path / "run")
     model = create()
-    training.train(model, data, run_dir, epochs=2, save_freq=100, sample_grid=False,
+    training.train(model, data, run_dir, epochs=3, save_freq=100, sample_grid=False,
                    tensorboard=False, verbose=0)
     averages = [np.asarray(v) for v in model.optimizer._model_variables_moving_average]
     final = registry.load_file(os.path.join(run_dir, training.FINAL))
@@ -532,19 +533,40 @@ def test_optimizer_ema_is_written_into_the_srresnet_and_refused_where_it_cannot_
     assert was_resumed
     raw = [np.asarray(w) for w in resumed.generator.trainable_weights]
     assert any(not np.allclose(w, a) for w, a in zip(raw, averages))
-    assert training.train(resumed, data, run_dir, epochs=2, save_freq=100,
+    assert training.train(resumed, data, run_dir, epochs=3, save_freq=100,
                           verbose=0) is None
     rewritten = registry.load_file(os.path.join(run_dir, training.FINAL))
     for weight, average in zip(rewritten.generator.trainable_weights, averages):
         np.testing.assert_allclose(np.asarray(weight), average, atol=1e-7)
+    # Interrupted mid-epoch and resumed: the resumed run goes on from the trained weights
+    # (not from the average the first `fit` of the resume writes) and ends as the
+    # uninterrupted run did.
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if int(self.model.optimizer.iterations.numpy()) == 5:
+                raise KeyboardInterrupt
+
+    cut_dir = str(tmp_path / "cut")
+    with pytest.raises(KeyboardInterrupt):
+        training.train(create(), data, cut_dir, epochs=3, save_freq=100, sample_grid=False,
+                       tensorboard=False, verbose=0, callbacks=[Interrupt()])
+    model, _ = training.resume_or_create(cut_dir, create)
+    assert int(model.optimizer.iterations.numpy()) == 5  # in epoch 2 of 3 (4 steps each)
+    training.train(model, data, cut_dir, epochs=3, save_freq=100, sample_grid=False,
+                   tensorboard=False, verbose=0)
+    for weight, average in zip(model.generator.trainable_weights, averages):
+        np.testing.assert_allclose(np.asarray(weight), average, rtol=1e-5, atol=1e-6)
     # An SRGAN's generator optimizer does not train the discriminator: Keras would fail at
-    # the end of `fit`, so `compile` refuses it, naming the argument.
+    # the end of `fit`, so `compile` refuses it, naming the argument, and leaves the
+    # model as it was.
     gan = tiny_gan()
     with pytest.raises(ValueError, match=r"`g_optimizer`.*use_ema=True.*generator, "
                                          r"discriminator"):
         gan.compile(g_optimizer=keras.optimizers.Adam(use_ema=True))
     with pytest.raises(ValueError, match=r"`d_optimizer`.*use_ema=True"):
         gan.compile(d_optimizer=keras.optimizers.Adam(use_ema=True))
+    assert not gan.compiled and getattr(gan, "g_optimizer", None) is None
 
 
 def _adversarial_gan():

@@ -189,7 +189,8 @@ CONFIG = {
     "blocks": 8, "filters": 32, "bicubic_skip": True, "batch_norm": True, "pixel_loss": "mse",
     "d_filters": 16, "dense_units": 256,
     "hr_size": 48, "batch_size": 16, "seed": 0,
-    "pretrain_steps": 8000, "pretrain_lr": 1e-3, "adversarial_steps": 250,
+    "pretrain_steps": 8000, "pretrain_lr": 1e-3, "pretrain_lr_floor": 0.1,
+    "adversarial_steps": 250,
     "adversarial_weight": 1e-3, "max_psnr_drop": 0.1, "ema": 0.0,
     "epoch_steps": 250, "vgg_weights": None,
     "measure_steps": 5, "budget_minutes": 25.0,
@@ -202,6 +203,7 @@ HELP = {
     "vgg_weights": "local VGG19 notop weights for the adversarial content loss",
     "epoch_steps": "steps per epoch; a checkpoint at the end of each",
     "adversarial_weight": "weight of the adversarial loss in the second phase (paper: 1e-3)",
+    "pretrain_lr_floor": "the pretrain rate decays (cosine) to this fraction of --pretrain-lr",
     "ema": "pretrain phase: the shipped SRResNet weights are this exponential moving "
            "average of the trained ones (Keras's Adam(use_ema=True, ema_momentum=...)); 0: off",
     "max_psnr_drop": "network interpolation: the shipped generator is the SRGAN's blend "
@@ -267,7 +269,7 @@ def new_srresnet(args):
     # The paper pretrains for 10^6 steps at 1e-4; a CPU budget of a few hundred steps
     # needs a larger rate, decayed to a tenth of it by the end.
     schedule = keras.optimizers.schedules.CosineDecay(
-        args.pretrain_lr, decay_steps=args.pretrain_steps, alpha=0.1)
+        args.pretrain_lr, decay_steps=args.pretrain_steps, alpha=args.pretrain_lr_floor)
     srresnet.compile(g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.9, **ema(args.ema)))
     return srresnet
 
@@ -458,7 +460,9 @@ def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_p
         "training": {
             "pretrain": {"content_loss": args.pixel_loss, "steps": args.pretrain_steps,
                          "optimizer": f"Adam, cosine decay {args.pretrain_lr:g} -> "
-                                      f"{args.pretrain_lr / 10:g}, beta_1 0.9"},
+                                      f"{args.pretrain_lr * args.pretrain_lr_floor:g}, "
+                                      f"beta_1 0.9" + (f", EMA {args.ema:g}" if args.ema
+                                                       else "")},
             "adversarial": {"content_loss": adversarial_content,
                             "adversarial_weight": args.adversarial_weight,
                             "steps": args.adversarial_steps,
@@ -543,6 +547,18 @@ def register(gan, results, floor, args):
 # --- Main ---
 
 
+def check_options(args):
+    """The error message for an option out of range, or None."""
+    if args.pixel_loss not in ("mse", "l1"):
+        return f"--pixel-loss must be mse or l1, received {args.pixel_loss!r}"
+    if not 0 <= args.ema < 1:
+        return f"--ema must be in [0, 1), received --ema={args.ema}"
+    if not 0 <= args.pretrain_lr_floor <= 1:
+        return (f"--pretrain-lr-floor must be in [0, 1], received "
+                f"--pretrain-lr-floor={args.pretrain_lr_floor}")
+    return None
+
+
 def main(argv=None):
     def extra(parser):
         parser.add_argument("--docs", default=os.path.join(ROOT, "docs"))
@@ -550,8 +566,7 @@ def main(argv=None):
                             help="only time the train steps and suggest step counts")
 
     args = parse_config(NAME, CONFIG, argv, HELP, extra, description=__doc__.split("\n\n")[0],
-                        check=lambda a: a.pixel_loss not in ("mse", "l1") and
-                        f"--pixel-loss must be mse or l1, received {a.pixel_loss!r}")
+                        check=check_options)
     began = time.time()
     train_files, test_files = photo_split(args.run_dir, HELDOUT, args.max_side)
     print(f"{len(train_files)} training photos, {len(test_files)} held out: "

@@ -318,12 +318,16 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
                 )
         auto_scale_loss = _check_bool("auto_scale_loss", kwargs.get("auto_scale_loss", True))
         scale = auto_scale_loss and computes_in_float16(self)
+        optimizers = {}
         for name in self.optimizer_networks:
             value = kwargs.pop(name, None)
             optimizer = _make_optimizer(
                 value, name, lambda name=name: self.make_default_optimizer(name))
             if scale and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            self._check_optimizer_ema(name, optimizer)  # before the model changes
+            optimizers[name] = optimizer
+        for name, optimizer in optimizers.items():
             setattr(self, name, optimizer)
         super().compile(optimizer=getattr(self, self.primary_optimizer), **kwargs)
         # Build the optimizers now, on the right variables: restoring a checkpoint
@@ -331,29 +335,32 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
         # tf.distribute they must be built inside the strategy scope.
         for name, nets in self.optimizer_networks.items():
             getattr(self, name).build(self._trainable_variables_of(nets))
-        self._check_optimizer_ema()
         self._compile_kwargs = {k: v for k, v in kwargs.items() if k in KERAS_COMPILE_ARGS}
 
-    def _check_optimizer_ema(self):
+    def _check_optimizer_ema(self, name, optimizer):
         """Keras's optimizer EMA (`use_ema=True`) is written into the weights by `fit`
         when it ends, as `model.optimizer.finalize_variable_values(model.trainable_weights)`:
         right only when the primary optimizer trains every trainable weight (SRResNet).
-        Elsewhere it would fail at the end of `fit`, or never take effect: refused now."""
-        for name, nets in self.optimizer_networks.items():
-            optimizer = getattr(self, name)
-            if not getattr(getattr(optimizer, "inner_optimizer", optimizer), "use_ema", False):
-                continue
-            own = [id(v) for v in self._trainable_variables_of(nets)]
-            if name != self.primary_optimizer or own != [id(v) for v in self.trainable_weights]:
-                raise ValueError(
-                    f"Received an invalid value for argument `{name}`: an optimizer with "
-                    f"use_ema=True. Keras applies the moving average when `fit` ends only "
-                    f"for a model that one optimizer trains whole, and this "
-                    f"{type(self).__name__} trains "
-                    f"{', '.join(n for ns in self.optimizer_networks.values() for n in ns)} "
-                    f"with {len(self.optimizer_networks)} optimizers. "
-                    "Drop use_ema here (the GAN family has `ema_decay` for its generator). "
-                    f"Received: {name}={optimizer!r}")
+        Elsewhere it would fail at the end of `fit`, or never take effect: refused."""
+        if not getattr(getattr(optimizer, "inner_optimizer", optimizer), "use_ema", False):
+            return
+        own = self._trainable_variables_of(self.optimizer_networks[name])
+        if len(self.optimizer_networks) > 1:
+            why = (f"this {type(self).__name__} trains "
+                   f"{', '.join(n for ns in self.optimizer_networks.values() for n in ns)} "
+                   f"with {len(self.optimizer_networks)} optimizers. Drop use_ema here "
+                   "(the GAN family has `ema_decay` for its generator)")
+        elif [id(v) for v in own] != [id(v) for v in self.trainable_weights]:
+            others = sorted({v.path for v in self.trainable_weights} - {v.path for v in own})
+            why = (f"this {type(self).__name__} has trainable weights that `{name}` does "
+                   f"not train: {others[:3]}. Freeze them (trainable=False)")
+        else:
+            return
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: an optimizer with "
+            f"use_ema=True. Keras applies the moving average when `fit` ends only for a "
+            f"model that one optimizer trains whole, and {why}. Received: "
+            f"{name}={optimizer!r}")
 
     def make_default_optimizer(self, name):
         """The optimizer `name` when `compile` receives none: `Adam(**default_optimizer)`."""

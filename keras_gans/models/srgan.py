@@ -71,7 +71,7 @@ TRAIN_OPTIONS = {
                      "help": "default: mse (pretrain), vgg19 (adversarial); l1: EDSR's"},
     "no_batch_norm": {"type": "flag", "default": False,
                       "help": "leave batch normalisation out of the generator's residual "
-                              "blocks (EDSR, ESRGAN; not in the paper)"},
+                              "blocks and trunk (EDSR, ESRGAN; not in the paper)"},
     "vgg_weights": {"default": None, "metavar": "PATH",
                     "help": "a local VGG19 notop weights file for the vgg19 content loss"},
     "init": {"type": "model_file", "default": None, "metavar": "RUN_DIR|MODEL.keras",
@@ -79,8 +79,8 @@ TRAIN_OPTIONS = {
              "fixes": {"scale": "scale", "hr_size": "hr_size", "bicubic_skip": "bicubic_skip",
                        "residual_blocks": "num_blocks", "base_filters": "filters"},
              "help": "start a new run from this model's weights (the paper's second phase: "
-                     "--phase adversarial --init the pretrain run); its scale, --hr-size and "
-                     "--bicubic-skip are taken from it"},
+                     "--phase adversarial --init the pretrain run); its scale, --hr-size, "
+                     "--bicubic-skip and batch normalisation are taken from it"},
     "batch_size": {"default": 16},  # the paper's
 }
 
@@ -317,6 +317,12 @@ class SRGAN(SRResNet):
                   **({"d_filters": options["base_filters"]} if adversarial else {})}
         if options.get("init"):
             init = registry.load_file(options["init"], compile=False)
+            if options.get("no_batch_norm") and init.batch_norm:
+                raise ValueError(
+                    "Received an invalid value for flag `--no-batch-norm`: the --init model "
+                    f"{options['init']!r} has batch normalisation (batch_norm=True), and "
+                    "--init takes its generator as it is. Leave out --no-batch-norm, or "
+                    "start a new pretrain run with it.")
             model = model_class.from_pretrained(init, **kwargs)
         else:
             model = model_class(scale=options["scale"], channels=channels,

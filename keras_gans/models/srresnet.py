@@ -174,8 +174,10 @@ class SRResNet(AdversarialModel):
             `VGGFeatureLoss(...)`, `FeatureLoss(model)`), `"mse"`, `"l1"`, `"vgg19"` or
             a `keras.Model` feature extractor; default `PixelMSE()`.
         seed: seed of the model's random draws.
-        batch_norm: batch normalisation in the built generator's residual blocks (the
-            paper's); `False` leaves it out, as EDSR and ESRGAN do (`build_generator`).
+        batch_norm: batch normalisation in the built generator's residual blocks and
+            trunk (the paper's); `False` leaves it out, as EDSR and ESRGAN do
+            (`build_generator`). Like `num_blocks` and `filters`, it describes a built
+            generator only: a given one is used as it is.
 
     Example:
 

@@ -270,7 +270,7 @@ def _fit_passes(fit, model, data, steps, done, epochs, cbs):
         raw = _TrainedWeights() if epoch + 1 < epochs else None
         history = fit(_lazy(data.skip(offset), steps - offset), epochs=epoch + 1,
                       initial_epoch=epoch, callbacks=[*cbs, *([raw] if raw else [])])
-        if raw is not None:
+        if raw is not None and not model.stop_training:  # a stopped run keeps the average
             raw.restore()
         epoch += 1
     if epoch < epochs and not model.stop_training:

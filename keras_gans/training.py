@@ -37,7 +37,7 @@ import keras
 import numpy as np
 
 from keras_gans import callbacks as callbacks_lib
-from keras_gans.models.base import AdversarialModel
+from keras_gans.models.base import AdversarialModel, uses_ema
 
 CHECKPOINT = "checkpoint.keras"
 FINAL = "model.keras"
@@ -179,7 +179,7 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
     final = os.path.join(run_dir, FINAL)
     if done >= epochs * steps:
         if not os.path.exists(final):  # killed between the last checkpoint and this
-            if _uses_ema(model.optimizer):  # as `fit` does when it ends
+            if uses_ema(model.optimizer):  # as `fit` does when it ends
                 model.optimizer.finalize_variable_values(model.trainable_weights)
             callbacks_lib._atomic_save(model, final)
         return None
@@ -267,7 +267,7 @@ def _fit_passes(fit, model, data, steps, done, epochs, cbs):
         # Finish the interrupted epoch on the batches it had not reached yet. `fit` ends
         # by writing an optimizer EMA (`use_ema=True`) into the weights; the next `fit`
         # must go on from the trained weights, as the uninterrupted run does.
-        raw = _TrainedWeights() if epoch + 1 < epochs else None
+        raw = _TrainedWeights() if uses_ema(model.optimizer) and epoch + 1 < epochs else None
         history = fit(_lazy(data.skip(offset), steps - offset), epochs=epoch + 1,
                       initial_epoch=epoch, callbacks=[*cbs, *([raw] if raw else [])])
         if raw is not None and not model.stop_training:  # a stopped run keeps the average
@@ -281,22 +281,17 @@ def _fit_passes(fit, model, data, steps, done, epochs, cbs):
 
 class _TrainedWeights(keras.callbacks.Callback):
     """Keeps the trainable weights as the last epoch left them, before `fit` writes an
-    optimizer EMA over them; `restore` puts them back (nothing to do without an EMA)."""
+    optimizer EMA over them; `restore` puts them back."""
 
     values = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if _uses_ema(self.model.optimizer):
-            self.values = [np.array(v) for v in self.model.trainable_weights]
+        self.values = [np.array(v) for v in self.model.trainable_weights]
 
     def restore(self):
         if self.values is not None:
             for variable, value in zip(self.model.trainable_weights, self.values):
                 variable.assign(value)
-
-
-def _uses_ema(optimizer):
-    return bool(getattr(getattr(optimizer, "inner_optimizer", optimizer), "use_ema", False))
 
 
 def _fit_stream(fit, data, length, steps, done, epochs, cbs):

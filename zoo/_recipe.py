@@ -97,21 +97,17 @@ def photo_split(out_dir, heldout, max_side):
     """
     paths = sorted(glob.glob(os.path.join(PHOTOS, "**", "*.jpg"), recursive=True),
                    key=os.path.basename)
-    kept, seen = [], set()
+    kept = {}  # picture name -> its first file
     for path in paths:
         picture = re.sub(r"_\d+x\d+$", "", os.path.splitext(os.path.basename(path))[0])
-        if picture not in seen:
-            seen.add(picture)
-            kept.append(path)
-    missing = [name for name in heldout if name not in seen]
+        kept.setdefault(picture, path)
+    missing = [name for name in heldout if name not in kept]
     if missing:
         raise SystemExit(
             f"The held-out photos {missing} are not under {PHOTOS}: install the wallpaper "
             "packages (apt-get install -y lomiri-wallpapers-16.04 mate-backgrounds).")
-    name = {path: re.sub(r"_\d+x\d+$", "", os.path.splitext(os.path.basename(path))[0])
-            for path in kept}
-    test = [path for path in kept if name[path] in heldout]
-    train = [path for path in kept if name[path] not in heldout]
+    test = [path for name, path in kept.items() if name in heldout]
+    train = [path for name, path in kept.items() if name not in heldout]
     return (_downscaled(train, os.path.join(out_dir, "train"), max_side),
             _downscaled(test, os.path.join(out_dir, "test"), max_side))
 

@@ -305,8 +305,6 @@ def new_srgan(srresnet, args):
 def ema(momentum):
     """Keras optimizer options for an exponential moving average of the weights, which
     `fit` writes into the model when it ends."""
-    if not 0 <= momentum < 1:
-        raise ValueError(f"An EMA momentum must be in [0, 1), received {momentum}")
     return {"use_ema": True, "ema_momentum": momentum} if momentum else {}
 
 

@@ -207,6 +207,12 @@ def _make_optimizer(value, name, default):
 # --- The base model ---
 
 
+def uses_ema(optimizer):
+    """Whether `optimizer` (or the one a `LossScaleOptimizer` wraps) keeps Keras's EMA of
+    the weights (`use_ema=True`)."""
+    return bool(getattr(getattr(optimizer, "inner_optimizer", optimizer), "use_ema", False))
+
+
 class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
     """Named networks trained adversarially with `fit`, one optimizer per group of them.
 
@@ -342,7 +348,7 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
         when it ends, as `model.optimizer.finalize_variable_values(model.trainable_weights)`:
         right only when the primary optimizer trains every trainable weight (SRResNet).
         Elsewhere it would fail at the end of `fit`, or never take effect: refused."""
-        if not getattr(getattr(optimizer, "inner_optimizer", optimizer), "use_ema", False):
+        if not uses_ema(optimizer):
             return
         own = self._trainable_variables_of(self.optimizer_networks[name])
         if len(self.optimizer_networks) > 1:

@@ -251,6 +251,60 @@ def hinge_generator_loss(fake_logits):
     return wasserstein_generator_loss(fake_logits)  # the same formula
 
 
+# --- Relativistic average (ESRGAN) ---
+
+
+def relativistic_average_discriminator_loss(real_logits, fake_logits):
+    """Relativistic average discriminator loss: how much more real than the average fake
+    each real sample looks, and the reverse.
+
+    `L_D = -E[log sigmoid(r - E[f])] - E[log(1 - sigmoid(f - E[r]))]
+         = E[softplus(-(r - E[f]))] + E[softplus(f - E[r])]`, the means over the batch.
+
+    Jolicoeur-Martineau, 2018, "The relativistic discriminator: a key element missing
+    from standard GAN" (https://arxiv.org/abs/1807.00734), RaGAN; used for
+    super-resolution by Wang et al., 2018, "ESRGAN" (https://arxiv.org/abs/1809.00219),
+    equation 1.
+
+    Args:
+        real_logits: discriminator logits on real data, any shape.
+        fake_logits: discriminator logits on generated data, the same shape.
+
+    Returns:
+        A float32 scalar.
+
+    Example:
+
+    >>> float(relativistic_average_discriminator_loss(np.zeros((4, 1)), np.zeros((4, 1))))
+    1.3862943649291992
+    """
+    real_logits = _float32(real_logits)
+    fake_logits = _float32(fake_logits)
+    return (ops.mean(ops.softplus(ops.mean(fake_logits) - real_logits))
+            + ops.mean(ops.softplus(fake_logits - ops.mean(real_logits))))
+
+
+def relativistic_average_generator_loss(real_logits, fake_logits):
+    """Relativistic average generator loss, the discriminator's with the roles swapped:
+    `L_G = E[softplus(r - E[f])] + E[softplus(-(f - E[r]))]`.
+
+    Unlike the other generator losses it takes the real logits too: the generator gains
+    both from its samples looking more real and from the real ones looking less so
+    relative to them, so its gradient comes through both terms (ESRGAN, equation 2).
+
+    Args:
+        real_logits: discriminator logits on real data, any shape.
+        fake_logits: discriminator logits on generated data, the same shape.
+
+    Returns:
+        A float32 scalar.
+    """
+    real_logits = _float32(real_logits)
+    fake_logits = _float32(fake_logits)
+    return (ops.mean(ops.softplus(real_logits - ops.mean(fake_logits)))
+            + ops.mean(ops.softplus(ops.mean(real_logits) - fake_logits)))
+
+
 # --- Gradient regularisers (TensorFlow backend) ---
 
 
@@ -719,6 +773,8 @@ __all__ = [
     "pixel_l1_loss",
     "pixel_mse_loss",
     "r1_penalty",
+    "relativistic_average_discriminator_loss",
+    "relativistic_average_generator_loss",
     "wasserstein_critic_loss",
     "wasserstein_generator_loss",
 ]

@@ -370,6 +370,27 @@ def test_train_srgan_without_batch_norm_on_the_l1_loss(images, work, capsys):
     assert not (work / "sr_adv" / "model.keras").exists()
 
 
+def test_train_srgan_adversarial_phase_with_relativistic_losses(images, work, capsys):
+    pretrained = work / "sr_rel_pre"
+    common = ["--scale", "2", "--hr-size", "8", "--residual-blocks", "1", "--base-filters",
+              "4", "--epochs", "1", "--batch-size", "8", "--verbose", "0"]
+    # The flag belongs to the adversarial phase: a pretrain run refuses it, naming it.
+    assert cli.main(["train", "srgan", str(images), "--out", str(pretrained), "--relativistic",
+                     *common]) != 0
+    err = capsys.readouterr().err
+    assert "--relativistic" in err and "'pretrain'" in err, err
+    assert not (pretrained / "model.keras").exists()
+    assert cli.main(["train", "srgan", str(images), "--out", str(pretrained), "--samples", "2",
+                     *common]) == 0
+    run_dir = work / "sr_rel_adv"
+    assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), "--phase",
+                     "adversarial", "--init", str(pretrained), "--content-loss", "mse",
+                     "--relativistic", "--samples", "2", *common]) == 0
+    model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+    assert type(model).__name__ == "SRGAN" and model.relativistic is True
+    capsys.readouterr()
+
+
 def test_sample_labels_of_a_conditional_gan(launched, work, capsys, monkeypatch):
     from keras_gans.models.dcgan import DCGAN
 

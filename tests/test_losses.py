@@ -121,6 +121,38 @@ def test_wasserstein_losses():
     assert_scalar_close(losses.wasserstein_generator_loss(FAKE), -np.mean(FAKE))
 
 
+def test_relativistic_average_losses_are_esrgans_equations():
+    # ESRGAN, equations 1-2, with the naive log(sigmoid) form on small logits.
+    real, fake = REAL[:3].astype(np.float64), FAKE[:3].astype(np.float64)
+    real_rel, fake_rel = real - fake.mean(), fake - real.mean()
+    d_expected = -np.mean(np.log(sigmoid(real_rel))) - np.mean(np.log(1 - sigmoid(fake_rel)))
+    g_expected = -np.mean(np.log(1 - sigmoid(real_rel))) - np.mean(np.log(sigmoid(fake_rel)))
+    assert_scalar_close(losses.relativistic_average_discriminator_loss(real, fake), d_expected)
+    assert_scalar_close(losses.relativistic_average_generator_loss(real, fake), g_expected)
+    # Equal logits: every relative logit is 0, log 2 on each side.
+    zeros = np.zeros((4, 1), np.float32)
+    assert_scalar_close(losses.relativistic_average_discriminator_loss(zeros, zeros),
+                        2 * np.log(2.0))
+    # Only the difference from the other side's mean counts.
+    assert_scalar_close(losses.relativistic_average_discriminator_loss(real + 7, fake + 7),
+                        d_expected)
+    # Finite for large logits (softplus form).
+    assert np.isfinite(keras.ops.convert_to_numpy(
+        losses.relativistic_average_generator_loss(REAL * 100, FAKE * 100)))
+
+
+def test_relativistic_generator_loss_has_a_gradient_through_the_real_logits():
+    real, fake = tf.constant(REAL[:3]), tf.constant(FAKE[:3])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([real, fake])
+        loss = losses.relativistic_average_generator_loss(real, fake)
+    d_real, d_fake = tape.gradient(loss, real), tape.gradient(loss, fake)
+    # The generator lowers its loss by making fakes look more real (d/df < 0) ...
+    assert np.all(d_fake.numpy() < 0)
+    # ... and the reals' logits enter too, unlike the non-saturating loss.
+    assert np.any(np.abs(d_real.numpy()) > 1e-3)
+
+
 def test_hinge_losses():
     real = np.array([[2.0], [0.5], [-1.0]], np.float32)
     fake = np.array([[-2.0], [-0.5], [1.0]], np.float32)

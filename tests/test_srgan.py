@@ -662,6 +662,47 @@ def test_augment_config_round_trip_and_errors(tmp_path):
         SRGAN.from_config({**gan.get_config(), "augment": ["rotate"]})
 
 
+def test_relativistic_option_trains_round_trips_and_changes_the_game(tmp_path):
+    low, high = pairs(4, seed=6)
+    keras.utils.set_random_seed(2)
+    relativistic = tiny_gan(relativistic=True, adversarial_weight=1.0)
+    relativistic_state = _fit_two_steps(relativistic, low, high)
+    assert all(np.all(np.isfinite(w)) for w in relativistic_state)
+    keras.utils.set_random_seed(2)
+    paper = tiny_gan(adversarial_weight=1.0)
+    assert paper.relativistic is False
+    assert any(not np.allclose(a, b) for a, b in zip(_fit_two_steps(paper, low, high),
+                                                     relativistic_state))
+    logs = relativistic.evaluate(low, high, batch_size=2, verbose=0, return_dict=True)
+    assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["adversarial_loss"])
+    relativistic.save(tmp_path / "ra.keras")
+    loaded = keras.models.load_model(tmp_path / "ra.keras", safe_mode=True)
+    assert loaded.relativistic is True
+    old = {k: v for k, v in paper.get_config().items() if k != "relativistic"}
+    assert SRGAN.from_config(old).relativistic is False  # files from before the option
+    assert SRGAN.from_pretrained(tiny_srresnet(), relativistic=True).relativistic is True
+    with pytest.raises(TypeError, match=r"`relativistic`.*received: relativistic='yes'"):
+        tiny_gan(relativistic="yes")
+
+
+def test_relativistic_generator_step_uses_the_discriminators_view_of_real_patches():
+    gan = tiny_gan(relativistic=True, seed=3)
+    low, high = pairs(4, seed=7)
+    g_vars = gan.generator.trainable_variables
+
+    def adversarial_grads(real_images):
+        with tf.GradientTape() as tape:
+            fake = gan.discriminator(gan.generator(low, training=True), training=True)
+            real = gan.discriminator(real_images, training=True)
+            loss = losses_lib.relativistic_average_generator_loss(real, fake)
+        return [np.asarray(g) for g in tape.gradient(loss, g_vars)]
+
+    grads = adversarial_grads(high)
+    assert all(np.all(np.isfinite(g)) for g in grads) and sum(np.abs(g).sum() for g in grads) > 0
+    # Other real patches give the generator other gradients: the reals are part of its loss.
+    assert changed(grads, adversarial_grads(-high))
+
+
 class NotUpscaling(keras.Model):
     def call(self, x):
         return x

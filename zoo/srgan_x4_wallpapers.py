@@ -205,7 +205,7 @@ CONFIG = {
     "hr_size": 48, "batch_size": 16, "seed": 0,
     "pretrain_steps": 8000, "pretrain_lr": 1e-3, "pretrain_lr_floor": 0.01,
     "adversarial_steps": 250,
-    "adversarial_weight": 1e-3, "max_psnr_drop": 0.1, "ema": 0.0,
+    "adversarial_weight": 1e-3, "relativistic": False, "max_psnr_drop": 0.1, "ema": 0.0,
     "epoch_steps": 250, "vgg_weights": None,
     "measure_steps": 5, "budget_minutes": 25.0,
 }
@@ -217,6 +217,8 @@ HELP = {
     "vgg_weights": "local VGG19 notop weights for the adversarial content loss",
     "epoch_steps": "steps per epoch; a checkpoint at the end of each",
     "adversarial_weight": "weight of the adversarial loss in the second phase (paper: 1e-3)",
+    "relativistic": "adversarial phase: ESRGAN's relativistic average losses instead of the "
+                    "paper's (SRGAN(relativistic=True))",
     "pretrain_lr_floor": "the pretrain rate decays (cosine) to this fraction of --pretrain-lr",
     "ema": "pretrain phase: the shipped SRResNet weights are this exponential moving "
            "average of the trained ones (Keras's Adam(use_ema=True, ema_momentum=...)); 0: off",
@@ -295,7 +297,7 @@ def new_srgan(srresnet, args):
     weights = vgg_weights(args)
     gan = SRGAN.from_pretrained(
         srresnet, d_filters=args.d_filters, dense_units=args.dense_units,
-        adversarial_weight=args.adversarial_weight,
+        adversarial_weight=args.adversarial_weight, relativistic=args.relativistic,
         content_loss=VGGFeatureLoss(weights=weights) if weights
         else keras_gans.features.get(args.pixel_loss))
     gan.compile()
@@ -478,6 +480,8 @@ def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_p
                                                        else "")},
             "adversarial": {"content_loss": adversarial_content,
                             "adversarial_weight": args.adversarial_weight,
+                            "losses": "relativistic average (ESRGAN)" if args.relativistic
+                            else "the paper's (minimax D, non-saturating G)",
                             "steps": args.adversarial_steps,
                             "optimizer": "Adam(1e-4, beta_1=0.9), both networks (paper)"},
             "network_interpolation": interpolation,

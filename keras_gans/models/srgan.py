@@ -34,6 +34,7 @@ from keras_gans.features import (  # noqa: F401  (their former home)
 from keras_gans.models._graph_options import fit_remapping
 from keras_gans.models._graph_options import remapper_fails as _remapper_fails
 from keras_gans.models.base import (
+    _check_bool,
     _check_non_negative,
     _check_positive_int,
     _network_input_shapes,
@@ -72,6 +73,9 @@ TRAIN_OPTIONS = {
     "no_batch_norm": {"type": "flag", "default": False,
                       "help": "leave batch normalisation out of the generator's residual "
                               "blocks and trunk (EDSR, ESRGAN; not in the paper)"},
+    "relativistic": {"type": "flag", "default": False,
+                     "help": "adversarial phase: ESRGAN's relativistic average losses "
+                             "instead of the paper's"},
     "vgg_weights": {"default": None, "metavar": "PATH",
                     "help": "a local VGG19 notop weights file for the vgg19 content loss"},
     "init": {"type": "model_file", "default": None, "metavar": "RUN_DIR|MODEL.keras",
@@ -203,6 +207,11 @@ class SRGAN(SRResNet):
             steps (the content loss sees them unaugmented): `None` (off), or names among
             `("color", "translation", "cutout")` (see `keras_gans.augment`). Its draws
             are stateless functions of the seed and the step, as `GAN(augment=...)`'s.
+        relativistic: play ESRGAN's relativistic average game (Wang et al. 2018,
+            equations 1-2; `keras_gans.losses.relativistic_average_*_loss`) instead of
+            the paper's: the discriminator judges whether a real patch looks more real
+            than the batch's average generated one, and the generator gains from both
+            directions. `False` (the paper's losses) by default.
 
     Example:
 
@@ -225,8 +234,9 @@ class SRGAN(SRResNet):
     def __init__(self, generator=None, discriminator=None, scale=4, num_blocks=16, filters=64,
                  d_filters=64, dense_units=1024, channels=None, hr_size=None,
                  bicubic_skip=False, content_loss=None, adversarial_weight=1e-3, seed=None,
-                 augment=None, batch_norm=True, **kwargs):
+                 augment=None, batch_norm=True, relativistic=False, **kwargs):
         scale = _check_scale(scale)
+        relativistic = _check_bool("relativistic", relativistic)
         adversarial_weight = _check_non_negative("adversarial_weight", adversarial_weight)
         augment = augment_lib.check_policy(augment)
         for arg, value in (("d_filters", d_filters), ("dense_units", dense_units)):
@@ -245,6 +255,7 @@ class SRGAN(SRResNet):
                          **kwargs)
         self.adversarial_weight = adversarial_weight
         self.augment = augment
+        self.relativistic = relativistic
         self.d_filters = int(d_filters)
         self.dense_units = int(dense_units)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -256,7 +267,8 @@ class SRGAN(SRResNet):
     def model_options(self):
         return {**super().model_options(), "d_filters": self.d_filters,
                 "dense_units": self.dense_units, "adversarial_weight": self.adversarial_weight,
-                "augment": None if self.augment is None else list(self.augment)}
+                "augment": None if self.augment is None else list(self.augment),
+                "relativistic": self.relativistic}
 
     def compile(self, g_optimizer=None, d_optimizer=None, phase=None, **kwargs):
         """Configure the optimizers (default Adam(1e-4, beta_1=0.9), the paper's).
@@ -311,10 +323,18 @@ class SRGAN(SRResNet):
 
         model_class = cls.train_class(options)
         adversarial = model_class is SRGAN
+        if options.get("relativistic") and not adversarial:
+            raise ValueError(
+                "Received an invalid value for flag `--relativistic`: it sets the "
+                "adversarial phase's losses, and this run is --phase "
+                f"{options.get('phase')!r}. Add --phase adversarial (with --init the "
+                "pretrain run), or leave out --relativistic.")
         name = options.get("content_loss") or ("vgg19" if adversarial else "mse")
         kwargs = {"hr_size": options["hr_size"],
                   "content_loss": features.get(name, options.get("vgg_weights") or "imagenet"),
-                  **({"d_filters": options["base_filters"]} if adversarial else {})}
+                  **({"d_filters": options["base_filters"],
+                      "relativistic": bool(options.get("relativistic"))}
+                     if adversarial else {})}
         if options.get("init"):
             init = registry.load_file(options["init"], compile=False)
             if options.get("no_batch_norm") and init.batch_norm:
@@ -383,13 +403,17 @@ class SRGAN(SRResNet):
             real_out = self.discriminator(self._augment(high, 0), training=True)
             fake_out = self.discriminator(self._augment(tf.stop_gradient(super_res), 1),
                                           training=True)
-            d_loss = losses_lib.minimax_discriminator_loss(real_out, fake_out)
+            d_loss = self._discriminator_loss(real_out, fake_out)
             scaled = self._loss_for_gradients(d_loss, self.d_optimizer)
         grads = d_tape.gradient(scaled, d_vars)
         self.d_optimizer.apply(grads, d_vars)
         with g_tape:
-            adversarial = losses_lib.non_saturating_generator_loss(
-                self.discriminator(self._augment(super_res, 2), training=True))
+            fake_logits = self.discriminator(self._augment(super_res, 2), training=True)
+            if self.relativistic:  # judged against the real patches by the updated D
+                adversarial = losses_lib.relativistic_average_generator_loss(
+                    self.discriminator(self._augment(high, 3), training=True), fake_logits)
+            else:
+                adversarial = losses_lib.non_saturating_generator_loss(fake_logits)
             g_loss = content + self.adversarial_weight * adversarial
             scaled = self._loss_for_gradients(g_loss, self.g_optimizer)
         grads = g_tape.gradient(scaled, g_vars)
@@ -406,11 +430,18 @@ class SRGAN(SRResNet):
         content = self.content_loss(high, super_res)
         real_out = self.discriminator(high, training=False)
         fake_out = self.discriminator(super_res, training=False)
-        d_loss = losses_lib.minimax_discriminator_loss(real_out, fake_out)
-        adversarial = losses_lib.non_saturating_generator_loss(fake_out)
+        d_loss = self._discriminator_loss(real_out, fake_out)
+        adversarial = (losses_lib.relativistic_average_generator_loss(real_out, fake_out)
+                       if self.relativistic
+                       else losses_lib.non_saturating_generator_loss(fake_out))
         g_loss = content + self.adversarial_weight * adversarial
         self._update_metrics(d_loss, g_loss, content, adversarial, real_out, fake_out)
         return _replica_logs(self.metrics)
+
+    def _discriminator_loss(self, real_out, fake_out):
+        if self.relativistic:
+            return losses_lib.relativistic_average_discriminator_loss(real_out, fake_out)
+        return losses_lib.minimax_discriminator_loss(real_out, fake_out)
 
     def _update_metrics(self, d_loss, g_loss, content, adversarial, real_out, fake_out):
         for tracker, value in ((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),

@@ -150,6 +150,27 @@ free_by_Peter_Nerlich +2.2 dB); the smooth, dark Storm (bicubic already 42.2 dB)
 +3.0-4.7 with the SRResNet and loses most under the adversarial phase (+1.0-2.3 at alpha
 1), so the mean gain and the room for a sharper blend hang on it.
 
+Tried and not shipped (2026-12-07, twelfth session): other adversarial phases on version
+4's SRResNet (+3.06 dB, detail 0.46), each with the alpha the rule picks; on the
+training photos, Y-PSNR change / detail at alpha 0.5 and 1 (version 4: -0.09 / 0.44 and
+-0.83 / 1.10):
+
+    --d-filters 64 --dense-units 1024 (the paper's discriminator size)
+        training photos -0.06 / 0.40, -0.25 / 0.47: a gentler phase, little detail;
+        alpha 0.6 chosen, held out +2.63 dB (detail 0.50), alpha 1 +2.16 (0.57)
+    --relativistic (ESRGAN's relativistic average losses, SRGAN(relativistic=True))
+        training photos -0.48 / 0.65, -3.35 / 2.35: far stronger at the same weight,
+        with ringing and checkerboards at alpha 1; alpha 0.2 chosen, held out +2.87 dB
+        (detail 0.50), alpha 1 -0.83 dB (2.42)
+
+At equal PSNR on the training photos both give the detail version 4's blend gives (about
+0.41-0.44 at -0.05 to -0.1 dB): the blend moves along one PSNR-detail curve whatever the
+adversarial phase, so a visibly sharper entry at +3 dB needs a better SRResNet. The
+paper's generator size with batch norm at the default rate (`--blocks 16 --filters 64
+--pretrain-steps 14000`, 0.16-0.23 s a step) was stopped after 3,000 steps: its training
+loss stayed at 0.0048-0.0050 from the first epoch where the default size had reached
+0.0042 at the same step.
+
     python zoo/srgan_x4_wallpapers.py --measure          # time the steps, suggest counts
     nohup python zoo/srgan_x4_wallpapers.py > srgan.log 2>&1 &
 """

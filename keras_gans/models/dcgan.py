@@ -11,6 +11,7 @@ then the `DCGAN` model: the base GAN with the minimax loss and Adam(2e-4, beta_1
 import keras
 from keras import layers
 
+from keras_gans.layers import FusedBatchNormalization
 from keras_gans.models.base import _check_positive_int
 from keras_gans.models.clusters import ClusterSampler, _check_clusters
 from keras_gans.models.gan import GAN
@@ -143,7 +144,7 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
         x = layers.Concatenate(name="z_and_cluster")([z, embedded])
     x = layers.Dense(h0 * w0 * filters, use_bias=False, name="project")(x)
     x = layers.Reshape((h0, w0, filters))(x)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = FusedBatchNormalization(name="project_bn")(x)
     x = layers.ReLU()(x)
 
     def upsample(x, filters, use_bias, name):
@@ -156,7 +157,7 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
     for i in range(stages - 1):
         filters //= 2
         x = upsample(x, filters, False, f"up{i}")
-        x = layers.BatchNormalization(name=f"up{i}_bn")(x)
+        x = FusedBatchNormalization(name=f"up{i}_bn")(x)
         x = layers.ReLU()(x)
     x = upsample(x, channels, True, "to_image")
     # tanh in float32 so mixed precision still returns float32 images in [-1, 1].
@@ -203,7 +204,7 @@ def build_discriminator(image_shape, base_filters=64, num_classes=None, normaliz
                                use_bias=i == 0 or normalization == "none",
                                name=f"down{i}"))(x)
         if i > 0 and normalization == "batch":
-            x = layers.BatchNormalization(name=f"down{i}_bn")(x)
+            x = FusedBatchNormalization(name=f"down{i}_bn")(x)
         elif i > 0 and normalization == "layer":
             x = layers.LayerNormalization(axis=[1, 2, 3], name=f"down{i}_ln")(x)
         x = layers.LeakyReLU(0.2)(x)

@@ -31,6 +31,7 @@ from keras_gans.features import (  # noqa: F401  (their former home)
     VGGPreprocessing,
     build_vgg19_features,
 )
+from keras_gans.layers import FusedBatchNormalization
 from keras_gans.models._graph_options import fit_remapping
 from keras_gans.models._graph_options import remapper_fails as _remapper_fails
 from keras_gans.models.base import (
@@ -127,7 +128,7 @@ def build_discriminator(hr_size=96, channels=3, filters=64, dense_units=1024,
         side = -(-side // stride)
         x = layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=False,
                           name=f"conv{i}")(x)
-        x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"conv{i}_bn")(x)
+        x = FusedBatchNormalization(momentum=_BN_MOMENTUM, name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="features")(x)
     x = layers.Dense(dense_units, name="dense")(x)

@@ -25,7 +25,7 @@ from keras import layers
 from keras_gans import export as export_lib
 from keras_gans import features, memory, utils
 from keras_gans import metrics as metrics_lib
-from keras_gans.layers import BicubicUpsampling, PixelShuffle
+from keras_gans.layers import BicubicUpsampling, FusedBatchNormalization, PixelShuffle
 from keras_gans.models.base import (
     AdversarialModel,
     _batch_pair,
@@ -114,7 +114,7 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
     def conv_norm(x, name, norm_name):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=name)(x)
         if batch_norm:
-            x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=norm_name)(x)
+            x = FusedBatchNormalization(momentum=_BN_MOMENTUM, name=norm_name)(x)
         return x
 
     low_res = keras.Input((None, None, channels), name="low_res")

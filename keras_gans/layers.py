@@ -207,7 +207,8 @@ class BicubicUpsampling(_IntegerUpscaling):
 
 # --- FusedBatchNormalization (the DCGAN and SRGAN builders' batch norm) ---
 
-# `tf.compat.v1.nn.fused_batch_norm` raises smaller epsilons to this.
+# cuDNN's smallest batch-norm epsilon: TensorFlow's GPU kernel may raise smaller ones to
+# it, so they take Keras's path, the same results on every device.
 _FUSED_MIN_EPSILON = 1.001e-5
 
 
@@ -221,10 +222,10 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     composes `tf.nn.moments` and `tf.nn.batch_normalization` from about ten
     element-wise ops, each a pass over the activations and, on small images, each
     paying a per-op cost. On the zoo DCGAN's 28x28 networks, trained on 2 CPU cores,
-    that made the whole training step 1.1x faster (`benchmarks/README.md`). Anything
+    that made the whole training step 1.07x faster (`benchmarks/README.md`). Anything
     the fused kernel does not do exactly as Keras falls back to Keras's computation:
     another rank or axis, a mask, `renorm`, `synchronized=True`, an epsilon below
-    1.001e-5.
+    1.001e-5, float64 inputs.
 
     The moving variance is updated with the batch's biased variance, as Keras does (the
     kernel reports the unbiased one, which is converted back). Files saved with
@@ -241,6 +242,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     def _fusable(self, inputs, mask):
         rank = len(inputs.shape)
         return (mask is None and rank == 4 and self.axis in (-1, rank - 1)
+                and keras.backend.standardize_dtype(inputs.dtype) != "float64"
                 and not self.renorm and not self.synchronized
                 and self.epsilon >= _FUSED_MIN_EPSILON)
 

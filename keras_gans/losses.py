@@ -258,8 +258,11 @@ def relativistic_average_discriminator_loss(real_logits, fake_logits):
     """Relativistic average discriminator loss: how much more real than the average fake
     each real sample looks, and the reverse.
 
-    `L_D = -E[log sigmoid(r - E[f])] - E[log(1 - sigmoid(f - E[r]))]
-         = E[softplus(-(r - E[f]))] + E[softplus(f - E[r])]`, the means over the batch.
+    `L_D = (-E[log sigmoid(r - E[f])] - E[log(1 - sigmoid(f - E[r]))]) / 2
+         = (E[softplus(-(r - E[f]))] + E[softplus(f - E[r])]) / 2`, the means over the
+    batch (under `tf.distribute`, over each replica's share of it). ESRGAN's equation 1
+    without the halving; its authors' code, and the RaGAN paper's, average the two
+    terms, so ESRGAN's weights (`adversarial_weight` 5e-3) carry over as they are.
 
     Jolicoeur-Martineau, 2018, "The relativistic discriminator: a key element missing
     from standard GAN" (https://arxiv.org/abs/1807.00734), RaGAN; used for
@@ -276,17 +279,17 @@ def relativistic_average_discriminator_loss(real_logits, fake_logits):
     Example:
 
     >>> float(relativistic_average_discriminator_loss(np.zeros((4, 1)), np.zeros((4, 1))))
-    1.3862943649291992
+    0.6931471824645996
     """
     real_logits = _float32(real_logits)
     fake_logits = _float32(fake_logits)
-    return (ops.mean(ops.softplus(ops.mean(fake_logits) - real_logits))
-            + ops.mean(ops.softplus(fake_logits - ops.mean(real_logits))))
+    return 0.5 * (ops.mean(ops.softplus(ops.mean(fake_logits) - real_logits))
+                  + ops.mean(ops.softplus(fake_logits - ops.mean(real_logits))))
 
 
 def relativistic_average_generator_loss(real_logits, fake_logits):
     """Relativistic average generator loss, the discriminator's with the roles swapped:
-    `L_G = E[softplus(r - E[f])] + E[softplus(-(f - E[r]))]`.
+    `L_G = (E[softplus(r - E[f])] + E[softplus(-(f - E[r]))]) / 2`.
 
     Unlike the other generator losses it takes the real logits too: the generator gains
     both from its samples looking more real and from the real ones looking less so
@@ -301,8 +304,8 @@ def relativistic_average_generator_loss(real_logits, fake_logits):
     """
     real_logits = _float32(real_logits)
     fake_logits = _float32(fake_logits)
-    return (ops.mean(ops.softplus(real_logits - ops.mean(fake_logits)))
-            + ops.mean(ops.softplus(ops.mean(real_logits) - fake_logits)))
+    return 0.5 * (ops.mean(ops.softplus(real_logits - ops.mean(fake_logits)))
+                  + ops.mean(ops.softplus(ops.mean(real_logits) - fake_logits)))
 
 
 # --- Gradient regularisers (TensorFlow backend) ---

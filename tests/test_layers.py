@@ -33,7 +33,7 @@ def _train_call(layer, x, mask=None):
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = layer(x, training=True, mask=mask)
-        loss = tf.reduce_sum(tf.cast(y, "float32") * tf.sin(x))  # a gradient that varies
+        loss = tf.reduce_sum(tf.cast(y, x.dtype) * tf.sin(x))  # a gradient that varies
     return y.numpy(), tape.gradient(loss, [x, *layer.trainable_weights])
 
 
@@ -75,6 +75,7 @@ def test_it_runs_the_fused_kernel_on_images_and_falls_back_to_keras_elsewhere(mo
         (images, {"synchronized": True}, {}),
         (images, {"epsilon": 1e-6}, {}),                     # below the kernel's minimum
         (images, {}, {"mask": np.ones((4, 6, 6), bool)}),
+        (images.astype("float64"), {"dtype": "float64"}, {}),  # Keras keeps float64
     ]
     for x, kwargs, call_kwargs in cases:
         keras_bn, fused = _pair(x.shape, **kwargs)

@@ -122,17 +122,19 @@ def test_wasserstein_losses():
 
 
 def test_relativistic_average_losses_are_esrgans_equations():
-    # ESRGAN, equations 1-2, with the naive log(sigmoid) form on small logits.
+    # ESRGAN, equations 1-2, halved as its authors' code does, naive form on small logits.
     real, fake = REAL[:3].astype(np.float64), FAKE[:3].astype(np.float64)
     real_rel, fake_rel = real - fake.mean(), fake - real.mean()
-    d_expected = -np.mean(np.log(sigmoid(real_rel))) - np.mean(np.log(1 - sigmoid(fake_rel)))
-    g_expected = -np.mean(np.log(1 - sigmoid(real_rel))) - np.mean(np.log(sigmoid(fake_rel)))
+    d_expected = (-np.mean(np.log(sigmoid(real_rel)))
+                  - np.mean(np.log(1 - sigmoid(fake_rel)))) / 2
+    g_expected = (-np.mean(np.log(1 - sigmoid(real_rel)))
+                  - np.mean(np.log(sigmoid(fake_rel)))) / 2
     assert_scalar_close(losses.relativistic_average_discriminator_loss(real, fake), d_expected)
     assert_scalar_close(losses.relativistic_average_generator_loss(real, fake), g_expected)
-    # Equal logits: every relative logit is 0, log 2 on each side.
+    # Equal logits: every relative logit is 0, log 2 on each side, averaged.
     zeros = np.zeros((4, 1), np.float32)
     assert_scalar_close(losses.relativistic_average_discriminator_loss(zeros, zeros),
-                        2 * np.log(2.0))
+                        np.log(2.0))
     # Only the difference from the other side's mean counts.
     assert_scalar_close(losses.relativistic_average_discriminator_loss(real + 7, fake + 7),
                         d_expected)

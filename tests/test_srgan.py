@@ -685,22 +685,50 @@ def test_relativistic_option_trains_round_trips_and_changes_the_game(tmp_path):
         tiny_gan(relativistic="yes")
 
 
-def test_relativistic_generator_step_uses_the_discriminators_view_of_real_patches():
-    gan = tiny_gan(relativistic=True, seed=3)
-    low, high = pairs(4, seed=7)
-    g_vars = gan.generator.trainable_variables
+def test_relativistic_train_step_plays_esrgans_game_with_the_updated_discriminator(
+        monkeypatch):
+    gan = tiny_gan(relativistic=True, adversarial_weight=1.0, seed=3)
+    gan.compile(run_eagerly=True)
+    low, high = pairs(4, seed=8)
+    seen = {}
 
-    def adversarial_grads(real_images):
-        with tf.GradientTape() as tape:
-            fake = gan.discriminator(gan.generator(low, training=True), training=True)
-            real = gan.discriminator(real_images, training=True)
-            loss = losses_lib.relativistic_average_generator_loss(real, fake)
-        return [np.asarray(g) for g in tape.gradient(loss, g_vars)]
+    def spy(name):
+        loss = getattr(losses_lib, name)
 
-    grads = adversarial_grads(high)
-    assert all(np.all(np.isfinite(g)) for g in grads) and sum(np.abs(g).sum() for g in grads) > 0
-    # Other real patches give the generator other gradients: the reals are part of its loss.
-    assert changed(grads, adversarial_grads(-high))
+        def recorded(real, fake):
+            seen[name] = (np.asarray(real), np.asarray(fake))
+            return loss(real, fake)
+
+        return recorded
+
+    for name in ("relativistic_average_discriminator_loss",
+                 "relativistic_average_generator_loss"):
+        monkeypatch.setattr(losses_lib, name, spy(name))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the paper's losses in a relativistic step")
+
+    monkeypatch.setattr(losses_lib, "minimax_discriminator_loss", refuse)
+    monkeypatch.setattr(losses_lib, "non_saturating_generator_loss", refuse)
+    super_res = gan.generator(low, training=True).numpy()
+    d_real = gan.discriminator(high, training=True).numpy()
+    d_fake = gan.discriminator(super_res, training=True).numpy()
+    gan.train_on_batch(low, high)
+
+    def close(a, b):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+    # The discriminator's loss: real patches and the generator's output, in that order.
+    d_args = seen["relativistic_average_discriminator_loss"]
+    close(d_args[0], d_real)
+    close(d_args[1], d_fake)
+    # The generator's: both judged by the updated discriminator (ESRGAN's equation 2).
+    g_args = seen["relativistic_average_generator_loss"]
+    close(g_args[0], gan.discriminator(high, training=True).numpy())
+    close(g_args[1], gan.discriminator(super_res, training=True).numpy())
+    assert not np.allclose(g_args[0], d_real, atol=1e-5)  # the update came in between
+    # And its gradient reached the generator.
+    assert changed([super_res], [gan.generator(low, training=True).numpy()])
 
 
 class NotUpscaling(keras.Model):

@@ -158,7 +158,9 @@ training photos, Y-PSNR change / detail at alpha 0.5 and 1 (version 4: -0.09 / 0
     --d-filters 64 --dense-units 1024 (the paper's discriminator size)
         training photos -0.06 / 0.40, -0.25 / 0.47: a gentler phase, little detail;
         alpha 0.6 chosen, held out +2.63 dB (detail 0.50), alpha 1 +2.16 (0.57)
-    --relativistic (ESRGAN's relativistic average losses, SRGAN(relativistic=True))
+    --relativistic (ESRGAN's relativistic average losses, SRGAN(relativistic=True);
+    the trial summed their two terms, which the library now averages as ESRGAN's code
+    does: the same as --relativistic --adversarial-weight 2e-3 now)
         training photos -0.48 / 0.65, -3.35 / 2.35: far stronger at the same weight,
         with ringing and checkerboards at alpha 1; alpha 0.2 chosen, held out +2.87 dB
         (detail 0.50), alpha 1 -0.83 dB (2.42)

@@ -188,7 +188,9 @@ class SRGAN(SRResNet):
     pretrained SRResNet with `SRGAN.from_pretrained(srresnet)`.
 
     Logged metrics: `d_loss`, `g_loss` (the total), `content_loss`, `adversarial_loss`,
-    `d_real` = D(x) and `d_fake` = D(G(x_lr)) (mean probabilities).
+    `d_real` = D(x) and `d_fake` = D(G(x_lr)) (mean probabilities; with
+    `relativistic=True`, the relativistic ones, sigmoid(C(x) - E[C(G(x_lr))]) and
+    sigmoid(C(G(x_lr)) - E[C(x)])).
 
     Args:
         generator, scale, num_blocks, filters, channels, bicubic_skip, batch_norm, seed:
@@ -212,7 +214,8 @@ class SRGAN(SRResNet):
             equations 1-2; `keras_gans.losses.relativistic_average_*_loss`) instead of
             the paper's: the discriminator judges whether a real patch looks more real
             than the batch's average generated one, and the generator gains from both
-            directions. `False` (the paper's losses) by default.
+            directions. The averages are over each replica's batch under
+            `tf.distribute`. `False` (the paper's losses) by default.
 
     Example:
 
@@ -449,6 +452,10 @@ class SRGAN(SRResNet):
                                (self.content_loss_tracker, content),
                                (self.adversarial_loss_tracker, adversarial)):
             tracker.update_state(value)
+        real_out, fake_out = tf.cast(real_out, "float32"), tf.cast(fake_out, "float32")
+        if self.relativistic:  # the logits themselves drift freely; what D judges is relative
+            real_out, fake_out = (real_out - tf.reduce_mean(fake_out),
+                                  fake_out - tf.reduce_mean(real_out))
         for tracker, logits in ((self.d_real_tracker, real_out),
                                 (self.d_fake_tracker, fake_out)):
-            tracker.update_state(tf.reduce_mean(tf.sigmoid(tf.cast(logits, "float32"))))
+            tracker.update_state(tf.reduce_mean(tf.sigmoid(logits)))

@@ -413,11 +413,10 @@ class SRGAN(SRResNet):
         self.d_optimizer.apply(grads, d_vars)
         with g_tape:
             fake_logits = self.discriminator(self._augment(super_res, 2), training=True)
-            if self.relativistic:  # judged against the real patches by the updated D
-                adversarial = losses_lib.relativistic_average_generator_loss(
-                    self.discriminator(self._augment(high, 3), training=True), fake_logits)
-            else:
-                adversarial = losses_lib.non_saturating_generator_loss(fake_logits)
+            # The relativistic game judges them against the real patches, by the updated D.
+            real_logits = (self.discriminator(self._augment(high, 3), training=True)
+                           if self.relativistic else None)
+            adversarial = self._generator_loss(real_logits, fake_logits)
             g_loss = content + self.adversarial_weight * adversarial
             scaled = self._loss_for_gradients(g_loss, self.g_optimizer)
         grads = g_tape.gradient(scaled, g_vars)
@@ -435,9 +434,7 @@ class SRGAN(SRResNet):
         real_out = self.discriminator(high, training=False)
         fake_out = self.discriminator(super_res, training=False)
         d_loss = self._discriminator_loss(real_out, fake_out)
-        adversarial = (losses_lib.relativistic_average_generator_loss(real_out, fake_out)
-                       if self.relativistic
-                       else losses_lib.non_saturating_generator_loss(fake_out))
+        adversarial = self._generator_loss(real_out, fake_out)
         g_loss = content + self.adversarial_weight * adversarial
         self._update_metrics(d_loss, g_loss, content, adversarial, real_out, fake_out)
         return _replica_logs(self.metrics)
@@ -446,6 +443,11 @@ class SRGAN(SRResNet):
         if self.relativistic:
             return losses_lib.relativistic_average_discriminator_loss(real_out, fake_out)
         return losses_lib.minimax_discriminator_loss(real_out, fake_out)
+
+    def _generator_loss(self, real_out, fake_out):
+        if self.relativistic:
+            return losses_lib.relativistic_average_generator_loss(real_out, fake_out)
+        return losses_lib.non_saturating_generator_loss(fake_out)
 
     def _update_metrics(self, d_loss, g_loss, content, adversarial, real_out, fake_out):
         for tracker, value in ((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),

@@ -536,3 +536,42 @@ def test_train_dcgan_self_conditioned_on_clusters(images, work, capsys):
                      "--clusters", "1", "--epochs", "1", "--batch-size", "8"]) == 2
     err = capsys.readouterr().err
     assert "--clusters" in err and "1" in err
+
+
+def test_train_srgan_with_resize_upsampling_and_init_keeps_it(images, work, capsys):
+    pretrained = work / "sr_resize"
+    common = ["--scale", "2", "--hr-size", "8", "--residual-blocks", "1", "--base-filters",
+              "4", "--epochs", "1", "--batch-size", "8", "--verbose", "0"]
+    assert cli.main(["train", "srgan", str(images), "--out", str(pretrained),
+                     "--upsampling", "resize", "--samples", "2", *common]) == 0
+    model = keras.models.load_model(pretrained / "model.keras", safe_mode=True)
+    assert model.upsampling == "resize"
+    assert model.generator.get_layer("up0_resize") is not None
+    capsys.readouterr()
+    # --init takes the generator as it is: another --upsampling is refused, naming it.
+    assert cli.main(["train", "srgan", str(images), "--out", str(work / "sr_resize_adv"),
+                     "--phase", "adversarial", "--init", str(pretrained), "--upsampling",
+                     "subpixel", "--content-loss", "mse", *common]) != 0
+    err = capsys.readouterr().err
+    assert "--upsampling" in err and "resize" in err, err
+    assert not (work / "sr_resize_adv").exists() or not any((work / "sr_resize_adv").iterdir())
+    assert cli.main(["train", "srgan", str(images), "--out", str(work / "sr_resize_adv"),
+                     "--phase", "adversarial", "--init", str(pretrained), "--content-loss",
+                     "mse", *common]) == 0
+    adversarial = keras.models.load_model(work / "sr_resize_adv" / "model.keras",
+                                          safe_mode=True)
+    assert type(adversarial).__name__ == "SRGAN" and adversarial.upsampling == "resize"
+    capsys.readouterr()
+    # Another variant's choice, or none at all, is refused by the flag's name.
+    assert cli.main(["train", "srgan", str(images), "--out", str(work / "sr_bad"),
+                     "--upsampling", "transposed", *common]) != 0
+    err = capsys.readouterr().err
+    assert "--upsampling 'transposed'" in err and "subpixel, resize" in err, err
+    assert cli.main(["train", "dcgan", str(images), "--out", str(work / "dc_bad"),
+                     "--upsampling", "subpixel", "--epochs", "1", "--verbose", "0"]) != 0
+    assert "transposed, resize" in capsys.readouterr().err
+    assert not (work / "sr_bad").exists() and not (work / "dc_bad").exists()
+    with pytest.raises(SystemExit):
+        cli.main(["train", "srgan", str(images), "--out", str(work / "sr_bad"),
+                  "--upsampling", "bilinear", *common])
+    assert "--upsampling" in capsys.readouterr().err

@@ -827,3 +827,47 @@ def test_network_interpolation_blends_the_pretrained_and_adversarial_generators(
     np.testing.assert_array_equal(ints[1], [5, 6])
     with pytest.raises(TypeError, match=r"`end`.*str"):
         interpolate_weights(srresnet.generator, "generator.keras", 0.5)
+
+
+def test_resize_upsampling_is_nearest_resize_then_conv_trains_and_carries(tmp_path):
+    srresnet = SRResNet(scale=4, num_blocks=1, filters=4, hr_size=32, bicubic_skip=True,
+                        upsampling="resize")
+    generator = srresnet.generator
+    assert not any(isinstance(layer, PixelShuffle) for layer in generator.layers)
+    assert [layer.name for layer in generator.layers
+            if isinstance(layer, keras.layers.UpSampling2D)] == ["up0_resize", "up1_resize"]
+    # Each 2x stage: nearest-neighbour resize, then a 3x3 convolution of `filters` maps.
+    rng = np.random.default_rng(0)
+    for layer in generator.layers:  # non-trivial weights everywhere
+        layer.set_weights([rng.normal(0, 0.3, w.shape).astype("float32")
+                           for w in layer.get_weights()])
+    x = rng.uniform(-1, 1, (2, 8, 8, 3)).astype("float32")
+    probe = keras.Model(generator.input, [generator.get_layer("global_skip").output,
+                                          generator.get_layer("up0_conv").output])
+    before, after = (t.numpy() for t in probe(x, training=False))
+    nearest = before.repeat(2, axis=1).repeat(2, axis=2)
+    conv = generator.get_layer("up0_conv")
+    kernel, bias = conv.get_weights()
+    expected = tf.nn.conv2d(nearest, kernel, 1, "SAME").numpy() + bias
+    assert after.shape == (2, 16, 16, 4)
+    np.testing.assert_allclose(after, expected, atol=1e-4)
+    # Trains, saves, loads in safe mode and passes the option on to the second phase.
+    srresnet.compile(g_optimizer=keras.optimizers.Adam(1e-3))
+    low, high = pairs(4, scale=4, hr_size=32, seed=6)
+    weights = [w.copy() for w in generator.get_weights()]
+    srresnet.fit(low, high, batch_size=2, epochs=1, verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(weights, generator.get_weights()))
+    path = str(tmp_path / "resize.keras")
+    srresnet.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.upsampling == "resize"
+    np.testing.assert_allclose(loaded.upscale(low), srresnet.upscale(low), atol=1e-6)
+    gan = SRGAN.from_pretrained(loaded, d_filters=4, dense_units=8, content_loss="mse")
+    assert gan.upsampling == "resize"
+    assert SRGAN.from_config(gan.get_config()).upsampling == "resize"
+    # A file from before the option (no `upsampling` in its config) keeps the paper's.
+    config = SRResNet(scale=2, num_blocks=1, filters=4).get_config()
+    config.pop("upsampling")
+    assert SRResNet.from_config(config).upsampling == "subpixel"
+    with pytest.raises(ValueError, match=r"`upsampling`.*received: upsampling='bilinear'"):
+        SRResNet(scale=2, upsampling="bilinear")

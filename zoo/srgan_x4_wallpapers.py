@@ -231,6 +231,7 @@ HELDOUT_PHOTOS = ("Aqua", "Garden", "Storm", "free_by_Peter_Nerlich")
 CONFIG = {
     "max_side": 1024,
     "blocks": 8, "filters": 32, "bicubic_skip": True, "batch_norm": True, "pixel_loss": "mse",
+    "upsampling": "subpixel",
     "d_filters": 16, "dense_units": 256,
     "hr_size": 48, "batch_size": 16, "seed": 0,
     "pretrain_steps": 8000, "pretrain_lr": 1e-3, "pretrain_lr_floor": 0.01,
@@ -243,6 +244,8 @@ HELP = {
     "bicubic_skip": "learn a correction to bicubic upscaling (default)",
     "batch_norm": "batch normalisation in the generator's residual blocks (the paper's; "
                   "--no-batch-norm leaves it out, as EDSR and ESRGAN do)",
+    "upsampling": "the generator's 2x stages: subpixel (the paper's sub-pixel convolution) "
+                  "or resize (nearest-neighbour resize and convolution, ESRGAN's)",
     "pixel_loss": "the pixel content loss of both phases: mse (the paper's) or l1 (EDSR's)",
     "vgg_weights": "local VGG19 notop weights for the adversarial content loss",
     "epoch_steps": "steps per epoch; a checkpoint at the end of each",
@@ -310,7 +313,7 @@ def new_srresnet(args):
     keras.utils.set_random_seed(args.seed)
     srresnet = SRResNet(scale=SCALE, num_blocks=args.blocks, filters=args.filters,
                         hr_size=args.hr_size, bicubic_skip=args.bicubic_skip,
-                        batch_norm=args.batch_norm,
+                        batch_norm=args.batch_norm, upsampling=args.upsampling,
                         content_loss=keras_gans.features.get(args.pixel_loss))
     # The paper pretrains for 10^6 steps at 1e-4; a CPU budget of a few thousand steps
     # needs a larger rate, decayed to a hundredth of it by the end (version 4; a tenth
@@ -497,7 +500,9 @@ def describe(args, train_files, test_files, train_logs, per_photo, mean, crops_p
                                f"{args.filters} filters"
                                + (", residual over bicubic upscaling (bicubic_skip)"
                                   if args.bicubic_skip else "")
-                               + ("" if args.batch_norm else ", no batch normalisation"),
+                               + ("" if args.batch_norm else ", no batch normalisation")
+                               + (", nearest-resize upsampling" if args.upsampling == "resize"
+                                  else ""),
                   "discriminator": f"SRGAN discriminator, {args.d_filters} base filters, "
                                    f"dense {args.dense_units}, {args.hr_size}x"
                                    f"{args.hr_size} input",
@@ -596,6 +601,8 @@ def register(gan, results, floor, args):
 
 def check_options(args):
     """The error message for an option out of range, or None."""
+    if args.upsampling not in ("subpixel", "resize"):
+        return f"--upsampling must be subpixel or resize, received {args.upsampling!r}"
     if args.pixel_loss not in ("mse", "l1"):
         return f"--pixel-loss must be mse or l1, received {args.pixel_loss!r}"
     if not 0 <= args.ema < 1:

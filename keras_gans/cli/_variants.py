@@ -139,18 +139,36 @@ def add_flags(parser, common):
     them; default None, so that a flag given for another variant is seen."""
     groups = {}
     for dest, takers in option_variants(common).items():
-        spec = variants()[takers[0]].options[dest]
+        specs = [variants()[taker].options[dest] for taker in takers]
+        spec = specs[0]
         title = ", ".join(takers)
         if title not in groups:
             groups[title] = parser.add_argument_group(title)
-        kwargs = {"default": None, "help": spec.get("help")}
+        kwargs = {"default": None, "help": _shared_help(takers, specs)}
         if spec.get("metavar"):
             kwargs["metavar"] = spec["metavar"]
         if spec.get("type") == "flag":
             kwargs["action"] = "store_true"
         else:
-            kwargs.update(type=TYPES.get(spec.get("type")), choices=spec.get("choices"))
+            # Variants may offer different choices under one flag (DCGAN's --upsampling
+            # transposed|resize, SRGAN's subpixel|resize): the flag takes any of them and
+            # `variant_options` checks the variant's own.
+            choices = None
+            if spec.get("choices"):
+                choices = list(dict.fromkeys(c for s in specs for c in s.get("choices", ())))
+            kwargs.update(type=TYPES.get(spec.get("type")), choices=choices)
         groups[title].add_argument(_flag(dest), **kwargs)
+
+
+def _shared_help(takers, specs):
+    """The help of an option several variants declare: one text, or each variant's."""
+    helps = {}
+    for taker, spec in zip(takers, specs):
+        if spec.get("help"):
+            helps.setdefault(spec["help"], []).append(taker)
+    if len(helps) <= 1:
+        return next(iter(helps), None)
+    return "; ".join(f"{', '.join(names)}: {text}" for text, names in helps.items())
 
 
 def default(variant, dest, fallback=None):
@@ -169,6 +187,10 @@ def variant_options(args, common):
     for dest, takers in option_variants(common).items():
         value = getattr(args, dest)
         if variant.name in takers:
+            choices = variant.options[dest].get("choices")
+            if value is not None and choices and value not in choices:
+                raise UsageError(f"{_flag(dest)} {value!r} is not one of {variant.name}'s: "
+                                 f"choose from {', '.join(map(str, choices))}.")
             options[dest] = variant.options[dest].get("default") if value is None else value
         elif value is not None:
             raise UsageError(f"{_flag(dest)} applies to {', '.join(takers)}, "

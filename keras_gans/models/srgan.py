@@ -74,6 +74,10 @@ TRAIN_OPTIONS = {
     "no_batch_norm": {"type": "flag", "default": False,
                       "help": "leave batch normalisation out of the generator's residual "
                               "blocks and trunk (EDSR, ESRGAN; not in the paper)"},
+    "upsampling": {"choices": ["subpixel", "resize"], "default": None,
+                   "help": "the generator's 2x stages: subpixel (the paper's sub-pixel "
+                           "convolution, default) or resize (nearest-neighbour resize and "
+                           "convolution, ESRGAN's: fewer checkerboard artefacts)"},
     "relativistic": {"type": "flag", "default": False,
                      "help": "adversarial phase: ESRGAN's relativistic average losses "
                              "instead of the paper's"},
@@ -82,10 +86,12 @@ TRAIN_OPTIONS = {
     "init": {"type": "model_file", "default": None, "metavar": "RUN_DIR|MODEL.keras",
              "classes": ["SRGAN", "SRResNet"],
              "fixes": {"scale": "scale", "hr_size": "hr_size", "bicubic_skip": "bicubic_skip",
-                       "residual_blocks": "num_blocks", "base_filters": "filters"},
+                       "residual_blocks": "num_blocks", "base_filters": "filters",
+                       "upsampling": "upsampling"},
              "help": "start a new run from this model's weights (the paper's second phase: "
                      "--phase adversarial --init the pretrain run); its scale, --hr-size, "
-                     "--bicubic-skip and batch normalisation are taken from it"},
+                     "--bicubic-skip, --upsampling and batch normalisation are taken from "
+                     "it"},
     "batch_size": {"default": 16},  # the paper's
 }
 
@@ -193,8 +199,8 @@ class SRGAN(SRResNet):
     sigmoid(C(G(x_lr)) - E[C(x)])).
 
     Args:
-        generator, scale, num_blocks, filters, channels, bicubic_skip, batch_norm, seed:
-            as `SRResNet`.
+        generator, scale, num_blocks, filters, channels, bicubic_skip, batch_norm,
+            upsampling, seed: as `SRResNet`.
         discriminator: a Keras model mapping `(B, hr_size, hr_size, C)` to one logit per
             image; `None` builds `build_discriminator(hr_size, channels, d_filters,
             dense_units)`.
@@ -238,7 +244,8 @@ class SRGAN(SRResNet):
     def __init__(self, generator=None, discriminator=None, scale=4, num_blocks=16, filters=64,
                  d_filters=64, dense_units=1024, channels=None, hr_size=None,
                  bicubic_skip=False, content_loss=None, adversarial_weight=1e-3, seed=None,
-                 augment=None, batch_norm=True, relativistic=False, **kwargs):
+                 augment=None, batch_norm=True, relativistic=False, upsampling="subpixel",
+                 **kwargs):
         scale = _check_scale(scale)
         relativistic = _check_bool("relativistic", relativistic)
         adversarial_weight = _check_non_negative("adversarial_weight", adversarial_weight)
@@ -256,7 +263,7 @@ class SRGAN(SRResNet):
         super().__init__(generator, scale, num_blocks, filters, channels, hr_size,
                          bicubic_skip, content_loss, seed,
                          networks={"discriminator": discriminator}, batch_norm=batch_norm,
-                         **kwargs)
+                         upsampling=upsampling, **kwargs)
         self.adversarial_weight = adversarial_weight
         self.augment = augment
         self.relativistic = relativistic
@@ -347,13 +354,20 @@ class SRGAN(SRResNet):
                     f"{options['init']!r} has batch normalisation (batch_norm=True), and "
                     "--init takes its generator as it is. Leave out --no-batch-norm, or "
                     "start a new pretrain run with it.")
+            if options.get("upsampling") not in (None, init.upsampling):
+                raise ValueError(
+                    "Received an invalid value for flag `--upsampling`: the --init model "
+                    f"{options['init']!r} upsamples with {init.upsampling!r}, and --init "
+                    f"takes its generator as it is; received --upsampling "
+                    f"{options['upsampling']}. Leave out --upsampling.")
             model = model_class.from_pretrained(init, **kwargs)
         else:
             model = model_class(scale=options["scale"], channels=channels,
                                 num_blocks=options["residual_blocks"] or 16,
                                 filters=options["base_filters"],
                                 bicubic_skip=options["bicubic_skip"],
-                                batch_norm=not options.get("no_batch_norm"), **kwargs)
+                                batch_norm=not options.get("no_batch_norm"),
+                                upsampling=options.get("upsampling") or "subpixel", **kwargs)
         model.compile()
         return model
 

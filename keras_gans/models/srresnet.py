@@ -60,6 +60,17 @@ def _check_scale(scale):
 # --- Networks ---
 
 
+UPSAMPLING = ("subpixel", "resize")
+
+
+def _check_upsampling(upsampling):
+    if upsampling not in UPSAMPLING:
+        raise ValueError(
+            f"Received an invalid value for argument `upsampling`: expected one of "
+            f"{', '.join(map(repr, UPSAMPLING))}; received: upsampling={upsampling!r}")
+    return upsampling
+
+
 def _prelu(name):
     # One slope per channel, shared over height and width: the network stays fully
     # convolutional (a per-pixel slope would fix the image size).
@@ -67,7 +78,7 @@ def _prelu(name):
 
 
 def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="generator",
-                    bicubic_skip=False, batch_norm=True):
+                    bicubic_skip=False, batch_norm=True, upsampling="subpixel"):
     """The SRResNet generator of SRGAN (Ledig et al. 2017, figure 4).
 
     A 9x9 convolution and PReLU; `num_blocks` residual blocks (conv 3x3, batch norm,
@@ -90,6 +101,12 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
     super-resolution, ESRGAN that it brings artefacts under adversarial training.
     Training and inference then compute the same function, and a step is cheaper.
 
+    With `upsampling="resize"` (not in the paper; ESRGAN's generator, after Odena et al.
+    2016, "Deconvolution and Checkerboard Artifacts") each 2x stage is a nearest-neighbour
+    resize, then a 3x3 convolution of `filters` maps and PReLU, in place of the
+    sub-pixel convolution: the same arithmetic per output pixel, and no sub-pixel
+    phases for adversarial training to turn into checkerboard patterns.
+
     Fully convolutional: the input may have any height and width.
 
     Args:
@@ -100,6 +117,8 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
         bicubic_skip: learn a residual over bicubic upscaling (see above).
         batch_norm: batch normalisation in the residual blocks and the trunk (the
             paper's; see above).
+        upsampling: `"subpixel"` (the paper's: conv to `4 * filters`, `PixelShuffle(2)`)
+            or `"resize"` (nearest-neighbour 2x, then conv; see above).
 
     Returns:
         A functional `keras.Model`: `(B, h, w, C) -> (B, h * scale, w * scale, C)`.
@@ -110,6 +129,7 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
         _check_positive_int(arg, value)
     _check_bool("bicubic_skip", bicubic_skip)
     _check_bool("batch_norm", batch_norm)
+    upsampling = _check_upsampling(upsampling)
 
     def conv_norm(x, name, norm_name):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=name)(x)
@@ -128,8 +148,12 @@ def build_generator(scale=4, num_blocks=16, filters=64, channels=3, name="genera
     x = conv_norm(x, "trunk_conv", "trunk_bn")
     x = layers.Add(name="global_skip")([head, x])
     for i in range(int(math.log2(scale))):
-        x = layers.Conv2D(4 * filters, 3, padding="same", name=f"up{i}_conv")(x)
-        x = PixelShuffle(2, name=f"up{i}_shuffle")(x)
+        if upsampling == "resize":
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = layers.Conv2D(filters, 3, padding="same", name=f"up{i}_conv")(x)
+        else:
+            x = layers.Conv2D(4 * filters, 3, padding="same", name=f"up{i}_conv")(x)
+            x = PixelShuffle(2, name=f"up{i}_shuffle")(x)
         x = _prelu(f"up{i}_prelu")(x)
     if not bicubic_skip:
         x = layers.Conv2D(channels, 9, padding="same", name="to_image")(x)
@@ -160,7 +184,8 @@ class SRResNet(AdversarialModel):
     Args:
         generator: a Keras model mapping `(B, h, w, C)` to `(B, h * scale, w * scale, C)`
             in [-1, 1]; `None` builds `build_generator(scale, num_blocks, filters,
-            channels, bicubic_skip=bicubic_skip, batch_norm=batch_norm)`.
+            channels, bicubic_skip=bicubic_skip, batch_norm=batch_norm,
+            upsampling=upsampling)`.
         scale: the upscaling factor, 2, 4 or 8.
         num_blocks: residual blocks of the built generator (16 in the paper).
         filters: width of the built generator (64 in the paper).
@@ -178,6 +203,10 @@ class SRResNet(AdversarialModel):
             trunk (the paper's); `False` leaves it out, as EDSR and ESRGAN do
             (`build_generator`). Like `num_blocks` and `filters`, it describes a built
             generator only: a given one is used as it is.
+        upsampling: the built generator's 2x stages, `"subpixel"` (the paper's) or
+            `"resize"` (nearest-neighbour resize and convolution, ESRGAN's; fewer
+            checkerboard artefacts under adversarial training). Built generators only,
+            like `batch_norm`.
 
     Example:
 
@@ -206,7 +235,7 @@ class SRResNet(AdversarialModel):
 
     def __init__(self, generator=None, scale=4, num_blocks=16, filters=64, channels=None,
                  hr_size=None, bicubic_skip=False, content_loss=None, seed=None,
-                 networks=None, batch_norm=True, **kwargs):
+                 networks=None, batch_norm=True, upsampling="subpixel", **kwargs):
         scale = _check_scale(scale)
         for arg, value in (("num_blocks", num_blocks), ("filters", filters)):
             _check_positive_int(arg, value)
@@ -215,17 +244,20 @@ class SRResNet(AdversarialModel):
         _check_network("generator", generator)
         bicubic_skip = _check_bool("bicubic_skip", bicubic_skip)
         batch_norm = _check_bool("batch_norm", batch_norm)
+        upsampling = _check_upsampling(upsampling)
         given_generator = generator is not None
         channels = _resolve_channels(generator, channels)
         if generator is None:
             generator = build_generator(scale, num_blocks, filters, channels,
-                                        bicubic_skip=bicubic_skip, batch_norm=batch_norm)
+                                        bicubic_skip=bicubic_skip, batch_norm=batch_norm,
+                                        upsampling=upsampling)
         super().__init__({"generator": generator, **(networks or {})}, seed=seed, **kwargs)
         self.scale = scale
         self.num_blocks = int(num_blocks)
         self.filters = int(filters)
         self.bicubic_skip = bicubic_skip
         self.batch_norm = batch_norm
+        self.upsampling = upsampling
         self.channels = channels
         self.hr_size = None if hr_size is None else int(hr_size)
         if given_generator:
@@ -272,6 +304,7 @@ class SRResNet(AdversarialModel):
         return {"scale": self.scale, "num_blocks": self.num_blocks, "filters": self.filters,
                 "channels": self.channels, "hr_size": self.hr_size,
                 "bicubic_skip": self.bicubic_skip, "batch_norm": self.batch_norm,
+                "upsampling": self.upsampling,
                 "content_loss": keras.saving.serialize_keras_object(self.content_loss)}
 
     # --- Content loss ---
@@ -450,7 +483,8 @@ class SRResNet(AdversarialModel):
         """A new `cls` on the generator of `model` (an SRResNet or SRGAN), its weights kept.
 
         The generator is shared, not copied: training the new model continues it.
-        `scale`, `channels`, `num_blocks`, `filters`, `bicubic_skip`, `batch_norm` and (unless given)
+        `scale`, `channels`, `num_blocks`, `filters`, `bicubic_skip`, `batch_norm`,
+        `upsampling` and (unless given)
         `hr_size` are taken from `model`; `kwargs` are the other constructor arguments
         (`content_loss`; an SRGAN's `discriminator`, `adversarial_weight`, ...).
 
@@ -473,7 +507,8 @@ class SRResNet(AdversarialModel):
         kwargs.setdefault("hr_size", model.hr_size)
         return cls(generator=model.generator, scale=model.scale, num_blocks=model.num_blocks,
                    filters=model.filters, channels=model.channels,
-                   bicubic_skip=model.bicubic_skip, batch_norm=model.batch_norm, **kwargs)
+                   bicubic_skip=model.bicubic_skip, batch_norm=model.batch_norm,
+                   upsampling=model.upsampling, **kwargs)
 
     # --- Upscaling ---
 

@@ -19,14 +19,18 @@ Method: every call is warmed up (`--warmup` calls, at least 20, after its trace)
 the calls run interleaved in blocks (`--block` 10 consecutive calls of the API, then of
 the signature, ..., then of PyTorch, and again; the first call of each block untimed,
 since the first call after another framework pays for waking its thread pool) until
-each has `--calls` timed calls (300 by default), or until `--budget` seconds per (model,
-batch) have passed but never fewer than 20 each. Each figure is the median latency, printed
+each has `--calls` timed calls (3,000 by default: 300 left 13 of 21 ratios more than 3%
+apart between two runs on a 2-core machine, 3,000 none of the 14 at batches 1 and 64), or
+until `--budget` seconds per (model, batch) have passed but never fewer than 20 each. Each figure is the median latency, printed
 with the IQR and min-max of its calls as % of the median, in milliseconds and images
 per second; the ratios against PyTorch are medians of the per-call ratios. The CPU model
 and flags, the load average at the start and the end, and the CPU other processes took
 meanwhile are printed (a warning above 0.25 cores, `_common.OtherProcesses`);
 `--repeat 2` runs it all twice in fresh processes and says whether every
-ratio agrees within 3%.
+ratio agrees within 3%. glibc malloc keeps freed memory for reuse (`--malloc retain`,
+the default; `_common.set_malloc`): under its defaults PyTorch's large tensors fault their
+pages in at every call, 160-173 ms against 71-73 ms for the DCGAN generator at batch
+1,024, by a different amount in each process (`--malloc glibc` measures that).
 
 The bf16 signature and PyTorch bf16 rows run only on CPUs with native bfloat16
 (AVX512-BF16 or AMX) unless `--bf16` is given: elsewhere they are emulated, 3-25x
@@ -160,7 +164,8 @@ def main():
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 64, 1024])
     parser.add_argument("--warmup", type=int, default=20, help="warm-up calls of each")
-    parser.add_argument("--calls", type=int, default=300, help="timed calls of each")
+    parser.add_argument("--calls", type=int, default=3000,
+                        help="timed calls of each (at most; see --budget)")
     parser.add_argument("--block", type=int, default=10,
                         help="consecutive calls of one implementation per turn, the first "
                              "untimed (1: call by call, as before 2026-12-07)")
@@ -175,6 +180,7 @@ def main():
                         help="the bf16 rows even on a CPU without native bf16")
     _common.add_repeat_options(parser)
     args = _common.parse_or_repeat(parser, __file__)
+    malloc = _common.set_malloc(args.malloc)
     if args.quick:
         args.batches, args.warmup, args.calls, args.budget = [1, 64], 5, 40, 5.0
     with_torch = not args.no_torch and _common.torch_available()
@@ -184,11 +190,13 @@ def main():
     others = _common.OtherProcesses()
     load_start = _common.load_report("the start")
     print(_common.machine_description())
+    print(f"allocator: {malloc} (--malloc {args.malloc})")
     print(load_start, flush=True)
     if not bf16:
         print("bf16 rows skipped: this CPU has no native bfloat16 (avx512_bf16 or "
               "amx_bf16); pass --bf16 to run them anyway")
     results = {"machine": _common.machine_description(), "load_start": load_start,
+               "malloc": malloc,
                "latency_ms": {}, "ratios": {}}
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)

@@ -27,6 +27,11 @@ Method (what makes two runs agree):
 - the machine: CPU model and flags (AVX2, AVX-512, AVX512-BF16, AMX), the load average
   at the start and the end, the CPU other processes took meanwhile (a warning above 0.25
   cores, `_common.OtherProcesses`) and the fp32 matmul ceiling at both ends;
+- the allocator: `--malloc retain` (the default) has glibc keep freed memory for reuse
+  (`_common.set_malloc`), for the whole process: under glibc's defaults PyTorch's large
+  tensors fault their pages in again at every allocation (80,000 page faults a call of
+  the DCGAN generator at batch 1,024), which slows PyTorch by up to 2.2x and by a
+  different amount in each process; `--malloc glibc` measures under the defaults;
 - `--repeat 2` runs the whole benchmark twice, each in a fresh process, and says
   whether every ratio agrees within 3% between the runs.
 
@@ -616,6 +621,7 @@ def main():
                         help="TensorFlow's intra-op thread pool size")
     _common.add_repeat_options(parser)
     args = _common.parse_or_repeat(parser, __file__)
+    malloc = _common.set_malloc(args.malloc)
     for flag in ("inter_op_threads", "intra_op_threads"):
         value = getattr(args, flag)
         if value is not None and value < 0:
@@ -641,6 +647,7 @@ def main():
     others = _common.OtherProcesses()
     load_start = _common.load_report("the start")
     print(_common.machine_description())
+    print(f"allocator: {malloc} (--malloc {args.malloc})")
     print(f"TensorFlow threads: inter-op {tf.config.threading.get_inter_op_parallelism_threads()}"
           f", intra-op {tf.config.threading.get_intra_op_parallelism_threads()} (0: its "
           "default, the CPUs it may use)")
@@ -650,6 +657,7 @@ def main():
     ceiling = _common.matmul_ceiling()
     print(f"fp32 matmul ceiling (tf.matmul 2048^2): {ceiling:.1f} GFLOP/s", flush=True)
     results = {"machine": _common.machine_description(), "load_start": load_start,
+               "malloc": malloc,
                "tf_threads": {"inter_op": args.inter_op_threads,
                               "intra_op": args.intra_op_threads},
                "matmul_gflops": ceiling, "variants": {}, "ratios": {}}

@@ -180,6 +180,18 @@ other work): training photos 36.42 dB against version 4's 36.39, alpha 0.4 chose
 2 dB less on Storm (+3.09 / +5.07): the four-photo mean cannot resolve differences of a
 few tenths of a dB between generators while Storm swings by 2 dB.
 
+Tried and not shipped (2026-12-07, thirteenth session): ESRGAN's upsampling,
+`--upsampling resize` (`SRResNet(upsampling="resize")`: nearest-neighbour resize and a
+3x3 convolution in place of each sub-pixel stage, the same arithmetic per pixel; 9.7
+minutes): the checkerboard-like patterns of the alpha-1 column are gone, and with them
+most of the adversarial phase's detail. Training photos: SRResNet 36.23 dB (version 4's
+36.39), alpha 1 -0.62 dB with detail 0.45 (version 4's -0.83 / 1.10); alpha 0.3 chosen.
+Held out: SRResNet +2.71 dB (0.46; per photo Aqua +1.62, Garden +3.35, Storm +3.72,
+free_by_Peter_Nerlich +2.15), shipped +2.46 (0.48), alpha 1 +1.53 (0.56); other kind
++1.16 / +1.14 / +0.93. In the crops the alpha-1 column is as soft as the SRResNet's:
+most of the "detail" the sub-pixel generator's adversarial phase adds is those periodic
+patterns, not texture.
+
     python zoo/srgan_x4_wallpapers.py --measure          # time the steps, suggest counts
     nohup python zoo/srgan_x4_wallpapers.py > srgan.log 2>&1 &
 """

@@ -571,13 +571,14 @@ def set_malloc(mode):
     fresh `mmap`, freed with `munmap`, and a freed heap top above the trim threshold goes
     back to the kernel: each new large tensor then faults its pages in again. Measured on
     the 2-core Zen 5 of 2026-12-07 (PyTorch 2.13, the zoo DCGAN's generator at batch
-    1,024): 160-173 ms a call under glibc's defaults, 71-73 ms with `retain`; TensorFlow's
+    1,024): 149-173 ms a call under glibc's defaults, 70-74 ms with `retain`; TensorFlow's
     signature took 49 ms under both. PyTorch's CPU performance guide advises jemalloc or
     TCMalloc for this; `retain` gets the same from glibc itself, in-process
     (`mallopt`): the mmap threshold fixed at its 32 MiB maximum, and 1 GiB of top pad
     and trim threshold, so freed memory stays with the process. It applies to the whole
     process, TensorFlow included, so both frameworks run under the same allocator. Call it
-    before the frameworks allocate; `glibc` leaves the defaults."""
+    first thing in `main` (importing TensorFlow allocates little; the tensors come later);
+    `glibc` leaves the defaults."""
     if mode == "glibc":
         return "glibc malloc defaults"
     if mode != "retain":
@@ -591,6 +592,7 @@ def set_malloc(mode):
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return "retain requested, not applied (no glibc mallopt here)"
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
     done = [mallopt(m_mmap_threshold, 32 << 20), mallopt(m_top_pad, 1 << 30),
             mallopt(m_trim_threshold, 1 << 30)]

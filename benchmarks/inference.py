@@ -19,9 +19,11 @@ Method: every call is warmed up (`--warmup` calls, at least 20, after its trace)
 the calls run interleaved in blocks (`--block` 10 consecutive calls of the API, then of
 the signature, ..., then of PyTorch, and again; the first call of each block untimed,
 since the first call after another framework pays for waking its thread pool) until
-each has `--calls` timed calls (3,000 by default: 300 left 13 of 21 ratios more than 3%
-apart between two runs on a 2-core machine, 3,000 none of the 14 at batches 1 and 64), or
-until `--budget` seconds per (model, batch) have passed but never fewer than 20 each. Each figure is the median latency, printed
+each has `--calls` timed calls (3,000 by default, which `--budget` cuts short from batch
+64 up: with 300, 13 of 21 ratios were more than 3% apart between two runs on a 2-core
+machine; with 3,000, 0 of 14 in one pair of runs at batches 1 and 64 and 9 of 21 in
+another over batches 1, 64 and 1,024), or until `--budget` seconds per (model, batch)
+have passed but never fewer than 20 each. Each figure is the median latency, printed
 with the IQR and min-max of its calls as % of the median, in milliseconds and images
 per second; the ratios against PyTorch are medians of the per-call ratios. The CPU model
 and flags, the load average at the start and the end, and the CPU other processes took
@@ -29,7 +31,7 @@ meanwhile are printed (a warning above 0.25 cores, `_common.OtherProcesses`);
 `--repeat 2` runs it all twice in fresh processes and says whether every
 ratio agrees within 3%. glibc malloc keeps freed memory for reuse (`--malloc retain`,
 the default; `_common.set_malloc`): under its defaults PyTorch's large tensors fault their
-pages in at every call, 160-173 ms against 71-73 ms for the DCGAN generator at batch
+pages in at every call, 149-173 ms against 70-74 ms for the DCGAN generator at batch
 1,024, by a different amount in each process (`--malloc glibc` measures that).
 
 The bf16 signature and PyTorch bf16 rows run only on CPUs with native bfloat16

@@ -29,9 +29,10 @@ Method (what makes two runs agree):
   cores, `_common.OtherProcesses`) and the fp32 matmul ceiling at both ends;
 - the allocator: `--malloc retain` (the default) has glibc keep freed memory for reuse
   (`_common.set_malloc`), for the whole process: under glibc's defaults PyTorch's large
-  tensors fault their pages in again at every allocation (80,000 page faults a call of
-  the DCGAN generator at batch 1,024), which slows PyTorch by up to 2.2x and by a
-  different amount in each process; `--malloc glibc` measures under the defaults;
+  tensors fault their pages in again at every allocation (80,000 page faults, and
+  149-173 ms against 70-74 ms, a call of the DCGAN generator at batch 1,024), slowing
+  PyTorch by a different amount in each process; `--malloc glibc` measures under the
+  defaults;
 - `--repeat 2` runs the whole benchmark twice, each in a fresh process, and says
   whether every ratio agrees within 3% between the runs.
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import keras
 import numpy as np
@@ -575,3 +576,39 @@ def test_train_srgan_with_resize_upsampling_and_init_keeps_it(images, work, caps
         cli.main(["train", "srgan", str(images), "--out", str(work / "sr_bad"),
                   "--upsampling", "bilinear", *common])
     assert "--upsampling" in capsys.readouterr().err
+
+
+def test_srgan_runs_and_files_from_before_upsampling_keep_subpixel(images, work, capsys):
+    run_dir = work / "sr_old_style"
+    common = ["--scale", "2", "--hr-size", "8", "--residual-blocks", "1", "--base-filters",
+              "4", "--epochs", "1", "--batch-size", "8", "--verbose", "0"]
+    assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), *common]) == 0
+    # Make the run look older than the option: neither its arguments nor its model's
+    # config record `upsampling`.
+    args_path = run_dir / "args.json"
+    recorded = json.loads(args_path.read_text())
+    assert recorded["arguments"].pop("upsampling") == "subpixel"
+    args_path.write_text(json.dumps(recorded))
+    model_path = run_dir / "model.keras"
+    with zipfile.ZipFile(model_path) as z:
+        files = {name: z.read(name) for name in z.namelist()}
+    config = json.loads(files["config.json"])
+    assert config["config"].pop("upsampling") == "subpixel"
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(model_path, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    capsys.readouterr()
+    # Resuming it with another --upsampling is refused: it was trained with the default.
+    assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), "--upsampling",
+                     "resize", *common]) != 0
+    err = capsys.readouterr().err
+    assert "--upsampling 'subpixel' (not recorded" in err and "(now 'resize')" in err, err
+    # Starting the adversarial phase from it with another --upsampling is refused too.
+    adversarial = work / "sr_old_style_adv"
+    assert cli.main(["train", "srgan", str(images), "--out", str(adversarial), "--phase",
+                     "adversarial", "--init", str(run_dir), "--upsampling", "resize",
+                     "--content-loss", "mse", *common]) != 0
+    err = capsys.readouterr().err
+    assert "--upsampling" in err and "'subpixel'" in err, err
+    assert not (adversarial / "model.keras").exists()

@@ -154,8 +154,8 @@ def add_flags(parser, common):
             # transposed|resize, SRGAN's subpixel|resize): the flag takes any of them and
             # `variant_options` checks the variant's own.
             choices = None
-            if spec.get("choices"):
-                choices = list(dict.fromkeys(c for s in specs for c in s.get("choices", ())))
+            if all(s.get("choices") for s in specs):
+                choices = list(dict.fromkeys(c for s in specs for c in s["choices"]))
             kwargs.update(type=TYPES.get(spec.get("type")), choices=choices)
         groups[title].add_argument(_flag(dest), **kwargs)
 

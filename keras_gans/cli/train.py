@@ -126,11 +126,18 @@ def _check_run_dir(run_dir, options):
     if started and os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             stored = json.load(f).get("arguments", {})
-        changed = [key for key in options if stored.get(key, options[key]) != options[key]]
+        # An option the stored run does not record is older than the run's keras_gans:
+        # the run was trained with what is now that option's default.
+        was = {key: stored[key] if key in stored
+               else _variants.default(options["variant"], key, options[key])
+               for key in options}
+        changed = [key for key in options if was[key] != options[key]]
         if changed:
             names = {"variant": "VARIANT", "data": "DATA"}
             diffs = ", ".join(
-                f"{names.get(k, '--' + k.replace('_', '-'))} {stored[k]!r} (now {options[k]!r})"
+                f"{names.get(k, '--' + k.replace('_', '-'))} {was[k]!r}"
+                f"{'' if k in stored else ' (not recorded: the default then)'} "
+                f"(now {options[k]!r})"
                 for k in changed)
             hint = "".join(" " + h.format(run_dir=run_dir)
                            for h in _variants.resume_hints(options["variant"], changed))

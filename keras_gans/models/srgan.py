@@ -74,7 +74,7 @@ TRAIN_OPTIONS = {
     "no_batch_norm": {"type": "flag", "default": False,
                       "help": "leave batch normalisation out of the generator's residual "
                               "blocks and trunk (EDSR, ESRGAN; not in the paper)"},
-    "upsampling": {"choices": ["subpixel", "resize"], "default": None,
+    "upsampling": {"choices": ["subpixel", "resize"], "default": "subpixel",
                    "help": "the generator's 2x stages: subpixel (the paper's sub-pixel "
                            "convolution, default) or resize (nearest-neighbour resize and "
                            "convolution, ESRGAN's: fewer checkerboard artefacts)"},
@@ -354,7 +354,7 @@ class SRGAN(SRResNet):
                     f"{options['init']!r} has batch normalisation (batch_norm=True), and "
                     "--init takes its generator as it is. Leave out --no-batch-norm, or "
                     "start a new pretrain run with it.")
-            if options.get("upsampling") not in (None, init.upsampling):
+            if options.get("upsampling", init.upsampling) != init.upsampling:
                 raise ValueError(
                     "Received an invalid value for flag `--upsampling`: the --init model "
                     f"{options['init']!r} upsamples with {init.upsampling!r}, and --init "
@@ -367,7 +367,7 @@ class SRGAN(SRResNet):
                                 filters=options["base_filters"],
                                 bicubic_skip=options["bicubic_skip"],
                                 batch_norm=not options.get("no_batch_norm"),
-                                upsampling=options.get("upsampling") or "subpixel", **kwargs)
+                                upsampling=options.get("upsampling", "subpixel"), **kwargs)
         model.compile()
         return model
 

@@ -60,14 +60,14 @@ def _check_scale(scale):
 # --- Networks ---
 
 
-UPSAMPLING = ("subpixel", "resize")
+UPSAMPLINGS = ("subpixel", "resize")
 
 
 def _check_upsampling(upsampling):
-    if upsampling not in UPSAMPLING:
+    if upsampling not in UPSAMPLINGS:
         raise ValueError(
-            f"Received an invalid value for argument `upsampling`: expected one of "
-            f"{', '.join(map(repr, UPSAMPLING))}; received: upsampling={upsampling!r}")
+            f"Received an invalid value for argument `upsampling`. Expected one of "
+            f"{', '.join(map(repr, UPSAMPLINGS))}; received: upsampling={upsampling!r}")
     return upsampling
 
 
@@ -484,9 +484,9 @@ class SRResNet(AdversarialModel):
 
         The generator is shared, not copied: training the new model continues it.
         `scale`, `channels`, `num_blocks`, `filters`, `bicubic_skip`, `batch_norm`,
-        `upsampling` and (unless given)
-        `hr_size` are taken from `model`; `kwargs` are the other constructor arguments
-        (`content_loss`; an SRGAN's `discriminator`, `adversarial_weight`, ...).
+        `upsampling` and (unless given) `hr_size` are taken from `model`; `kwargs` are the
+        other constructor arguments (`content_loss`; an SRGAN's `discriminator`,
+        `adversarial_weight`, ...).
 
         Example:
 

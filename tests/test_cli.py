@@ -389,6 +389,24 @@ def test_train_srgan_adversarial_phase_with_relativistic_losses(images, work, ca
                      "--relativistic", "--samples", "2", *common]) == 0
     model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
     assert type(model).__name__ == "SRGAN" and model.relativistic is True
+    assert model.frequency_separation == 0.0
+    # --frequency-separation too belongs to the adversarial phase.
+    assert cli.main(["train", "srgan", str(images), "--out", str(work / "sr_fs_pre"),
+                     "--frequency-separation", "1", *common]) != 0
+    err = capsys.readouterr().err
+    assert "--frequency-separation" in err and "'pretrain'" in err, err
+    run_dir = work / "sr_fs_adv"
+    assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), "--phase",
+                     "adversarial", "--init", str(pretrained), "--content-loss", "mse",
+                     "--frequency-separation", "0.5", "--samples", "2", *common]) == 0
+    model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+    assert model.frequency_separation == 0.5 and model.relativistic is False
+    with pytest.raises(SystemExit):
+        cli.main(["train", "srgan", str(images), "--out", str(work / "sr_fs_bad"),
+                  "--phase", "adversarial", "--init", str(pretrained),
+                  "--frequency-separation", "-1", *common])
+    err = capsys.readouterr().err
+    assert "--frequency-separation" in err and "-1" in err, err
     capsys.readouterr()
 
 

@@ -685,6 +685,70 @@ def test_relativistic_option_trains_round_trips_and_changes_the_game(tmp_path):
         tiny_gan(relativistic="yes")
 
 
+def test_high_frequencies_is_the_image_less_its_reflect_padded_gaussian_blur():
+    from scipy import ndimage
+
+    from keras_gans.models.srgan import high_frequencies
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (2, 12, 10, 3)).astype("float32")
+    for sigma in (0.7, 1.0, 2.0):
+        # scipy's "mirror" is TensorFlow's REFLECT; a radius of ceil(3 sigma), as ours.
+        blur = ndimage.gaussian_filter(x, sigma=(0, sigma, sigma, 0), mode="mirror",
+                                       truncate=np.ceil(3 * sigma) / sigma)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(high_frequencies(x, sigma)),
+                                   x - blur, atol=1e-5)
+    flat = np.full((1, 12, 12, 3), 0.3, "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(high_frequencies(flat, 2.0)), 0,
+                               atol=1e-6)
+
+
+def test_frequency_separation_hides_the_low_frequencies_from_the_discriminator(tmp_path):
+    low, high = pairs(4, seed=7)
+    gan = tiny_gan(frequency_separation=1.0, adversarial_weight=1.0)
+    assert gan.frequency_separation == 1.0
+    # What D sees does not change when a constant (a low frequency) is added...
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(gan._d_view(high, 0)),
+                               keras.ops.convert_to_numpy(gan._d_view(high + 0.25, 0)),
+                               atol=1e-5)
+    # ... so the adversarial gradient on the generated image has no constant part: summed
+    # over each image and channel it vanishes, where the whole-image D's does not.
+    def adversarial_gradient(model):
+        images = tf.constant(high)
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            logits = model.discriminator(model._d_view(images, 2), training=True)
+            loss = losses_lib.non_saturating_generator_loss(logits)
+        return tape.gradient(loss, images).numpy().sum(axis=(1, 2))
+
+    keras.utils.set_random_seed(1)
+    plain = tiny_gan(adversarial_weight=1.0)
+    assert np.abs(adversarial_gradient(plain)).max() > 1e-4
+    np.testing.assert_allclose(adversarial_gradient(gan), 0, atol=1e-6)
+    keras.utils.set_random_seed(2)
+    separated_state = _fit_two_steps(gan, low, high)
+    assert all(np.all(np.isfinite(w)) for w in separated_state)
+    keras.utils.set_random_seed(2)
+    assert changed(_fit_two_steps(tiny_gan(adversarial_weight=1.0), low, high),
+                   separated_state)
+    logs = gan.evaluate(low, high, batch_size=2, verbose=0, return_dict=True)
+    assert np.isfinite(logs["d_loss"])
+    gan.save(tmp_path / "fs.keras")
+    loaded = keras.models.load_model(tmp_path / "fs.keras", safe_mode=True)
+    assert loaded.frequency_separation == 1.0
+    old = {k: v for k, v in plain.get_config().items() if k != "frequency_separation"}
+    assert SRGAN.from_config(old).frequency_separation == 0.0  # files from before it
+    assert SRGAN.from_pretrained(tiny_srresnet(),
+                                 frequency_separation=2).frequency_separation == 2.0
+    assert tiny_gan(frequency_separation=None).frequency_separation == 0.0
+    for bad in (-1.0, "2", True, float("nan")):
+        with pytest.raises(ValueError, match="argument `frequency_separation`"):
+            tiny_gan(frequency_separation=bad)
+    # A Gaussian of 3 sigma = 6 pixels needs patches larger than 6 (reflect padding).
+    with pytest.raises(ValueError, match=r"`frequency_separation`.*hr_size=6"):
+        tiny_gan(hr_size=6, frequency_separation=2.0)
+
+
 def test_relativistic_train_step_plays_esrgans_game_with_the_updated_discriminator(
         monkeypatch):
     gan = tiny_gan(relativistic=True, adversarial_weight=1.0, seed=3)

@@ -19,6 +19,7 @@ Files saved by the former single `SRGAN` with `compile(phase=...)` load unchange
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
 
@@ -81,6 +82,11 @@ TRAIN_OPTIONS = {
     "relativistic": {"type": "flag", "default": False,
                      "help": "adversarial phase: ESRGAN's relativistic average losses "
                              "instead of the paper's"},
+    "frequency_separation": {"type": "non_negative_float", "default": 0.0, "metavar": "SIGMA",
+                             "help": "adversarial phase: the discriminator sees only the high "
+                                     "frequencies of the images, x - GaussianBlur_SIGMA(x) "
+                                     "(Fritsche et al. 2019); SIGMA in high-resolution "
+                                     "pixels, 0 (default): off"},
     "vgg_weights": {"default": None, "metavar": "PATH",
                     "help": "a local VGG19 notop weights file for the vgg19 content loss"},
     "init": {"type": "model_file", "default": None, "metavar": "RUN_DIR|MODEL.keras",
@@ -179,6 +185,30 @@ def _resolve_hr_size(discriminator, hr_size, scale, channels):
     return hr_size
 
 
+def high_frequencies(images, sigma):
+    """`images - GaussianBlur_sigma(images)`: what the blur removes, the fine detail.
+
+    The blur is Keras's `ops.image.gaussian_blur` (kernel side `2 * ceil(3 sigma) + 1`) on
+    the images reflect-padded by half the kernel, so the borders are filtered as the
+    inside is. Differentiable; a constant image gives zeros. `images` is `(B, H, W, C)`,
+    each side larger than half the kernel.
+    """
+    half = int(np.ceil(3.0 * sigma))
+    side = 2 * half + 1
+    padded = keras.ops.pad(images, [[0, 0], [half, half], [half, half], [0, 0]],
+                           mode="reflect")
+    low = keras.ops.image.gaussian_blur(padded, kernel_size=(side, side),
+                                        sigma=(sigma, sigma), data_format="channels_last")
+    return images - low[:, half:-half, half:-half, :]
+
+
+def _check_frequency_separation(value):
+    """`None` or 0 (off), or a Gaussian sigma > 0 in pixels, as a float (0.0 off)."""
+    if value is None:
+        return 0.0
+    return _check_non_negative("frequency_separation", value)
+
+
 # --- SRGAN: SRResNet plus the discriminator and the adversarial loss ---
 
 
@@ -222,6 +252,16 @@ class SRGAN(SRResNet):
             than the batch's average generated one, and the generator gains from both
             directions. The averages are over each replica's batch under
             `tf.distribute`. `False` (the paper's losses) by default.
+        frequency_separation: the discriminator judges only the high frequencies of
+            what it sees, `high_frequencies(x, sigma) = x - GaussianBlur_sigma(x)`, in
+            the D and the G steps (after `augment`), as the frequency-separated
+            discriminator of Fritsche et al. 2019 ("Frequency Separation for Real-World
+            Super-Resolution"; their content loss sees the low frequencies only, this
+            one the whole image). The adversarial gradient on the generated image is
+            then itself high-pass: the low frequencies, which the low-resolution input
+            determines, are left to the content loss. A Gaussian sigma in
+            high-resolution pixels (about `scale / 2` passes what 4x downscaling loses
+            and little else), or 0 (off, the default).
 
     Example:
 
@@ -245,9 +285,10 @@ class SRGAN(SRResNet):
                  d_filters=64, dense_units=1024, channels=None, hr_size=None,
                  bicubic_skip=False, content_loss=None, adversarial_weight=1e-3, seed=None,
                  augment=None, batch_norm=True, relativistic=False, upsampling="subpixel",
-                 **kwargs):
+                 frequency_separation=0.0, **kwargs):
         scale = _check_scale(scale)
         relativistic = _check_bool("relativistic", relativistic)
+        frequency_separation = _check_frequency_separation(frequency_separation)
         adversarial_weight = _check_non_negative("adversarial_weight", adversarial_weight)
         augment = augment_lib.check_policy(augment)
         for arg, value in (("d_filters", d_filters), ("dense_units", dense_units)):
@@ -258,6 +299,12 @@ class SRGAN(SRResNet):
         _check_network("discriminator", discriminator)
         channels = _resolve_channels(generator, channels)
         hr_size = _resolve_hr_size(discriminator, hr_size, scale, channels)
+        if frequency_separation and np.ceil(3 * frequency_separation) >= hr_size:
+            raise ValueError(
+                "Received an invalid value for argument `frequency_separation`: its "
+                f"Gaussian reaches {int(np.ceil(3 * frequency_separation))} pixels (3 "
+                f"sigma), which needs patches larger than that; hr_size={hr_size}. "
+                f"Received: frequency_separation={frequency_separation}")
         if discriminator is None:
             discriminator = build_discriminator(hr_size, channels, d_filters, dense_units)
         super().__init__(generator, scale, num_blocks, filters, channels, hr_size,
@@ -267,6 +314,7 @@ class SRGAN(SRResNet):
         self.adversarial_weight = adversarial_weight
         self.augment = augment
         self.relativistic = relativistic
+        self.frequency_separation = frequency_separation
         self.d_filters = int(d_filters)
         self.dense_units = int(dense_units)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -279,7 +327,8 @@ class SRGAN(SRResNet):
         return {**super().model_options(), "d_filters": self.d_filters,
                 "dense_units": self.dense_units, "adversarial_weight": self.adversarial_weight,
                 "augment": None if self.augment is None else list(self.augment),
-                "relativistic": self.relativistic}
+                "relativistic": self.relativistic,
+                "frequency_separation": self.frequency_separation}
 
     def compile(self, g_optimizer=None, d_optimizer=None, phase=None, **kwargs):
         """Configure the optimizers (default Adam(1e-4, beta_1=0.9), the paper's).
@@ -334,17 +383,21 @@ class SRGAN(SRResNet):
 
         model_class = cls.train_class(options)
         adversarial = model_class is SRGAN
-        if options.get("relativistic") and not adversarial:
-            raise ValueError(
-                "Received an invalid value for flag `--relativistic`: it sets the "
-                "adversarial phase's losses, and this run is --phase "
-                f"{options.get('phase')!r}. Add --phase adversarial (with --init the "
-                "pretrain run), or leave out --relativistic.")
+        for flag, what in (("relativistic", "losses"),
+                           ("frequency_separation", "discriminator's view")):
+            if options.get(flag) and not adversarial:
+                name = "--" + flag.replace("_", "-")
+                raise ValueError(
+                    f"Received an invalid value for flag `{name}`: it sets the "
+                    f"adversarial phase's {what}, and this run is --phase "
+                    f"{options.get('phase')!r}. Add --phase adversarial (with --init the "
+                    f"pretrain run), or leave out {name}.")
         name = options.get("content_loss") or ("vgg19" if adversarial else "mse")
         kwargs = {"hr_size": options["hr_size"],
                   "content_loss": features.get(name, options.get("vgg_weights") or "imagenet"),
                   **({"d_filters": options["base_filters"],
-                      "relativistic": bool(options.get("relativistic"))}
+                      "relativistic": bool(options.get("relativistic")),
+                      "frequency_separation": options.get("frequency_separation") or 0.0}
                      if adversarial else {})}
         if options.get("init"):
             init = registry.load_file(options["init"], compile=False)
@@ -405,6 +458,16 @@ class SRGAN(SRResNet):
         with fit_remapping(self):
             return super().fit(*args, **kwargs)
 
+    def _d_view(self, images, stream=None):
+        """What the discriminator sees of `images`: DiffAugment's draw `stream` of this
+        step (none when `stream` is None: evaluation), then, with
+        `frequency_separation`, only its high frequencies."""
+        if stream is not None:
+            images = self._augment(images, stream)
+        if self.frequency_separation:
+            images = high_frequencies(images, self.frequency_separation)
+        return images
+
     def train_step(self, data):
         low, high = self._unpack(data)
         self._check_discriminator_input(high)
@@ -418,17 +481,17 @@ class SRGAN(SRResNet):
             super_res = self.generator(low, training=True)
             content = self.content_loss(high, super_res)
         with tf.GradientTape() as d_tape:
-            real_out = self.discriminator(self._augment(high, 0), training=True)
-            fake_out = self.discriminator(self._augment(tf.stop_gradient(super_res), 1),
+            real_out = self.discriminator(self._d_view(high, 0), training=True)
+            fake_out = self.discriminator(self._d_view(tf.stop_gradient(super_res), 1),
                                           training=True)
             d_loss = self._discriminator_loss(real_out, fake_out)
             scaled = self._loss_for_gradients(d_loss, self.d_optimizer)
         grads = d_tape.gradient(scaled, d_vars)
         self.d_optimizer.apply(grads, d_vars)
         with g_tape:
-            fake_logits = self.discriminator(self._augment(super_res, 2), training=True)
+            fake_logits = self.discriminator(self._d_view(super_res, 2), training=True)
             # The relativistic game judges them against the real patches, by the updated D.
-            real_logits = (self.discriminator(self._augment(high, 3), training=True)
+            real_logits = (self.discriminator(self._d_view(high, 3), training=True)
                            if self.relativistic else None)
             adversarial = self._generator_loss(real_logits, fake_logits)
             g_loss = content + self.adversarial_weight * adversarial
@@ -445,8 +508,8 @@ class SRGAN(SRResNet):
         self._check_discriminator_input(high)
         super_res = self.generator(low, training=False)
         content = self.content_loss(high, super_res)
-        real_out = self.discriminator(high, training=False)
-        fake_out = self.discriminator(super_res, training=False)
+        real_out = self.discriminator(self._d_view(high), training=False)
+        fake_out = self.discriminator(self._d_view(super_res), training=False)
         d_loss = self._discriminator_loss(real_out, fake_out)
         adversarial = self._generator_loss(real_out, fake_out)
         g_loss = content + self.adversarial_weight * adversarial

@@ -394,13 +394,20 @@ def test_train_srgan_adversarial_phase_with_relativistic_losses(images, work, ca
     assert cli.main(["train", "srgan", str(images), "--out", str(work / "sr_fs_pre"),
                      "--frequency-separation", "1", *common]) != 0
     err = capsys.readouterr().err
-    assert "--frequency-separation" in err and "'pretrain'" in err, err
+    assert "--frequency-separation 1" in err and "'pretrain'" in err, err
     run_dir = work / "sr_fs_adv"
     assert cli.main(["train", "srgan", str(images), "--out", str(run_dir), "--phase",
                      "adversarial", "--init", str(pretrained), "--content-loss", "mse",
                      "--frequency-separation", "0.5", "--samples", "2", *common]) == 0
     model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
     assert model.frequency_separation == 0.5 and model.relativistic is False
+    # Too small a blur: the library's check, reported under the flag's name.
+    assert cli.main(["train", "srgan", str(images), "--out", str(work / "sr_fs_small"),
+                     "--phase", "adversarial", "--init", str(pretrained),
+                     "--frequency-separation", "0.2", *common]) != 0
+    err = capsys.readouterr().err
+    assert "--frequency-separation 0.2" in err and "at least 0.5" in err, err
+    assert not (work / "sr_fs_small" / "model.keras").exists()
     with pytest.raises(SystemExit):
         cli.main(["train", "srgan", str(images), "--out", str(work / "sr_fs_bad"),
                   "--phase", "adversarial", "--init", str(pretrained),

@@ -703,8 +703,15 @@ def test_high_frequencies_is_the_image_less_its_reflect_padded_gaussian_blur():
                                atol=1e-6)
 
 
+def high_frequencies_of(images, dtype):
+    from keras_gans.models.srgan import high_frequencies
+
+    return keras.ops.convert_to_numpy(high_frequencies(keras.ops.cast(images, dtype), 1.0))
+
+
 def test_frequency_separation_hides_the_low_frequencies_from_the_discriminator(tmp_path):
     low, high = pairs(4, seed=7)
+    keras.utils.set_random_seed(1)
     gan = tiny_gan(frequency_separation=1.0, adversarial_weight=1.0)
     assert gan.frequency_separation == 1.0
     # What D sees does not change when a constant (a low frequency) is added...
@@ -725,12 +732,32 @@ def test_frequency_separation_hides_the_low_frequencies_from_the_discriminator(t
     plain = tiny_gan(adversarial_weight=1.0)
     assert np.abs(adversarial_gradient(plain)).max() > 1e-4
     np.testing.assert_allclose(adversarial_gradient(gan), 0, atol=1e-6)
+    for network in ("generator", "discriminator"):  # the same start (the batch norms'
+        # moving statistics moved with the calls above)
+        assert not changed(*([w.numpy() for w in getattr(m, network).trainable_weights]
+                             for m in (gan, plain)))
+
+    # Through `fit`'s and `evaluate`'s own steps: with the low frequencies hidden, D's
+    # score of the real patches ignores a constant added to them; the plain D's does not.
+    def d_real(model, shift, train):
+        model.compile()
+        twin = model.__class__.from_config(model.get_config())
+        twin.compile()
+        twin.set_weights(model.get_weights())
+        images = high + shift
+        logs = (twin.train_on_batch(low, images, return_dict=True) if train
+                else twin.evaluate(low, images, batch_size=4, verbose=0, return_dict=True))
+        return logs["d_real"]
+
+    for train in (True, False):
+        assert d_real(gan, 0.0, train) == pytest.approx(d_real(gan, 0.25, train), abs=1e-5)
+        assert d_real(plain, 0.0, train) != pytest.approx(d_real(plain, 0.25, train),
+                                                          abs=1e-5)
     keras.utils.set_random_seed(2)
     separated_state = _fit_two_steps(gan, low, high)
     assert all(np.all(np.isfinite(w)) for w in separated_state)
     keras.utils.set_random_seed(2)
-    assert changed(_fit_two_steps(tiny_gan(adversarial_weight=1.0), low, high),
-                   separated_state)
+    assert changed(_fit_two_steps(plain, low, high), separated_state)
     logs = gan.evaluate(low, high, batch_size=2, verbose=0, return_dict=True)
     assert np.isfinite(logs["d_loss"])
     gan.save(tmp_path / "fs.keras")
@@ -741,12 +768,22 @@ def test_frequency_separation_hides_the_low_frequencies_from_the_discriminator(t
     assert SRGAN.from_pretrained(tiny_srresnet(),
                                  frequency_separation=2).frequency_separation == 2.0
     assert tiny_gan(frequency_separation=None).frequency_separation == 0.0
-    for bad in (-1.0, "2", True, float("nan")):
+    for bad in (-1.0, "2", True, float("nan"), 0.2):
         with pytest.raises(ValueError, match="argument `frequency_separation`"):
             tiny_gan(frequency_separation=bad)
     # A Gaussian of 3 sigma = 6 pixels needs patches larger than 6 (reflect padding).
     with pytest.raises(ValueError, match=r"`frequency_separation`.*hr_size=6"):
         tiny_gan(hr_size=6, frequency_separation=2.0)
+    # A discriminator of any size: the patches themselves are checked.
+    any_size = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3),
+                                 keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)])
+    loose = SRGAN(tiny_generator(2), any_size, scale=2, content_loss="mse",
+                  frequency_separation=2.0)
+    loose.compile()
+    with pytest.raises(ValueError, match=r"frequency_separation=2.*\(4, 6, 6, 3\)"):
+        loose.train_on_batch(low[:, :3, :3], high[:, :6, :6])
+    bf16 = high_frequencies_of(np.full((1, 8, 8, 3), 0.3, "float32"), "bfloat16")
+    assert bf16.dtype == "bfloat16" and np.abs(bf16.astype("float32")).max() == 0
 
 
 def test_relativistic_train_step_plays_esrgans_game_with_the_updated_discriminator(

@@ -213,6 +213,7 @@ streaks and ringing along edges instead of texture: not shipped.
 """
 
 import json
+import math
 import os
 import sys
 import time
@@ -639,9 +640,11 @@ def check_options(args):
         return f"--upsampling must be subpixel or resize, received {args.upsampling!r}"
     if args.pixel_loss not in ("mse", "l1"):
         return f"--pixel-loss must be mse or l1, received {args.pixel_loss!r}"
-    if not 0 <= args.frequency_separation < 16:
-        return ("--frequency-separation must be a Gaussian sigma in [0, 16) pixels, received "
-                f"--frequency-separation={args.frequency_separation}")
+    sigma = args.frequency_separation
+    if not (sigma == 0 or (sigma >= 0.5 and math.ceil(3 * sigma) < args.hr_size)):
+        return ("--frequency-separation must be 0 (off) or a Gaussian sigma of at least 0.5 "
+                f"pixels whose 3 sigma is less than --hr-size ({args.hr_size}), received "
+                f"--frequency-separation={sigma}")
     if not 0 <= args.ema < 1:
         return f"--ema must be in [0, 1), received --ema={args.ema}"
     if not 0 <= args.pretrain_lr_floor <= 1:

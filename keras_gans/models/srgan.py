@@ -191,22 +191,41 @@ def high_frequencies(images, sigma):
     The blur is Keras's `ops.image.gaussian_blur` (kernel side `2 * ceil(3 sigma) + 1`) on
     the images reflect-padded by half the kernel, so the borders are filtered as the
     inside is. Differentiable; a constant image gives zeros. `images` is `(B, H, W, C)`,
-    each side larger than half the kernel.
+    each side larger than half the kernel. Computed in float32 (a bf16 or fp16 blur would
+    leave a constant image's rounding behind) and returned in the images' dtype.
     """
-    half = int(np.ceil(3.0 * sigma))
+    half = _gaussian_reach(sigma)
     side = 2 * half + 1
-    padded = keras.ops.pad(images, [[0, 0], [half, half], [half, half], [0, 0]],
+    dtype = keras.backend.standardize_dtype(images.dtype)
+    images32 = keras.ops.cast(images, "float32")
+    padded = keras.ops.pad(images32, [[0, 0], [half, half], [half, half], [0, 0]],
                            mode="reflect")
     low = keras.ops.image.gaussian_blur(padded, kernel_size=(side, side),
                                         sigma=(sigma, sigma), data_format="channels_last")
-    return images - low[:, half:-half, half:-half, :]
+    return keras.ops.cast(images32 - low[:, half:-half, half:-half, :], dtype)
+
+
+def _gaussian_reach(sigma):
+    """Half the side of `high_frequencies`' kernel: ceil(3 sigma) pixels."""
+    return int(np.ceil(3.0 * sigma))
+
+
+# Below this sigma the blur is nearly the identity and D would see (almost) nothing.
+MIN_FREQUENCY_SEPARATION = 0.5
 
 
 def _check_frequency_separation(value):
-    """`None` or 0 (off), or a Gaussian sigma > 0 in pixels, as a float (0.0 off)."""
+    """`None` or 0 (off), or a Gaussian sigma >= 0.5 pixels, as a float (0.0 off)."""
     if value is None:
         return 0.0
-    return _check_non_negative("frequency_separation", value)
+    value = _check_non_negative("frequency_separation", value)
+    if 0 < value < MIN_FREQUENCY_SEPARATION:
+        raise ValueError(
+            "Received an invalid value for argument `frequency_separation`. Expected 0 "
+            f"(off) or a Gaussian sigma of at least {MIN_FREQUENCY_SEPARATION} pixels (a "
+            "smaller blur leaves the discriminator almost nothing to see), received: "
+            f"frequency_separation={value!r}")
+    return value
 
 
 # --- SRGAN: SRResNet plus the discriminator and the adversarial loss ---
@@ -254,14 +273,15 @@ class SRGAN(SRResNet):
             `tf.distribute`. `False` (the paper's losses) by default.
         frequency_separation: the discriminator judges only the high frequencies of
             what it sees, `high_frequencies(x, sigma) = x - GaussianBlur_sigma(x)`, in
-            the D and the G steps (after `augment`), as the frequency-separated
+            the D and the G steps (after `augment`, whose brightness change it
+            removes with the rest of the low frequencies), as the frequency-separated
             discriminator of Fritsche et al. 2019 ("Frequency Separation for Real-World
             Super-Resolution"; their content loss sees the low frequencies only, this
             one the whole image). The adversarial gradient on the generated image is
             then itself high-pass: the low frequencies, which the low-resolution input
             determines, are left to the content loss. A Gaussian sigma in
-            high-resolution pixels (about `scale / 2` passes what 4x downscaling loses
-            and little else), or 0 (off, the default).
+            high-resolution pixels, at least 0.5 (about `scale / 2` passes what 4x
+            downscaling loses and little else), or 0 (off, the default).
 
     Example:
 
@@ -299,10 +319,10 @@ class SRGAN(SRResNet):
         _check_network("discriminator", discriminator)
         channels = _resolve_channels(generator, channels)
         hr_size = _resolve_hr_size(discriminator, hr_size, scale, channels)
-        if frequency_separation and np.ceil(3 * frequency_separation) >= hr_size:
+        if frequency_separation and _gaussian_reach(frequency_separation) >= hr_size:
             raise ValueError(
                 "Received an invalid value for argument `frequency_separation`: its "
-                f"Gaussian reaches {int(np.ceil(3 * frequency_separation))} pixels (3 "
+                f"Gaussian reaches {_gaussian_reach(frequency_separation)} pixels (3 "
                 f"sigma), which needs patches larger than that; hr_size={hr_size}. "
                 f"Received: frequency_separation={frequency_separation}")
         if discriminator is None:
@@ -387,11 +407,12 @@ class SRGAN(SRResNet):
                            ("frequency_separation", "discriminator's view")):
             if options.get(flag) and not adversarial:
                 name = "--" + flag.replace("_", "-")
+                received = "" if flag == "relativistic" else f" {options[flag]:g}"
                 raise ValueError(
                     f"Received an invalid value for flag `{name}`: it sets the "
                     f"adversarial phase's {what}, and this run is --phase "
-                    f"{options.get('phase')!r}. Add --phase adversarial (with --init the "
-                    f"pretrain run), or leave out {name}.")
+                    f"{options.get('phase')!r}; received {name}{received}. Add --phase "
+                    f"adversarial (with --init the pretrain run), or leave out {name}.")
         name = options.get("content_loss") or ("vgg19" if adversarial else "mse")
         kwargs = {"hr_size": options["hr_size"],
                   "content_loss": features.get(name, options.get("vgg_weights") or "imagenet"),
@@ -433,6 +454,12 @@ class SRGAN(SRResNet):
         expected = tuple(self.discriminator.inputs[0].shape[1:]) \
             if getattr(self.discriminator, "inputs", None) else None
         got = tuple(high.shape[1:])
+        reach = _gaussian_reach(self.frequency_separation)
+        if self.frequency_separation and any(g is not None and g <= reach for g in got[:2]):
+            raise ValueError(
+                f"SRGAN(frequency_separation={self.frequency_separation:g}) blurs with a "
+                f"Gaussian reaching {reach} pixels, which needs high-resolution patches "
+                f"larger than that; received high_res of shape {tuple(high.shape)}.")
         if expected and any(e is not None and g is not None and e != g
                             for e, g in zip(expected, got)):
             raise ValueError(

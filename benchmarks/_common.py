@@ -149,9 +149,10 @@ def _built_networks(cfg):
     }
 
 
-def keras_gans_model(name, policy="float32", pool_size=None, jit_compile=False):
+def keras_gans_model(name, policy="float32", pool_size=None, jit_compile=False,
+                     steps_per_execution=1):
     """The keras_gans model of the variant, compiled with its defaults (and
-    `jit_compile=True`, XLA, when asked)."""
+    `jit_compile=True`, XLA, or Keras's `steps_per_execution`, when asked)."""
     from keras_gans.models.cyclegan import CycleGAN
     from keras_gans.models.dcgan import DCGAN
     from keras_gans.models.lsgan import LSGAN
@@ -160,6 +161,8 @@ def keras_gans_model(name, policy="float32", pool_size=None, jit_compile=False):
 
     cfg = VARIANTS[name]
     xla = {"jit_compile": True} if jit_compile else {}
+    if steps_per_execution != 1:
+        xla["steps_per_execution"] = steps_per_execution
     with keras_policy(policy):
         nets = keras_networks(name)
         if cfg["family"] == "gan":

@@ -44,6 +44,10 @@ With `--xla`, every variant also trains as `keras_gans` compiled with
 `jit_compile=True` (Keras's XLA switch, off by default on CPUs), in the same interleaved
 rounds, with its ratios to the default and to PyTorch eager.
 
+With `--steps-per-execution N`, every variant also trains as `keras_gans` compiled with
+`steps_per_execution=N` (Keras: N train steps per call of the compiled function, the
+callbacks once per call), interleaved, with its ratios to the default and to PyTorch.
+
 With `--extras`, for the first variant: the input pipeline (`keras_gans.data.images`
 on real Fashion-MNIST pixels vs the in-memory batches), an epoch's wall time against
 the sum of its steps, and XLA (`jit_compile=True`) against the default. FLOPs per step
@@ -293,15 +297,20 @@ def _warm_up(run, steps, seconds):
 class KerasRunner:
     def __init__(self, model, dataset, batch, warmup_steps=5, warmup_seconds=3.0):
         self.model, self.dataset, self.batch = model, dataset, batch
+        # Keras's `compile(steps_per_execution=n)`: n steps per call of the train
+        # function, and the callbacks once per call.
+        self.per_call = int(getattr(model, "steps_per_execution", None) or 1)
         self.run(2)  # trace
         self.step_estimate = _warm_up(self.run, warmup_steps, warmup_seconds)
 
     def run(self, steps):
-        timer = StepTimer()
-        # One extra step: the first step of each `fit` also creates its iterator.
-        self.model.fit(self.dataset, steps_per_epoch=steps + 1, epochs=1, verbose=0,
+        timer, n = StepTimer(), self.per_call
+        calls = -(-steps // n)
+        # One extra call: the first of each `fit` also creates its iterator.
+        self.model.fit(self.dataset, steps_per_epoch=(calls + 1) * n, epochs=1, verbose=0,
                        shuffle=False, callbacks=[timer])
-        return timer.steps[1:]
+        # Each call's time, shared by its steps (a round's median stays a step time).
+        return [t / n for t in timer.steps[1:] for _ in range(n)]
 
 
 class TorchRunner:
@@ -507,6 +516,11 @@ def throughput(name, precisions, args, with_torch, torch_bf16):
             runners[f"keras_gans {precision} xla"] = KerasRunner(
                 _common.keras_gans_model(name, policy, pool_size=0, jit_compile=True),
                 dataset, batch, **warm)
+        if args.steps_per_execution > 1:
+            runners[f"keras_gans {precision} spe"] = KerasRunner(
+                _common.keras_gans_model(name, policy, pool_size=0,
+                                         steps_per_execution=args.steps_per_execution),
+                dataset, batch, **warm)
         if with_torch and (precision == "fp32" or (precision == "bf16" and torch_bf16)):
             runners[f"torch {precision}"] = TorchRunner(name, batches,
                                                         bf16=precision == "bf16", **warm)
@@ -520,6 +534,13 @@ def throughput(name, precisions, args, with_torch, torch_bf16):
         for other in (f"handwritten {precision}", f"torch {precision}"):
             if other in timings:
                 ratios[f"{ours} / {other}"] = ratio(timings, ours, other)
+        if f"{ours} spe" in timings:
+            n = args.steps_per_execution
+            ratios[f"{ours} steps_per_execution={n} / {ours}"] = ratio(timings, f"{ours} spe",
+                                                                       ours)
+            if f"torch {precision}" in timings:
+                ratios[f"{ours} steps_per_execution={n} / torch {precision}"] = ratio(
+                    timings, f"{ours} spe", f"torch {precision}")
         if f"{ours} xla" in timings:
             ratios[f"{ours} xla / {ours}"] = ratio(timings, f"{ours} xla", ours)
             if f"torch {precision}" in timings:
@@ -615,6 +636,10 @@ def main():
     parser.add_argument("--xla", action="store_true",
                         help="also keras_gans compiled with jit_compile=True (XLA), "
                              "interleaved with the others, for every variant")
+    parser.add_argument("--steps-per-execution", type=int, default=1, metavar="N",
+                        help="also keras_gans compiled with steps_per_execution=N (N steps "
+                             "per call of Keras's train function), interleaved, for every "
+                             "variant (default 1: not measured)")
     parser.add_argument("--inter-op-threads", type=int, default=None,
                         help="TensorFlow's inter-op thread pool size "
                              "(tf.config.threading; default: TensorFlow's choice)")
@@ -623,6 +648,9 @@ def main():
     _common.add_repeat_options(parser)
     args = _common.parse_or_repeat(parser, __file__)
     malloc = _common.set_malloc(args.malloc)
+    if args.steps_per_execution < 1:
+        parser.error(f"--steps-per-execution must be 1 or more, received "
+                     f"{args.steps_per_execution}")
     for flag in ("inter_op_threads", "intra_op_threads"):
         value = getattr(args, flag)
         if value is not None and value < 0:
@@ -659,6 +687,7 @@ def main():
     print(f"fp32 matmul ceiling (tf.matmul 2048^2): {ceiling:.1f} GFLOP/s", flush=True)
     results = {"machine": _common.machine_description(), "load_start": load_start,
                "malloc": malloc,
+               "steps_per_execution": args.steps_per_execution,
                "tf_threads": {"inter_op": args.inter_op_threads,
                               "intra_op": args.intra_op_threads},
                "matmul_gflops": ceiling, "variants": {}, "ratios": {}}

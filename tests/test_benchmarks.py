@@ -64,3 +64,27 @@ def test_malloc_mode_is_checked():
     with pytest.raises(ValueError, match=r"--malloc must be one of retain, glibc, "
                                          r"received 'tcmalloc'"):
         _common.set_malloc("tcmalloc")
+
+
+def test_keras_runner_times_each_step_of_a_steps_per_execution_call(monkeypatch):
+    # `--steps-per-execution N`: the callbacks see one call of N steps; the runner hands
+    # back N step times of a call's time / N, and runs whole calls (plus one untimed).
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    monkeypatch.syspath_prepend(BENCHMARKS)
+    import train_throughput
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=4)
+    data = (np.zeros((8, 3), "float32"), np.zeros((8, 1), "float32"))
+    dataset = tf.data.Dataset.from_tensors(data).repeat()
+    runner = train_throughput.KerasRunner(model, dataset, 8, warmup_steps=1,
+                                          warmup_seconds=0.0)
+    assert runner.per_call == 4
+    before = int(model.optimizer.iterations.numpy())
+    times = runner.run(6)  # 2 calls of 4 steps, after the untimed one
+    assert int(model.optimizer.iterations.numpy()) - before == 12
+    assert len(times) == 8 and times[:4] == [times[0]] * 4 and times[4:] == [times[4]] * 4
+    assert all(t > 0 for t in times)

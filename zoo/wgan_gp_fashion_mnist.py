@@ -67,6 +67,14 @@ CONFIG = {
                      "normalization": "layer"},
     "compile_kwargs": {"d_optimizer": OPTIMIZER, "g_optimizer": dict(OPTIMIZER)},
     "batch_size": 64,
+    # Tried and not shipped (2026-12-07, fourteenth session): version 6 for 36 x 1,000
+    # steps, the rate constant to step 18,000 and decayed linearly to 0 at 36,000
+    # (`LinearDecay(2e-4, 36000, decay_start=18000)`), as lsgan_fashion_mnist's version
+    # 6 gained from. FD (2,000 samples) 4.9-6.0 over steps 8,000-22,000, 4.3-4.5 during
+    # the decay's second half, score 6.41-6.51 throughout; the best-FD checkpoint (step
+    # 28,000): FD 3.76, score 6.51, class entropy 2.292 (10,000 samples), behind version
+    # 6's 3.25 / 6.65 / 2.295, in 40 minutes. A longer run at the constant rate did not
+    # lift the critic's plateau, and the slower decay gained less than version 6's.
     # Tried and not shipped (2026-12-02): 64 base filters with Adam(2e-4, beta_1=0.5,
     # beta_2=0.9) for both networks, otherwise as version 3, 13 x 200 generator steps in
     # 79 min on a 2-core AVX2 EPYC (60-70 GFLOP/s; 1.7-1.8 s a generator step): best-FD

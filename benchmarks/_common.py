@@ -160,24 +160,24 @@ def keras_gans_model(name, policy="float32", pool_size=None, jit_compile=False,
     from keras_gans.models.wgan_gp import WGANGP
 
     cfg = VARIANTS[name]
-    xla = {"jit_compile": True} if jit_compile else {}
+    options = {"jit_compile": True} if jit_compile else {}
     if steps_per_execution != 1:
-        xla["steps_per_execution"] = steps_per_execution
+        options["steps_per_execution"] = steps_per_execution
     with keras_policy(policy):
         nets = keras_networks(name)
         if cfg["family"] == "gan":
             cls = {"lsgan": LSGAN, "wgan_gp": WGANGP}.get(name, DCGAN)
             kwargs = {"n_critic": cfg["n_critic"]} if name == "wgan_gp" else {}
             model = cls(nets["generator"], nets["discriminator"], seed=0, **kwargs)
-            model.compile(**xla)
+            model.compile(**options)
         elif cfg["family"] == "cyclegan":
             model = CycleGAN(**nets, image_shape=cfg["image_shape"], seed=0,
                              **({} if pool_size is None else {"pool_size": pool_size}))
-            model.compile(**xla)
+            model.compile(**options)
         else:
             model = SRGAN(nets["generator"], nets["discriminator"], scale=cfg["scale"],
                           content_loss="mse")
-            model.compile(**xla)
+            model.compile(**options)
     return model
 
 

@@ -213,7 +213,6 @@ streaks and ringing along edges instead of texture: not shipped.
 """
 
 import json
-import math
 import os
 import sys
 import time
@@ -238,6 +237,7 @@ from PIL import Image
 
 import keras_gans
 from keras_gans import SRGAN, SRResNet, VGGFeatureLoss, training
+from keras_gans.models.srgan import MIN_FREQUENCY_SEPARATION, _gaussian_reach
 from keras_gans.utils import bicubic_upscale
 
 NAME = "srgan_x4_wallpapers"
@@ -640,11 +640,13 @@ def check_options(args):
         return f"--upsampling must be subpixel or resize, received {args.upsampling!r}"
     if args.pixel_loss not in ("mse", "l1"):
         return f"--pixel-loss must be mse or l1, received {args.pixel_loss!r}"
+    # The model's own rules, checked before the pretrain phase rather than after it.
     sigma = args.frequency_separation
-    if not (sigma == 0 or (sigma >= 0.5 and math.ceil(3 * sigma) < args.hr_size)):
-        return ("--frequency-separation must be 0 (off) or a Gaussian sigma of at least 0.5 "
-                f"pixels whose 3 sigma is less than --hr-size ({args.hr_size}), received "
-                f"--frequency-separation={sigma}")
+    if not (sigma == 0 or (sigma >= MIN_FREQUENCY_SEPARATION
+                           and _gaussian_reach(sigma) < args.hr_size)):
+        return ("--frequency-separation must be 0 (off) or a Gaussian sigma of at least "
+                f"{MIN_FREQUENCY_SEPARATION} pixels whose 3 sigma is less than --hr-size "
+                f"({args.hr_size}), received --frequency-separation={sigma}")
     if not 0 <= args.ema < 1:
         return f"--ema must be in [0, 1), received --ema={args.ema}"
     if not 0 <= args.pretrain_lr_floor <= 1:

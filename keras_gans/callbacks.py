@@ -162,6 +162,10 @@ class Checkpoint(keras.callbacks.Callback):
     Resume with `keras_gans.training.train(...)` (or load `path` and `fit` with
     `initial_epoch`): the step counter of the model's optimizer says where it stopped.
 
+    A model compiled with `steps_per_execution=N` runs N steps per call and the
+    callbacks once per call: the checkpoint is then written at the end of each call in
+    which the step count reached a multiple of `save_freq`.
+
     Args:
         path: the `.keras` file to write.
         save_freq: save every this many steps (`"epoch"` for epoch ends only).
@@ -197,6 +201,7 @@ class Checkpoint(keras.callbacks.Callback):
         self.save_freq = save_freq
         self.check_weights = check_weights
         self.saved_steps = []
+        self._last_step = None
 
     def _step(self):
         return int(self.model.optimizer.iterations.numpy())
@@ -240,9 +245,18 @@ class Checkpoint(keras.callbacks.Callback):
         _atomic_save(self.model, self.path)
         self.saved_steps.append(self._step())
 
+    def on_train_begin(self, logs=None):
+        self._last_step = self._step()
+
     def on_train_batch_end(self, batch, logs=None):
         self._check_finite(logs)
-        if self.save_freq != "epoch" and self._step() % self.save_freq == 0:
+        step = self._step()
+        last, self._last_step = self._last_step, step
+        if last is None:  # called outside `fit` (no `on_train_begin`)
+            last = step - 1
+        # Whether a multiple of `save_freq` was reached since the last call: each step
+        # with `steps_per_execution=1`, or inside the last call's N steps.
+        if self.save_freq != "epoch" and step // self.save_freq > last // self.save_freq:
             self.save()
 
     def on_epoch_end(self, epoch, logs=None):

@@ -26,6 +26,7 @@ import contextlib
 import errno
 import functools
 import json
+import math
 import os
 import re
 import signal
@@ -117,7 +118,7 @@ def resume_or_create(run_dir, create_fn, expected_class=None):
 
 
 def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, callbacks=(),
-          sample_grid=True, tensorboard=True, verbose="auto"):
+          sample_grid=True, tensorboard=True, verbose="auto", steps_per_execution=None):
     """Fit `model` on `data` for `epochs`, resumably, with checkpoints in `run_dir`.
 
     Data position. With a finite dataset (one pass per epoch), a run resumed at step
@@ -152,6 +153,12 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
             images of `data` (CycleGAN, SRGAN, Inpainter).
         tensorboard: write TensorBoard logs.
         verbose: passed to `fit`.
+        steps_per_execution: train steps per call of the compiled train function (as
+            `compile(steps_per_execution=...)`, which it replaces for the model, and in
+            its checkpoints); `None` keeps the model's. Larger values save the
+            per-call overhead of small models (the callbacks, checkpoints included, then
+            run once per call, at most `steps_per_execution - 1` steps late); the
+            weights after each step are the same at any value.
 
     Returns:
         The `History` of the last `fit` call, or `None` when the run had already ended.
@@ -167,6 +174,8 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
             step was checkpointed first.
     """
     run_dir = _check_train_arguments(model, run_dir, epochs, steps_per_epoch)
+    if steps_per_execution is not None:
+        _check_positive_int("steps_per_execution", steps_per_execution)
     checkpoint = callbacks_lib.Checkpoint(checkpoint_path(run_dir), save_freq=save_freq)
     length = _data_length(data, steps_per_epoch)
     steps = steps_per_epoch or length
@@ -184,6 +193,8 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
             callbacks_lib._atomic_save(model, final)
         return None
 
+    if steps_per_execution is not None:
+        _set_steps_per_execution(model, steps_per_execution)
     cbs = _run_callbacks(model, data, run_dir, checkpoint, sample_grid, tensorboard)
     cbs.extend(callbacks)
     _write_state(run_dir, {"epochs": epochs, "steps_per_epoch": steps,
@@ -193,9 +204,21 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
         if steps_per_epoch is None or steps_per_epoch == length:
             history = _fit_passes(fit, model, data, steps, done, epochs, cbs)
         else:
-            history = _fit_stream(fit, data, length, steps, done, epochs, cbs)
+            history = _fit_stream(fit, model, data, length, steps, done, epochs, cbs)
         callbacks_lib._atomic_save(model, final)
     return history
+
+
+def _set_steps_per_execution(model, steps_per_execution, record=True):
+    """Change a compiled model's `steps_per_execution` without compiling it again (which
+    would replace its optimizers and their state); `record`: also in its saved compile
+    config."""
+    if record and isinstance(getattr(model, "_compile_kwargs", None), dict):
+        model._compile_kwargs["steps_per_execution"] = steps_per_execution
+    if model.steps_per_execution != steps_per_execution:
+        model.steps_per_execution = steps_per_execution
+        # The compiled functions hold the old count: trace them again.
+        model.train_function = model.test_function = model.predict_function = None
 
 
 def _check_train_arguments(model, run_dir, epochs, steps_per_epoch):
@@ -294,7 +317,7 @@ class _TrainedWeights(keras.callbacks.Callback):
                 variable.assign(value)
 
 
-def _fit_stream(fit, data, length, steps, done, epochs, cbs):
+def _fit_stream(fit, model, data, length, steps, done, epochs, cbs):
     """One stream, read by a single iterator: continue it at batch `done`."""
     if length > 0:  # a finite dataset repeated: pass `p` reads the `p`-th order
         passes, position = divmod(done, length)
@@ -303,8 +326,19 @@ def _fit_stream(fit, data, length, steps, done, epochs, cbs):
             _lazy(data, length).repeat())
     else:
         stream = _lazy(data.skip(done))
-    return fit(stream, epochs=epochs, initial_epoch=done // steps, steps_per_epoch=steps,
-               callbacks=[*cbs, _StopAtStep(epochs * steps)])
+    # Keras runs whole calls of `steps_per_execution` steps on an endless stream: with
+    # `steps_per_epoch` not a multiple of it, each epoch would train past its end (Keras
+    # 3.15's EpochIterator), and a resumed run's last step falls `done % steps` steps
+    # before an epoch's end. Calls of a common divisor end on both (the same weights: a
+    # step is the same at any count).
+    compiled = model.steps_per_execution
+    spe = math.gcd(compiled, steps, done % steps)
+    try:
+        _set_steps_per_execution(model, spe, record=False)
+        return fit(stream, epochs=epochs, initial_epoch=done // steps,
+                   steps_per_epoch=steps, callbacks=[*cbs, _StopAtStep(epochs * steps)])
+    finally:
+        _set_steps_per_execution(model, compiled, record=False)
 
 
 def remove_stale_temporaries(directory):

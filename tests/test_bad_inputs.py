@@ -319,6 +319,16 @@ API_CASES = [
         DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4),
         data.images(e.x, batch_size=4), str(e.root / "run2"), 1),
      ValueError, r"`model`.*DCGAN.*not compiled"),
+    ("compile_steps_per_execution_zero", lambda e: DCGAN.from_shape(
+        (8, 8, 1), latent_dim=4, base_filters=4).compile(steps_per_execution=0),
+     ValueError, r"`steps_per_execution`.*received: steps_per_execution=0"),
+    ("compile_steps_per_execution_float", lambda e: DCGAN.from_shape(
+        (8, 8, 1), latent_dim=4, base_filters=4).compile(steps_per_execution=2.0),
+     ValueError, r"`steps_per_execution`.*received: steps_per_execution=2\.0"),
+    ("train_steps_per_execution_bool", lambda e: training.train(
+        e.gan, data.images(e.x, batch_size=4), str(e.root / "run3"), 1,
+        steps_per_execution=True),
+     ValueError, r"`steps_per_execution`.*received: steps_per_execution=True"),
     ("checkpoint_save_freq_zero", lambda e: callbacks.Checkpoint("c.keras", save_freq=0),
      ValueError, r"`save_freq`.*received: save_freq=0"),
     ("checkpoint_not_keras", lambda e: callbacks.Checkpoint("c.h5"),

@@ -168,7 +168,8 @@ def launched(work, images, env):
     assert checkpoint.exists(), first_stderr[-3000:]
 
     jobs = Jobs(env, work)
-    jobs.start("train", *train_args, "--export")
+    # Resumed at 3 steps per call (a speed option: not one of the run's arguments).
+    jobs.start("train", *train_args, "--export", "--steps-per-execution", 3)
     models = save_tiny_models(work)
     jobs.start("translate", "translate", work / "cyclegan.keras", images, work / "translated",
                "--direction", "b2a")
@@ -199,6 +200,10 @@ def test_train_resumes_after_sigkill(launched):
                  "savedmodel/1/assets.extra/model.keras"):
         assert (run_dir / name).is_file(), name
     assert json.loads((run_dir / "args.json").read_text())["arguments"]["latent_dim"] == 4
+    # The run ended on its last step at 3 steps per call, and its model keeps the count.
+    with zipfile.ZipFile(run_dir / "model.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+    assert config["compile_config"]["steps_per_execution"] == 3
     # TensorBoard: the last epoch's 2x2 grid of 8x8 samples beside Keras's scalars.
     summaries = image_summaries(run_dir / "logs" / "train")
     assert (1, 22, 22) in summaries["samples"], summaries
@@ -474,6 +479,8 @@ def test_help_of_every_subcommand_without_tensorflow(env):
     (["train", "dcgan", "{images}", "--out", "{work}/r", "--epochs", "-1"], "--epochs"),
     (["train", "dcgan", "{images}", "--out", "{work}/r", "--upsampling", "bilinear"],
      "--upsampling: invalid choice: 'bilinear'"),
+    (["train", "dcgan", "{images}", "--out", "{work}/r", "--steps-per-execution", "0"],
+     "--steps-per-execution: expected a positive integer, received: '0'"),
     (["sample", "dcgan_mnist", "-n", "0"], "argument -n/--num"),
     (["sample", "no_such_model"], "Unknown zoo model name='no_such_model'"),
     (["evaluate", "no_such_model", "--metrics", "fid,bogus"], "--metrics"),

@@ -222,11 +222,15 @@ def test_python_run_killed_at_random_step_and_during_a_write_resumes_losslessly(
                                    err_msg=f"state #{i} differs from the uninterrupted run {note}")
 
 
-def _stream_run(run_dir, interrupt_at=None):
-    """`train` on an endless dataset with steps_per_epoch (the stream mode)."""
+def _stream_run(run_dir, interrupt_at=None, steps_per_execution=None, saved=None,
+                stream=True):
+    """`train` on an endless dataset with steps_per_epoch (the stream mode; `stream=False`:
+    one pass over a finite dataset per epoch), 3 epochs of 6 steps; `saved`: a list that
+    receives the step of each checkpoint written."""
     keras.utils.set_random_seed(0)
-    x = np.random.default_rng(1).integers(0, 256, (16, 8, 8, 1), dtype=np.uint8)
-    dataset = keras_gans.data.images(x, batch_size=4, seed=0, repeat=True)
+    x = np.random.default_rng(1).integers(0, 256, (16 if stream else 24, 8, 8, 1),
+                                          dtype=np.uint8)
+    dataset = keras_gans.data.images(x, batch_size=4, seed=0, repeat=stream)
 
     def create():
         gan = DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4, seed=5)
@@ -238,9 +242,20 @@ def _stream_run(run_dir, interrupt_at=None):
             if int(self.model.optimizer.iterations.numpy()) == interrupt_at:
                 raise KeyboardInterrupt
 
+    class Saved(keras.callbacks.Callback):  # after the Checkpoint callback
+        def on_train_batch_end(self, batch, logs=None):
+            path = training.checkpoint_path(run_dir)
+            if saved is not None and os.path.exists(path):
+                step = _checkpoint_step(run_dir)[0]
+                if not saved or saved[-1] != step:
+                    saved.append(step)
+
+        on_epoch_end = on_train_batch_end
+
     model, _ = training.resume_or_create(run_dir, create)
-    training.train(model, dataset, run_dir, epochs=3, steps_per_epoch=6, save_freq=4,
-                   callbacks=[Interrupt()], sample_grid=False, tensorboard=False, verbose=0)
+    training.train(model, dataset, run_dir, epochs=3, steps_per_epoch=6 if stream else None,
+                   save_freq=4, callbacks=[Saved(), Interrupt()], sample_grid=False,
+                   tensorboard=False, verbose=0, steps_per_execution=steps_per_execution)
     return model
 
 
@@ -255,6 +270,42 @@ def test_endless_dataset_resumes_its_stream(tmp_path):
     assert int(resumed.optimizer.iterations.numpy()) == 18
     for a, b in zip(state(resumed), state(reference)):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    # Resumed with 4 steps per call at step 11, 1 step before an epoch's end: the run
+    # still ends at step 18, with the same weights.
+    with pytest.raises(KeyboardInterrupt):
+        _stream_run(str(tmp_path / "again"), interrupt_at=11)
+    resumed = _stream_run(str(tmp_path / "again"), steps_per_execution=4)
+    assert int(resumed.optimizer.iterations.numpy()) == 18
+    assert resumed.steps_per_execution == 4
+    for a, b in zip(state(resumed), state(reference)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_steps_per_execution_checkpoints_on_time_and_resumes_exactly(tmp_path):
+    # One pass over 6 batches per epoch at 4 steps per call: Keras calls 4 + 2 steps,
+    # and the callbacks once per call, at steps 4, 6, 10, 12, 16, 18.
+    reference = _stream_run(str(tmp_path / "reference"), stream=False)
+    run_dir = str(tmp_path / "run")
+    saved = []
+    with pytest.raises(KeyboardInterrupt):
+        _stream_run(run_dir, interrupt_at=10, steps_per_execution=4, saved=saved,
+                    stream=False)
+    # save_freq=4: step 4, step 8 at the end of the call that reached it (10), and each
+    # epoch's end (6).
+    assert saved == [4, 6, 10], saved
+    step, checkpoint = _checkpoint_step(run_dir)
+    assert step == 10 and checkpoint.steps_per_execution == 4  # saved with the model
+    # Resumed with the checkpoint's count: the weights of the run of one step per call.
+    resumed = _stream_run(run_dir, saved=saved, stream=False)
+    assert saved == [4, 6, 10, 12, 16, 18], saved
+    assert resumed.steps_per_execution == 4
+    for a, b in zip(state(resumed), state(reference), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    # An endless stream with epochs of 6 steps: Keras would run 8 a epoch at 4 a call.
+    saved = []
+    model = _stream_run(str(tmp_path / "stream"), steps_per_execution=4, saved=saved)
+    assert int(model.optimizer.iterations.numpy()) == 18 and saved[-1] == 18, saved
+    assert model.steps_per_execution == 4
 
 
 def test_finished_run_writes_a_missing_final_model_and_refuses_another_epoch_length(

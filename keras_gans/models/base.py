@@ -323,6 +323,9 @@ class AdversarialModel(PresetMixin, _DatasetOrderFit, keras.Model):
                     f"Received: {key}={kwargs[key]!r}"
                 )
         auto_scale_loss = _check_bool("auto_scale_loss", kwargs.get("auto_scale_loss", True))
+        if "steps_per_execution" in kwargs:  # Keras takes 0, 2.0 or "4" without a word
+            _check_positive_int("steps_per_execution", kwargs["steps_per_execution"])
+            kwargs["steps_per_execution"] = int(kwargs["steps_per_execution"])
         scale = auto_scale_loss and computes_in_float16(self)
         optimizers = {}
         for name in self.optimizer_networks:

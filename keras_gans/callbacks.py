@@ -25,10 +25,12 @@ class _PreviewCallback(keras.callbacks.Callback):
 
     def __init__(self, every_n_epochs, n, seed, inputs):
         super().__init__()
+        from keras_gans.models.base import check_seed
+
         _check_counts(every_n_epochs=every_n_epochs, n=n)
         self.every_n_epochs = every_n_epochs
         self.n = n
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         self.inputs = inputs
         self.written = []
         self._fixed = None
@@ -53,7 +55,8 @@ class SampleGrid(_PreviewCallback):
     Args:
         directory: where the PNG files go (created if missing); files are named
             `epoch_0001.png`, ... (`filename` formats them; a model with several
-            previews gets one file each, prefixed by the preview's tag).
+            previews gets one file each, prefixed by the preview's tag). A file of
+            that name is replaced: a resumed run writes its epochs' grids again.
         every_n_epochs: how often to write a grid.
         n: images (or rows) per grid.
         seed: seed of the fixed noise.
@@ -81,7 +84,8 @@ class SampleGrid(_PreviewCallback):
         for tag, columns in previews.items():
             name = self.filename.format(epoch=epoch + 1)
             path = os.path.join(self.directory, name if len(previews) == 1 else f"{tag}_{name}")
-            utils.save_image(_pair_grid(*columns), path)
+            # A resumed run writes its epochs' grids again: they are this callback's own.
+            utils.save_image(_pair_grid(*columns), path, overwrite=True)
             self.written.append(path)
 
 
@@ -328,7 +332,9 @@ class Evaluate(keras.callbacks.Callback):
         self.real_data = real_data
         self.feature_extractor = feature_extractor
         self.classifier = classifier
-        self.seed = seed
+        from keras_gans.models.base import check_seed
+
+        self.seed = check_seed("seed", seed)
         self.prefix = prefix
         self.batch_size = batch_size
         self._real = None

@@ -65,7 +65,8 @@ def main(argv=None):
         info = keras_gans.model_info("dcgan_mnist")
         print(f"loaded the pretrained dcgan_mnist (v{info['latest']}): {info['description']}")
         keras_gans.utils.save_grid(gan.generate(64, seed=0),
-                                   os.path.join(args.out, "pretrained_samples.png"))
+                                   os.path.join(args.out, "pretrained_samples.png"),
+                                   overwrite=True)  # the demo's own, as every run
         x, _ = mnist_digits()
         print("fine-tuning it for one epoch on the 5,000 digits (fit continues: both "
               "optimizers were restored)")
@@ -82,7 +83,7 @@ def main(argv=None):
                 callbacks=[keras_gans.callbacks.SampleGrid(
                     os.path.join(args.out, "epochs"), n=64, seed=0)])
         gan.save(os.path.join(args.out, "dcgan_mnist_demo.keras"))
-    keras_gans.utils.save_grid(gan.generate(64, seed=0), grid_path)
+    keras_gans.utils.save_grid(gan.generate(64, seed=0), grid_path, overwrite=True)
     print(f"done in {time.time() - start:.0f} s; sample grid: {os.path.abspath(grid_path)}")
     return 0
 

@@ -128,7 +128,9 @@ def compute_statistics(
         max_features = _positive_int(max_features, "max_features")
     stats = FeatureStatistics()
     kept, reservoir = [], None
-    rng = np.random.default_rng(seed)
+    from keras_gans.models.base import check_seed
+
+    rng = np.random.default_rng(check_seed("seed", seed))
     for batch in _iterate_batches(data, batch_size):
         features = _extract(feature_fn, batch)
         seen = stats.count

@@ -361,7 +361,9 @@ def kernel_inception_distance(a, b, num_subsets=100, subset_size=1000, seed=0):
         raise ValueError(
             f"KID needs at least 2 samples in each set, received shapes {a.shape} and {b.shape}"
         )
-    rng = np.random.default_rng(seed)
+    from keras_gans.models.base import check_seed
+
+    rng = np.random.default_rng(check_seed("seed", seed))
     estimates = np.array(
         [
             _unbiased_mmd2(

@@ -97,10 +97,16 @@ def _check_manifest(path, manifest):
         key = f"models[{name!r}]"
         _check_component(name, f"{key} (an entry name)", path)
         need(entry, dict, key, "a mapping")
-        need(entry.get("versions"), dict, f"{key}['versions']", "a mapping")
+        need(entry.get("versions") or None, dict, f"{key}['versions']",
+             "a mapping of at least one version")
+        latest = entry.get("latest")
+        need(latest if latest is None or (type(latest) is int
+                                          and str(latest) in entry["versions"]) else "",
+             (type(None), int), f"{key}['latest']", "one of its versions")
         for version, record in entry["versions"].items():
             vkey = f"{key}['versions'][{version!r}]"
-            need(version if version.isdigit() else None, str, vkey, "an integer version")
+            need(version if re.fullmatch(r"[0-9]+", version) else None, str, vkey,
+                 "an integer version")
             need(record, dict, vkey, "a mapping")
             need(record.get("files"), dict, f"{vkey}['files']", "a mapping")
             for relpath, digest in record["files"].items():
@@ -518,9 +524,13 @@ def _load_keras(path, compile, inspected=False):
     _register_all()
     try:
         return keras.models.load_model(path, compile=compile, safe_mode=True)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a damaged member
-        raise ValueError(f"The .keras file {path} is damaged: {type(e).__name__}: {e}. "
-                         "Restore it from a backup or delete it.") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:  # a damaged member
+        if isinstance(e, OSError) and e.errno is not None:
+            raise  # the file system's (permissions, ...), naming the file already
+        # h5py's errors on a truncated or corrupt weights file are OSErrors without errno.
+        raise ValueError(f"The .keras file {path} is damaged: {type(e).__name__}: "
+                         f"{' '.join(str(e).split())[:300]}. Restore it from a backup or "
+                         "delete it.") from None
     except ValueError as e:
         if "safe_mode" not in str(e):
             raise

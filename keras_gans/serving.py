@@ -24,8 +24,13 @@ The gRPC client needs `grpcio` and `tensorflow-serving-api`; the latter depends 
 import base64
 import http.client
 import io
+import ipaddress
 import json
+import math
+import numbers
+import re
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -39,6 +44,16 @@ from keras_gans.serving_config import (  # noqa: F401 - part of this module's AP
 
 REST_PORT = 8501
 GRPC_PORT = 8500
+
+#: The most bytes `Client` reads of one answer by default (`max_response_bytes`): far
+#: more than the zoo's models answer, far less than would exhaust a machine's memory.
+MAX_RESPONSE_BYTES = 256 * 2**20
+_ERROR_BODY_BYTES = 16 * 2**10  # of an HTTP error's body: TF Serving's message fits
+_READ_BYTES = 2**20  # per socket read, so that the deadline is checked between reads
+_GRPC_MAX_MESSAGE = 2**31 - 1  # gRPC's limits are int32
+
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
 
 # TensorFlow's DataType enum names -> numpy dtypes, for REST metadata (no TF import).
 _DTYPES = {
@@ -59,6 +74,10 @@ class ServingError(RuntimeError):
     URL."""
 
 
+def _late(url, timeout):
+    return ServingError(f"{url} did not answer within timeout={timeout} s.")
+
+
 def _within(timeout, call, url):
     """`call()`, bounded by `timeout` seconds in all (each socket read is bounded by
     urllib's timeout, but a server trickling bytes could prolong the whole for ever)."""
@@ -74,10 +93,69 @@ def _within(timeout, call, url):
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise ServingError(f"{url} did not answer within timeout={timeout} s.")
+        raise _late(url, timeout)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def _read_body(stream, url, limit, deadline, timeout, truncate=False):
+    """The body of an HTTP answer, read piece by piece until `deadline` (a
+    `time.monotonic()`): more than `limit` bytes are refused with ServingError, or cut
+    with `truncate`. A `Content-Length` over `limit` is refused before reading."""
+    declared = stream.headers.get("Content-Length", "").strip()
+    declared = int(declared) if declared.isdigit() else None
+    if declared is not None and declared > limit and not truncate:
+        raise ServingError(f"{url} answered {declared:,} bytes (Content-Length), more than "
+                           f"max_response_bytes={limit:,}.")
+    body = bytearray()
+    while len(body) <= limit:
+        if time.monotonic() > deadline:
+            raise _late(url, timeout)
+        piece = stream.read1(min(_READ_BYTES, limit + 1 - len(body)))
+        if not piece:
+            break
+        body += piece
+    if len(body) > limit:
+        if truncate:
+            return bytes(body[:limit]) + b" [truncated]"
+        raise ServingError(f"{url} answered more than max_response_bytes={limit:,} bytes.")
+    if declared is not None and len(body) < declared:
+        raise ServingError(f"{url} closed the connection after {len(body):,} of the "
+                           f"{declared:,} bytes it announced.")
+    return bytes(body)
+
+
+def _error_detail(body):
+    """TF Serving's message in an HTTP error's body (`{"error": ...}`), or the body."""
+    detail = body.decode("utf-8", "replace")
+    try:
+        answer = json.loads(detail)
+    except (ValueError, RecursionError):
+        return detail
+    return answer.get("error", detail) if isinstance(answer, dict) else detail
+
+
+def _url_host(host):
+    """`host` as it goes in a URL or gRPC target (an IPv6 address in brackets), or
+    ValueError: anything but a host name or IP address (a scheme, port, path, query or
+    user) would change what the client connects to."""
+    if isinstance(host, str):
+        bare = host[1:-1] if host[:1] == "[" and host[-1:] == "]" else host
+        try:
+            address = ipaddress.ip_address(bare)
+        except ValueError:
+            address = None
+        if (address is not None and (address.version == 6 or bare == host)
+                and re.fullmatch(r"[0-9A-Za-z:.%_-]+", bare)):
+            return f"[{bare}]" if address.version == 6 else bare
+        if bare == host and len(host) <= 253 and _HOST_NAME.fullmatch(host):
+            return host
+    raise ValueError(
+        "Received an invalid value for argument `host`. Expected a host name or an IP "
+        "address, without scheme, port, path or user, received: "
+        f"host={host!r}"
+    )
 
 
 def _b64_decode(value):
@@ -160,8 +238,10 @@ class Client:
     signature names and tensors are those of `keras_gans.export`.
 
     Args:
-        host: the server's host name.
-        port: its REST port (8501 by default) or gRPC port (8500 by default).
+        host: the server's host name or IP address (an IPv6 address with or without
+            brackets); no scheme, port or path.
+        port: its REST port (8501 by default) or gRPC port (8500 by default), an
+            integer in [1, 65535].
         model: the model's name on the server (`MODEL_NAME`, or a name in
             `models.config`).
         protocol: `"rest"` or `"grpc"`. gRPC needs `grpcio` and
@@ -170,7 +250,11 @@ class Client:
         rest_format: `"inputs"` (columnar) or `"instances"` (row format) for REST
             requests. Signatures with scalar inputs (`sample`, `png`) always use
             `"inputs"`, as the row format cannot carry scalars.
-        timeout: seconds to wait for an answer.
+        timeout: seconds to wait for an answer, for the whole call (connecting and
+            reading all of the answer); a positive number.
+        max_response_bytes: the most bytes to accept in one answer (`MAX_RESPONSE_BYTES`,
+            256 MiB, by default); a larger answer raises `ServingError`. Raise it for
+            large batches of large images.
 
     Example:
 
@@ -185,7 +269,7 @@ class Client:
     """
 
     def __init__(self, host="localhost", port=None, model=None, protocol="rest", version=None,
-                 rest_format="inputs", timeout=30.0):
+                 rest_format="inputs", timeout=30.0, max_response_bytes=MAX_RESPONSE_BYTES):
         if protocol not in ("rest", "grpc"):
             raise ValueError(
                 "Received an invalid value for argument `protocol`. Expected 'rest' or "
@@ -207,14 +291,38 @@ class Client:
                 "Received an invalid value for argument `version`. Expected a "
                 f"non-negative integer or None, received: version={version!r}"
             )
+        url_host = _url_host(host)
+        if port is None:
+            port = REST_PORT if protocol == "rest" else GRPC_PORT
+        if (isinstance(port, bool) or not isinstance(port, (int, np.integer))
+                or not 1 <= port <= 65535):
+            raise ValueError(
+                "Received an invalid value for argument `port`. Expected an integer in "
+                f"[1, 65535], received: port={port!r}"
+            )
+        # NaN fails both comparisons; past TIMEOUT_MAX, threads cannot wait.
+        if (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
+                or not 0 < timeout <= threading.TIMEOUT_MAX):
+            raise ValueError(
+                "Received an invalid value for argument `timeout`. Expected a positive, "
+                f"finite number of seconds, received: timeout={timeout!r}"
+            )
+        if (isinstance(max_response_bytes, bool)
+                or not isinstance(max_response_bytes, (int, np.integer))
+                or max_response_bytes <= 0):
+            raise ValueError(
+                "Received an invalid value for argument `max_response_bytes`. Expected a "
+                f"positive integer, received: max_response_bytes={max_response_bytes!r}"
+            )
         self.host = host
-        self.port = int(port if port is not None else
-                        (REST_PORT if protocol == "rest" else GRPC_PORT))
+        self.port = int(port)
         self.model = model
         self.protocol = protocol
         self.version = version
         self.rest_format = rest_format
-        self.timeout = timeout
+        self.timeout = float(timeout)
+        self.max_response_bytes = int(max_response_bytes)
+        self._address = f"{url_host}:{self.port}"
         self._signatures = None  # cached by `signatures()`
         self._channel = self._stub = None  # opened by the first gRPC call
 
@@ -250,7 +358,7 @@ class Client:
                 raw = self._grpc_metadata()
             try:
                 self._signatures = self._parse_signatures(raw)
-            except (AttributeError, TypeError, ValueError) as e:
+            except (AttributeError, TypeError, ValueError, OverflowError) as e:
                 raise ServingError(f"{self._endpoint('metadata')} answered malformed "
                                    f"signature metadata: {type(e).__name__}: {e}") from None
         return self._signatures
@@ -399,12 +507,20 @@ class Client:
         """
         outputs = self._predict_n(self._sample_inputs(n, seed, labels, "png"), "png", n,
                                   rest_format="inputs")
-        files = [bytes(b) for b in outputs["images_bytes"]]
+        files = list(outputs["images_bytes"])
+        if not all(isinstance(b, bytes) for b in files):
+            raise ServingError(f"{self._endpoint('png')} answered 'images_bytes' that are "
+                               f"not bytes: {sorted({type(b).__name__ for b in files})}.")
+        files = [bytes(b) for b in files]
         if not as_pil:
             return files
-        from PIL import Image
+        from PIL import Image, UnidentifiedImageError
 
-        return [Image.open(io.BytesIO(b)) for b in files]
+        try:
+            return [Image.open(io.BytesIO(b)) for b in files]
+        except UnidentifiedImageError as e:
+            raise ServingError(f"{self._endpoint('png')} answered 'images_bytes' that are "
+                               f"not image files: {e}") from None
 
     def translate(self, images, direction="a2b", as_pil=False):
         """Translate images with a CycleGAN (`translate_a2b` / `translate_b2a`).
@@ -480,7 +596,7 @@ class Client:
     # --- REST ---
 
     def _rest_url(self, verb):
-        url = f"http://{self.host}:{self.port}/v1/models/{self.model}"
+        url = f"http://{self._address}/v1/models/{self.model}"
         if self.version is not None:
             url += f"/versions/{self.version}"
         return url + verb
@@ -490,27 +606,37 @@ class Client:
         request = urllib.request.Request(
             url, data=data, method="GET" if data is None else "POST",
             headers={"Content-Type": "application/json"})
-        def fetch():
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read()
+        # Each socket read is bounded by urlopen's timeout, the whole by the deadline
+        # (checked between reads, so that an abandoned `_within` thread stops too).
+        deadline = time.monotonic() + self.timeout
 
-        try:
-            text = _within(self.timeout, fetch, url)
-        except urllib.error.HTTPError as e:
-            detail = e.read().decode("utf-8", "replace")
+        def read(stream, limit, truncate=False):
+            return _read_body(stream, url, limit, deadline, self.timeout, truncate)
+
+        def fetch():
             try:
-                detail = json.loads(detail).get("error", detail)
-            except ValueError:
-                pass
-            raise ServingError(f"{url} answered HTTP {e.code}: {detail}") from None
-        except urllib.error.URLError as e:
-            raise ServingError(f"Cannot reach TF Serving at {url}: {e.reason}") from None
-        except (OSError, http.client.HTTPException) as e:  # timeouts, dropped connections
-            raise ServingError(f"TF Serving at {url} failed to answer: "
-                               f"{type(e).__name__}: {e}") from None
+                try:
+                    with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                        return read(response, self.max_response_bytes)
+                except urllib.error.HTTPError as e:
+                    with e:
+                        try:
+                            detail = _error_detail(read(
+                                e, min(_ERROR_BODY_BYTES, self.max_response_bytes), True))
+                        except (OSError, http.client.HTTPException) as failure:
+                            detail = (f"(its body could not be read: "
+                                      f"{type(failure).__name__}: {failure})")
+                    raise ServingError(f"{url} answered HTTP {e.code}: {detail}") from None
+            except urllib.error.URLError as e:
+                raise ServingError(f"Cannot reach TF Serving at {url}: {e.reason}") from None
+            except (OSError, http.client.HTTPException) as e:  # timeouts, dropped connections
+                raise ServingError(f"TF Serving at {url} failed to answer: "
+                                   f"{type(e).__name__}: {e}") from None
+
+        text = _within(self.timeout, fetch, url)
         try:
             answer = json.loads(text.decode("utf-8"))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise ServingError(f"{url} answered malformed JSON: {text[:100]!r}") from None
         if not isinstance(answer, dict):
             raise ServingError(f"{url} answered {type(answer).__name__} JSON, not an object: "
@@ -565,14 +691,15 @@ class Client:
                 else:
                     result = {k: [row[k] for row in rows] for k in outputs}
             return {k: _to_array(v, outputs.get(k, (None,))[0]) for k, v in result.items()}
-        except (KeyError, TypeError, ValueError) as e:  # missing keys, ragged lists
+        # Missing keys, ragged lists, values out of the dtype's range, nesting too deep.
+        except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as e:
             raise ServingError(f"{url} answered outputs that are not those of signature "
                                f"{signature!r}: {type(e).__name__}: {e}") from None
 
     def _endpoint(self, signature):
         if self.protocol == "rest":
             return self._rest_url("/metadata" if signature == "metadata" else ":predict")
-        return f"grpc://{self.host}:{self.port}/{self.model} ({signature})"
+        return f"grpc://{self._address}/{self.model} ({signature})"
 
     def _check_outputs(self, result, spec, signature, n=None):
         """Every output of `spec` with its shape (and `n` rows when given), or ServingError."""
@@ -602,7 +729,9 @@ class Client:
                     "`pip install grpcio && pip install --no-deps tensorflow-serving-api` "
                     f"({e})."
                 ) from None
-            self._channel = grpc.insecure_channel(f"{self.host}:{self.port}")
+            limit = min(self.max_response_bytes, _GRPC_MAX_MESSAGE)
+            self._channel = grpc.insecure_channel(
+                self._address, options=[("grpc.max_receive_message_length", limit)])
             self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
         return self._stub
 
@@ -620,12 +749,13 @@ class Client:
             return method(request, timeout=self.timeout)
         except grpc.RpcError as e:
             raise ServingError(
-                f"TF Serving at {self.host}:{self.port} answered {e.code().name}: "
+                f"TF Serving at {self._address} answered {e.code().name}: "
                 f"{e.details()}"
             ) from None
 
     def _grpc_metadata(self):
         from google.protobuf import json_format
+        from google.protobuf.message import DecodeError
         from tensorflow_serving.apis import get_model_metadata_pb2
 
         stub = self._grpc()
@@ -634,10 +764,17 @@ class Client:
         request.metadata_field.append("signature_def")
         response = self._grpc_call(stub.GetModelMetadata, request)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
-        response.metadata["signature_def"].Unpack(signature_map)
+        try:
+            unpacked = ("signature_def" in response.metadata
+                        and response.metadata["signature_def"].Unpack(signature_map))
+        except DecodeError:
+            unpacked = False
+        if not unpacked:
+            raise ServingError(f"{self._endpoint('metadata')} answered metadata without a "
+                               "SignatureDefMap in metadata['signature_def'].")
         # The same JSON as the REST metadata, so both share one parser.
         return json_format.MessageToDict(
-            signature_map, preserving_proto_field_name=True)["signature_def"]
+            signature_map, preserving_proto_field_name=True).get("signature_def", {})
 
     def _grpc_predict(self, arrays, signature):
         import tensorflow as tf
@@ -649,4 +786,29 @@ class Client:
         for key, value in arrays.items():
             request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
         response = self._grpc_call(stub.Predict, request)
-        return {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}
+        return self._grpc_arrays(response.outputs, signature)
+
+    def _grpc_arrays(self, outputs, signature):
+        """`{key: TensorProto}` as numpy arrays, refusing malformed tensors and tensors
+        that would take more than `max_response_bytes` once expanded (a TensorProto may
+        hold one value for any shape, which `make_ndarray` repeats)."""
+        import tensorflow as tf
+
+        arrays, total = {}, 0
+        for key, proto in outputs.items():
+            try:
+                dtype = tf.dtypes.as_dtype(proto.dtype)
+                shape = [d.size for d in proto.tensor_shape.dim]
+                if any(size < 0 for size in shape):
+                    raise ValueError(f"shape {shape} has a negative dimension")
+                total += math.prod(shape) * (dtype.size or 8)  # strings: one reference each
+                if total > self.max_response_bytes:
+                    raise ServingError(
+                        f"{self._endpoint(signature)} answered {key!r} of shape {shape} and "
+                        f"dtype {dtype.name}: more than max_response_bytes="
+                        f"{self.max_response_bytes:,} bytes in all.")
+                arrays[key] = tf.make_ndarray(proto)
+            except (TypeError, ValueError) as e:
+                raise ServingError(f"{self._endpoint(signature)} answered a malformed tensor "
+                                   f"{key!r}: {type(e).__name__}: {e}") from None
+        return arrays

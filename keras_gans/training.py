@@ -38,11 +38,8 @@ import keras
 import numpy as np
 
 from keras_gans import callbacks as callbacks_lib
+from keras_gans._run_files import CHECKPOINT, FINAL, HISTORY, SAMPLES, STATE, foreign_outputs
 from keras_gans.models.base import AdversarialModel, uses_ema
-
-CHECKPOINT = "checkpoint.keras"
-FINAL = "model.keras"
-STATE = "run.json"
 
 # `callbacks._atomic_save` writes `.tmp-<pid>-<name>.keras` beside the target.
 _TEMPORARY = re.compile(r"^\.tmp-(\d+)-.+\.keras$")
@@ -142,7 +139,8 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
             `steps_per_epoch`.
         run_dir: directory for `checkpoint.keras`, `model.keras` (at the end),
             `samples/` (a grid per epoch), `logs/` (TensorBoard), `history.csv` and
-            `run.json` (the epoch length, checked when the run is resumed).
+            `run.json` (the epoch length, checked when the run is resumed). A new run
+            is refused where it would replace or append to files it did not write.
         epochs: total epochs of the run (not additional ones).
         save_freq: checkpoint every this many steps (and at each epoch end).
         steps_per_epoch: steps per epoch; required when the dataset's length is unknown
@@ -169,6 +167,8 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
         ValueError: `run_dir` holds the checkpoint of another class of model, or of a
             later step than `model` is at (a new model where a run already trained):
             nothing is written there. Continue such a run with `resume_or_create`.
+        FileExistsError: `run_dir` is a file, or holds `model.keras`, `history.csv`,
+            `run.json` or a non-empty `samples/` but no run (nothing is written there).
         KeyboardInterrupt: Ctrl-C; the current step was checkpointed first.
         Terminated: SIGTERM (when no other handler is installed for it); the current
             step was checkpointed first.
@@ -180,6 +180,7 @@ def train(model, data, run_dir, epochs, save_freq=200, steps_per_epoch=None, cal
     length = _data_length(data, steps_per_epoch)
     steps = steps_per_epoch or length
     _check_progress(model, run_dir)
+    _check_foreign_outputs(run_dir)
     _prepare_run_dir(run_dir)
     remove_stale_temporaries(run_dir)
 
@@ -269,11 +270,11 @@ def _check_epoch_length(run_dir, steps, done):
 def _run_callbacks(model, data, run_dir, checkpoint, sample_grid, tensorboard):
     """The callbacks of every run: checkpoint, CSV log, preview grid, TensorBoard."""
     cbs = [checkpoint,
-           keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True)]
+           keras.callbacks.CSVLogger(os.path.join(run_dir, HISTORY), append=True)]
     if sample_grid and isinstance(model, AdversarialModel):
         # GANs preview fixed noise; image-to-image models the first rows of their data.
         from_seed = model.preview_from_seed
-        cbs.append(callbacks_lib.SampleGrid(os.path.join(run_dir, "samples"),
+        cbs.append(callbacks_lib.SampleGrid(os.path.join(run_dir, SAMPLES),
                                             n=64 if from_seed else 8,
                                             inputs=None if from_seed else data))
     if tensorboard:
@@ -500,6 +501,18 @@ def _checkpoint_when_interrupted(model, checkpoint, done):
             signal.signal(signal.SIGTERM, previous)
         if checkpoint.saved_steps:  # what this run wrote: `model` may train on there
             _RESUMED[model] = _file_identity(checkpoint.path)
+
+
+def _check_foreign_outputs(run_dir):
+    """Refuse a directory whose files a new run would replace: nothing a user has is
+    overwritten or appended to."""
+    found = foreign_outputs(run_dir)
+    if found:
+        raise FileExistsError(
+            errno.EEXIST, "Received an invalid value for argument `run_dir`: it holds "
+            f"{', '.join(found)} and no training run (no {CHECKPOINT}, no {STATE}); a run "
+            "there would replace or append to them. Choose a new or empty directory, or "
+            f"move them: run_dir={run_dir!r}", run_dir)
 
 
 def _prepare_run_dir(run_dir):

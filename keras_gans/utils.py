@@ -9,6 +9,8 @@ with the provenance text chunks `keras-gans provenance` reads back (`provenance_
 `available_memory` lives in `keras_gans.memory` (still importable from here).
 """
 
+import contextlib
+import errno
 import numbers
 import os
 import stat
@@ -66,6 +68,8 @@ def take_rows(inputs, n):
     """The first `n` rows of `inputs` (an array, a pair of arrays or a dataset of such
     batches) as a tuple of arrays, e.g. the fixed inputs of a preview."""
     import tensorflow as tf
+
+    _check_count("n", n)
 
     if isinstance(inputs, tf.data.Dataset):
         parts = None
@@ -298,28 +302,65 @@ def interpolate_weights(start, end, alpha):
     return [blend(a, b) for a, b in zip(weights["start"], weights["end"])]
 
 
+def _check_count(name, value, minimum=1):
+    """Refuses `value` unless it is an integer >= `minimum` (bools are not counts)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < minimum:
+        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"Received an invalid value for argument `{name}`. Expected "
+                         f"{expected}, received: {name}={value!r}")
+
+
+def _finite_uint8(images, argument):
+    """`images` (uint8, or float in [-1, 1]) as uint8; NaN or infinite values are
+    refused, as casting them would write arbitrary pixels."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            f"Received an invalid value for argument `{argument}`. Expected uint8 images "
+            f"(0-255) or float images in [-1, 1], received dtype {images.dtype}."
+        )
+    if images.dtype != np.uint8:
+        finite = np.isfinite(images)
+        if not finite.all():
+            raise ValueError(
+                f"Received an invalid value for argument `{argument}`. Float images must "
+                f"be finite, in [-1, 1]; received {int(finite.size - finite.sum())} NaN or "
+                f"infinite values, e.g. {images[~finite].flat[0]}."
+            )
+    return to_uint8(images)
+
+
 def make_grid(images, ncols=None, padding=2, pad_value=255):
     """Tile a batch of images `(N, H, W, C)` into one uint8 image.
 
     Args:
-        images: float in [-1, 1] or uint8, shape `(N, H, W)` or `(N, H, W, C)`, C 1 or 3.
-        ncols: images per row; defaults to a near-square grid.
-        padding: pixels between images.
-        pad_value: the colour of the padding (0-255).
+        images: float in [-1, 1] (finite) or uint8, shape `(N, H, W)` or `(N, H, W, C)`,
+            C 1 or 3.
+        ncols: images per row (a positive integer); defaults to a near-square grid.
+        padding: pixels between images (an integer >= 0).
+        pad_value: the colour of the padding (an integer 0-255).
 
     Returns:
         A uint8 array `(rows*(H+p)+p, ncols*(W+p)+p, C)`.
     """
-    images = to_uint8(images)
+    images = _finite_uint8(images, "images")
     if images.ndim == 3:
         images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.size == 0:
         raise ValueError(
             "Received an invalid value for argument `images`. Expected a non-empty batch "
             f"(N, H, W, C) with C 1 or 3, received shape {images.shape}."
         )
+    if ncols is not None:
+        _check_count("ncols", ncols)
+    _check_count("padding", padding, minimum=0)
+    if isinstance(pad_value, (bool, np.bool_)) or not isinstance(
+            pad_value, (int, np.integer)) or not 0 <= pad_value <= 255:
+        raise ValueError("Received an invalid value for argument `pad_value`. Expected an "
+                         f"integer in [0, 255], received: pad_value={pad_value!r}")
     n, h, w, c = images.shape
-    ncols = ncols or int(np.ceil(np.sqrt(n)))
+    ncols = int(ncols or np.ceil(np.sqrt(n)))
     nrows = int(np.ceil(n / ncols))
     grid = np.full((nrows * (h + padding) + padding, ncols * (w + padding) + padding, c),
                    pad_value, dtype=np.uint8)
@@ -371,31 +412,84 @@ def read_provenance(path):
             if key.startswith(PROVENANCE_PREFIX)}
 
 
-def save_image(image, path, metadata=None):
+def _write_file(path, write, overwrite):
+    """Calls `write(file)` on a new file `path`, removed again if writing fails. With
+    `overwrite`, an existing `path` is replaced only once the new file is complete (a
+    temporary file beside it, renamed over it): a failed write never truncates it."""
+    if overwrite:
+        folder, name = os.path.split(path)
+        target, path = path, os.path.join(folder, f".tmp-{os.getpid()}-{name}")
+    with open(path, "wb" if overwrite else "xb") as file:  # "x": never replaces a file
+        try:
+            write(file)
+            file.close()
+            if overwrite:
+                os.replace(path, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            raise
+
+
+def save_image(image, path, metadata=None, *, overwrite=False):
     """Write one image (float in [-1, 1] or uint8, `(H, W)` or `(H, W, C)`) as PNG/JPEG.
 
     `metadata` (a mapping, PNG only) is written as text chunks `keras_gans:KEY`, read
     back by `read_provenance` and `keras-gans provenance FILE`.
+
+    Args:
+        image: uint8, or finite float in [-1, 1]; `(H, W)` or `(H, W, C)` with C 1-4.
+        path: the file to write, with an image extension (`.png`, `.jpg`, ...); missing
+            folders are created.
+        metadata: `None` or a mapping (PNG only).
+        overwrite: replace an existing file. By default an existing `path` is refused
+            with a `FileExistsError`: nothing is overwritten unless asked.
+
+    Returns:
+        `path`.
     """
     from PIL import Image
 
-    image = to_uint8(image)
+    image = _finite_uint8(image, "image")
+    if image.ndim not in (2, 3) or image.size == 0 or (
+            image.ndim == 3 and image.shape[-1] not in (1, 2, 3, 4)):
+        raise ValueError(
+            "Received an invalid value for argument `image`. Expected one image (H, W) or "
+            f"(H, W, C) with C 1-4, received shape {image.shape}."
+        )
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError("Received an invalid value for argument `path`. Expected a file "
+                        f"name (str or os.PathLike), received: path={path!r}")
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
-    if extension not in Image.registered_extensions():
+    Image.init()
+    image_format = Image.registered_extensions().get(extension)
+    if image_format not in Image.SAVE:  # unknown, or a format PIL only reads
         raise ValueError(
             "Received an invalid value for argument `path`. Expected an image file name "
             f"(.png, .jpg, ...), received: path={path!r}"
         )
+    if metadata is not None and not hasattr(metadata, "items"):
+        raise TypeError("Received an invalid value for argument `metadata`. Expected None "
+                        f"or a mapping, received: metadata={metadata!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            errno.EISDIR, "Received an invalid value for argument `path`. Expected an image "
+            f"file name, received: path={path!r}, an existing folder", path)
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsError(
+            errno.EEXIST, "Received an invalid value for argument `path`. Expected a file "
+            f"that does not exist yet (pass overwrite=True to replace it), received: "
+            f"path={path!r}, an existing file", path)
     directory = os.path.dirname(path)
+    options = {"pnginfo": _png_info(metadata)} if metadata and extension == ".png" else {}
     try:
         if directory:
             os.makedirs(directory, exist_ok=True)
-        options = {"pnginfo": _png_info(metadata)} if metadata and extension == ".png" \
-            else {}
-        Image.fromarray(image).save(path, **options)
+        _write_file(path, lambda file: Image.fromarray(image).save(
+            file, format=image_format, **options), overwrite)
     except OSError as e:
         message = (f"Received an invalid value for argument `path`: cannot write {path!r} "
                    f"({e.strerror or e})")
@@ -405,8 +499,15 @@ def save_image(image, path, metadata=None):
     return path
 
 
-def save_grid(images, path, ncols=None, padding=2, metadata=None):
+def save_grid(images, path, ncols=None, padding=2, metadata=None, *, overwrite=False):
     """Save a batch of images as one PNG grid and return the path.
+
+    Args:
+        images: a batch, as `make_grid` takes it.
+        path: the file to write; an existing one is refused unless `overwrite=True`.
+        ncols, padding: as for `make_grid`.
+        metadata: as for `save_image`.
+        overwrite: replace an existing `path` (default: `FileExistsError`).
 
     Example:
 
@@ -414,4 +515,5 @@ def save_grid(images, path, ncols=None, padding=2, metadata=None):
     keras_gans.utils.save_grid(gan.generate(64, seed=0), "samples.png")
     ```
     """
-    return save_image(make_grid(images, ncols=ncols, padding=padding), path, metadata)
+    return save_image(make_grid(images, ncols=ncols, padding=padding), path, metadata,
+                      overwrite=overwrite)

@@ -21,9 +21,12 @@ from PIL import Image
 import keras_gans
 from keras_gans import callbacks, data, registry, training, utils
 from keras_gans.export import export
+from keras_gans.models import dcgan
 from keras_gans.models.cyclegan import CycleGAN, build_patchgan_discriminator
 from keras_gans.models.dcgan import DCGAN
+from keras_gans.models.lsgan import LSGAN
 from keras_gans.models.srgan import SRGAN
+from keras_gans.models.wgan_gp import WGANGP
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -319,6 +322,28 @@ API_CASES = [
         DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4),
         data.images(e.x, batch_size=4), str(e.root / "run2"), 1),
      ValueError, r"`model`.*DCGAN.*not compiled"),
+    ("dcgan_image_shape_beyond_memory", lambda e: DCGAN.from_shape(
+        (10**7, 10**7, 3), latent_dim=8, base_filters=4),
+     MemoryError, (r"`image_shape`: the generator's weights for image_shape=\(10000000, "
+                   r"10000000, 3\) need .* GiB")),
+    ("critic_image_shape_beyond_memory", lambda e: dcgan.build_discriminator(
+        (10**7, 10**7, 3), base_filters=4, normalization="layer"),
+     MemoryError, r"`image_shape`: the discriminator's weights .* need .* GiB"),
+    ("spectral_norm_string", lambda e: DCGAN.from_shape(
+        (8, 8, 1), latent_dim=4, base_filters=4, spectral_norm="yes"),
+     TypeError, r"`spectral_norm`.*received: spectral_norm='yes'"),
+    ("one_sided_string", lambda e: WGANGP.from_shape(
+        (8, 8, 1), latent_dim=4, base_filters=4, one_sided="no"),
+     TypeError, r"`one_sided`.*received: one_sided='no'"),
+    ("lsgan_nan_target", lambda e: LSGAN.from_shape(
+        (8, 8, 1), latent_dim=4, base_filters=4, a=float("nan")),
+     ValueError, r"`a`\. Expected a finite number.*received: a=nan"),
+    ("generate_negative_seed", lambda e: e.gan.generate(2, seed=-1),
+     ValueError, r"`seed`\. Expected a non-negative integer or None, received: seed=-1"),
+    ("generate_float_seed", lambda e: e.gan.generate(2, seed=1.5),
+     TypeError, r"`seed`.*received: seed=1\.5"),
+    ("sample_grid_string_seed", lambda e: callbacks.SampleGrid(str(e.root / "g"), seed="a"),
+     TypeError, r"`seed`.*received: seed='a'"),
     ("compile_steps_per_execution_zero", lambda e: DCGAN.from_shape(
         (8, 8, 1), latent_dim=4, base_filters=4).compile(steps_per_execution=0),
      ValueError, r"`steps_per_execution`.*received: steps_per_execution=0"),
@@ -349,6 +374,8 @@ CLI_CASES = [
      r"Unknown zoo model name='tiny_dcgn'.*Did you mean: tiny_dcgan"),
     ("unknown_info_name", lambda e: ["info", "nothing_here"],
      r"Unknown zoo model name='nothing_here'"),
+    ("negative_seed", lambda e: ["sample", "tiny_dcgan", "--seed", "-1"],
+     r"--seed: expected a non-negative integer, received: '-1'"),
     ("n_zero", lambda e: ["sample", "tiny_dcgan", "-n", "0"],
      r"-n/--num: expected a positive integer, received: '0'"),
     ("tampered_artifact", lambda e: ["sample", "tampered", "-o", str(e.root / "t.png")],
@@ -464,3 +491,46 @@ def test_uint8_training_images_are_scaled_not_taken_as_floats():
 
     for a, b in zip(weights_after_fit(x), weights_after_fit(x / 127.5 - 1.0)):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("files", [
+    {"history.csv": "my notes\n"},
+    {"model.keras": "my model"},
+    {"samples/epoch_0001.png": "my picture"},
+    {"run.json": "[1, 2]", "notes.txt": "kept"},  # a run.json that is not a run's
+])
+def test_training_never_replaces_a_users_files(env, files, tmp_path, capsys):
+    # A folder holding files that a run writes, but no run: refused by the API and by
+    # the CLI (naming --out), and nothing in it changes.
+    folder = tmp_path / "mine"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    before = sorted((p.relative_to(folder), p.read_bytes()) for p in folder.rglob("*")
+                    if p.is_file())
+    with pytest.raises(FileExistsError, match=r"`run_dir`: it holds .*no training run"):
+        training.train(_fresh_gan(), data.images(env.x, batch_size=4), folder, epochs=1,
+                       verbose=0)
+    assert _cli(["train", "dcgan", str(env.clean), "--out", str(folder), "--epochs", "1",
+                 "--batch-size", "2", "--base-filters", "4"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"--out '.*mine' holds .*no keras-gans run", err), err
+    after = sorted((p.relative_to(folder), p.read_bytes()) for p in folder.rglob("*")
+                   if p.is_file())
+    assert after == before
+
+
+def test_cli_out_that_is_a_file_is_named(env, tmp_path, capsys):
+    path = tmp_path / "afile"
+    path.write_text("mine")
+    assert _cli(["train", "dcgan", str(env.clean), "--out", str(path), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"--out '.*afile' is a file, not a directory", err), err
+    assert path.read_text() == "mine"
+
+
+def _fresh_gan():
+    """A compiled model at step 0 (the shared one may have trained)."""
+    gan = DCGAN.from_shape((8, 8, 1), latent_dim=4, base_filters=4, seed=0)
+    gan.compile()
+    return gan

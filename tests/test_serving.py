@@ -4,12 +4,18 @@ The client talks to stand-ins of TF Serving on 127.0.0.1 (`serving_standins`) th
 the exported SavedModels with the graph-mode loader, as the server does: a REST server
 following TF Serving's documented JSON, and an in-process gRPC `PredictionService`.
 The gRPC tests need `tensorflow-serving-api` (`pip install --no-deps
-tensorflow-serving-api`) and fail without it.
+tensorflow-serving-api`) and fail without it. Misbehaving servers (scripted HTTP answers,
+a gRPC service answering malformed tensors) check that the client refuses, within its
+timeout and `max_response_bytes`, what TF Serving would not send.
 """
 
 import base64
+import http.server
 import io
 import json
+import re
+import threading
+import time
 import urllib.request
 
 import numpy as np
@@ -236,3 +242,234 @@ def test_client_validates_arguments():
     assert Client(model="m", protocol="grpc").port == 8500
     with pytest.raises(ValueError, match="`n`"):
         client.sample(0)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"port": "abc"}, "port"), ({"port": "8501"}, "port"), ({"port": -1}, "port"),
+    ({"port": 0}, "port"), ({"port": 70000}, "port"), ({"port": True}, "port"),
+    ({"port": 8501.7}, "port"),
+    ({"timeout": "x"}, "timeout"), ({"timeout": -1}, "timeout"), ({"timeout": 0}, "timeout"),
+    ({"timeout": float("nan")}, "timeout"), ({"timeout": float("inf")}, "timeout"),
+    ({"timeout": True}, "timeout"),
+    ({"host": "evil.com/x?"}, "host"), ({"host": 5}, "host"), ({"host": ""}, "host"),
+    ({"host": "http://localhost"}, "host"), ({"host": "localhost:8501"}, "host"),
+    ({"host": "user@localhost"}, "host"), ({"host": "local host"}, "host"),
+    ({"host": "localhost#x"}, "host"), ({"host": "localhost\n"}, "host"),
+    ({"host": "[127.0.0.1]"}, "host"), ({"host": "[::1"}, "host"),
+    ({"max_response_bytes": 0}, "max_response_bytes"),
+    ({"max_response_bytes": 1.5}, "max_response_bytes"),
+    ({"max_response_bytes": True}, "max_response_bytes"),
+])
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_client_rejects_bad_connection_arguments(kwargs, name, protocol):
+    arguments = {"host": "localhost", "port": 8501, "timeout": 3, **kwargs}
+    with pytest.raises(ValueError, match=rf"argument `{name}`.*received: "
+                                         rf"{name}={re.escape(repr(kwargs[name]))}"):
+        Client(model="m", protocol=protocol, **arguments)
+
+
+def test_client_accepts_host_names_and_ip_addresses():
+    for host in ("localhost", "tf-serving.internal", "tf_serving", "127.0.0.1", "::1",
+                 "[::1]"):
+        client = Client(host, np.int64(8501), "m", timeout=np.float32(0.5))
+        assert client.host == host and client.port == 8501 and client.timeout == 0.5
+    # An IPv6 address goes in brackets in the URL (refused: nothing listens on port 1).
+    with pytest.raises(ServingError, match=r"http://\[::1\]:1/v1/models/m/metadata"):
+        Client("::1", 1, "m", timeout=2).signatures()
+
+
+# --- Misbehaving servers: size, time and shape of what comes back ---
+
+
+_SCALARS = {"n": {"dtype": "DT_INT32"}, "seed": {"dtype": "DT_INT64"}}
+_METADATA = {"metadata": {"signature_def": {"signature_def": {
+    "sample": {"inputs": _SCALARS, "outputs": {"images_uint8": {
+        "dtype": "DT_UINT8", "tensor_shape": {"dim": [{"size": "-1"}, {"size": "1"}]}}}},
+    "png": {"inputs": _SCALARS, "outputs": {"images_bytes": {
+        "dtype": "DT_STRING", "tensor_shape": {"dim": [{"size": "-1"}]}}}},
+}}}}
+_GIB3 = 3 * 2**30
+_NESTED = "[" * 100_000 + "]" * 100_000
+
+
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers `/v1/models/<name>/...` as `_SCRIPTS[name]` says: (status, headers, body
+    pieces, seconds between pieces); other names get `_METADATA` and `_PREDICTIONS`."""
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self):
+        name = self.path.split("/")[3].split(":")[0]
+        length = int(self.headers.get("Content-Length", 0))
+        self.rfile.read(length)
+        default = json.dumps(_METADATA if self.command == "GET" else _PREDICTIONS.get(name))
+        status, headers, pieces, pause = _SCRIPTS.get(name, (200, {}, [default.encode()], 0))
+        try:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            for piece in pieces:
+                self.wfile.write(piece)
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:  # the client hung up, as it should
+            pass
+
+    do_GET = do_POST = _answer
+
+
+def _filler(count, byte=b" "):
+    return [byte * 2**16] * count
+
+
+_SCRIPTS = {
+    # 3 GiB announced (50 MiB sent): refused from the header.
+    "huge": (200, {"Content-Length": str(_GIB3)}, _filler(800), 0),
+    # No Content-Length, 50 MiB until the connection closes: refused once past the cap.
+    "endless": (200, {}, _filler(800), 0),
+    # One byte every 0.1 s: each read is quick, the whole is not.
+    "trickle": (200, {"Content-Length": "100000"}, [b" "] * 40, 0.1),
+    "trickle_error": (500, {"Content-Length": "100000"}, [b"x"] * 40, 0.1),
+    "huge_error": (500, {"Content-Length": str(_GIB3)}, _filler(80, b"x"), 0),
+    "nested": (200, {}, [_NESTED.encode()], 0),
+    "nested_error": (500, {}, [_NESTED.encode()], 0),
+    "list_error": (500, {}, [b"[1]"], 0),
+    "infinite_dimension": (200, {}, [json.dumps(_METADATA).replace(
+        '"size": "1"', '"size": Infinity').encode()], 0),
+}
+_PREDICTIONS = {"out_of_range": {"outputs": [[300]]}, "not_bytes": {"outputs": [1]}}
+
+
+@pytest.fixture(scope="module")
+def scripted():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("model, kwargs, match", [
+    ("huge", {}, r"answered 3,221,225,472 bytes .* max_response_bytes=268,435,456\.$"),
+    ("huge", {"max_response_bytes": 2**20}, "more than max_response_bytes=1,048,576"),
+    ("endless", {"max_response_bytes": 2**20},
+     "answered more than max_response_bytes=1,048,576 bytes"),
+    ("huge_error", {}, r"answered HTTP 500: x+ \[truncated\]$"),
+])
+def test_client_refuses_answers_larger_than_max_response_bytes(scripted, model, kwargs, match):
+    client = Client("127.0.0.1", scripted, model, timeout=3, **kwargs)
+    start = time.monotonic()
+    with pytest.raises(ServingError, match=match) as info:
+        client.generate(np.zeros((1, LATENT), np.float32))
+    assert time.monotonic() - start < 2.0
+    assert f"http://127.0.0.1:{scripted}/v1/models/{model}/metadata" in str(info.value)
+    assert len(str(info.value)) < 20_000  # an error's body is cut, not read whole
+
+
+@pytest.mark.parametrize("model", ["trickle", "trickle_error"])
+def test_client_timeout_bounds_reading_answers_and_errors(scripted, model):
+    client = Client("127.0.0.1", scripted, model, timeout=1)
+    start = time.monotonic()
+    with pytest.raises(ServingError, match=rf"127\.0\.0\.1:{scripted}/v1/models/{model}/"
+                                           r"metadata did not answer within timeout=1\.0 s"):
+        client.signatures()
+    assert time.monotonic() - start < 2.0
+
+
+@pytest.mark.parametrize("model, match", [
+    ("nested", "/metadata answered malformed JSON: b'\\[\\[\\["),
+    ("nested_error", r"/metadata answered HTTP 500: \[\[\["),
+    ("list_error", r"/metadata answered HTTP 500: \[1\]"),
+    ("infinite_dimension", "/metadata answered malformed signature metadata: OverflowError"),
+    ("out_of_range", ":predict answered outputs that are not those.*: OverflowError"),
+    ("not_bytes", ":predict answered 'images_bytes' that are not bytes"),
+])
+def test_client_refuses_malformed_answers_naming_the_url(scripted, model, match):
+    client = Client("127.0.0.1", scripted, model, timeout=3)
+    with pytest.raises(ServingError, match=match) as info:
+        client.png(1) if model == "not_bytes" else client.sample(1)
+    assert f"http://127.0.0.1:{scripted}/v1/models/{model}" in str(info.value)
+
+
+class _MisbehavingGrpc:
+    """A `PredictionService` answering by model name: "no_signatures" metadata holds
+    another message; "expanding" outputs 2**45 floats from one value; "mismatch" outputs
+    fewer bytes than its shape; others answer 12 floats."""
+
+    def __init__(self):
+        from concurrent import futures
+
+        import grpc
+        from tensorflow.core.framework import tensor_pb2
+        from tensorflow.core.protobuf import meta_graph_pb2
+        from tensorflow_serving.apis import (
+            get_model_metadata_pb2,
+            predict_pb2,
+            prediction_service_pb2_grpc,
+        )
+
+        signature = meta_graph_pb2.SignatureDef()
+        signature.inputs["n"].dtype = 3  # DT_INT32
+        signature.inputs["seed"].dtype = 9  # DT_INT64
+        signature.outputs["images"].dtype = 1  # DT_FLOAT
+
+        def tensor(shape, **fields):
+            proto = tensor_pb2.TensorProto(dtype=1, **fields)
+            proto.tensor_shape.dim.extend(
+                [proto.tensor_shape.Dim(size=size) for size in shape])
+            return proto
+
+        class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
+            def GetModelMetadata(self, request, context):
+                response = get_model_metadata_pb2.GetModelMetadataResponse()
+                if request.model_spec.name == "no_signatures":
+                    response.metadata["signature_def"].Pack(response.model_spec)
+                else:
+                    signatures = get_model_metadata_pb2.SignatureDefMap()
+                    signatures.signature_def["sample"].CopyFrom(signature)
+                    response.metadata["signature_def"].Pack(signatures)
+                return response
+
+            def Predict(self, request, context):
+                outputs = {"expanding": tensor([2**45], float_val=[0.0]),
+                           "mismatch": tensor([1, 4], tensor_content=b"\0" * 8)}
+                response = predict_pb2.PredictResponse()
+                response.outputs["images"].CopyFrom(outputs.get(
+                    request.model_spec.name, tensor([12], tensor_content=b"\0" * 48)))
+                return response
+
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+            Servicer(), self.server)
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    def close(self):
+        self.server.stop(grace=None)
+
+
+@pytest.fixture(scope="module")
+def misbehaving_grpc():
+    server = _MisbehavingGrpc()
+    yield server.port
+    server.close()
+
+
+@pytest.mark.parametrize("model, kwargs, match", [
+    ("no_signatures", {}, r"\(metadata\) answered metadata without a SignatureDefMap"),
+    ("expanding", {}, r"'images' of shape \[35184372088832\] and dtype float32: more than"),
+    ("mismatch", {}, "answered a malformed tensor 'images': ValueError"),
+    ("good", {"max_response_bytes": 40}, "RESOURCE_EXHAUSTED.*40"),
+])
+def test_grpc_client_refuses_malformed_and_oversized_answers(misbehaving_grpc, model,
+                                                             kwargs, match):
+    client = Client("127.0.0.1", misbehaving_grpc, model, protocol="grpc", timeout=3,
+                    **kwargs)
+    with pytest.raises(ServingError, match=match) as info:
+        client.predict({"n": 1, "seed": 0}, "sample")
+    assert f"127.0.0.1:{misbehaving_grpc}" in str(info.value)
+    assert Client("127.0.0.1", misbehaving_grpc, "good", protocol="grpc").predict(
+        {"n": 1, "seed": 0}, "sample")["images"].shape == (12,)

@@ -7,17 +7,19 @@ fresh process); the serving client talks to a misbehaving stand-in on 127.0.0.1.
 import http.server
 import json
 import os
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zlib
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_gans import cli, data, utils
+from keras_gans import callbacks, cli, data, utils
 from keras_gans.models.cyclegan import CycleGAN
 from keras_gans.models.dcgan import DCGAN
 from keras_gans.models.srgan import SRGAN
@@ -373,3 +375,252 @@ def test_client_timeout_bounds_the_whole_call(misbehaving):
 def test_to_float_rejects_nan():
     with pytest.raises(ValueError, match=r"finite.*2 NaN or infinite values, e\.g\. nan"):
         utils.to_float(np.array([np.nan, 0.0, np.nan], np.float32))
+
+
+# --- Image files written: nothing existing is replaced unless asked ---
+
+
+def test_save_grid_and_save_image_refuse_existing_files(tmp_path):
+    x = np.zeros((4, 8, 8, 1), np.uint8)
+    precious = tmp_path / "precious.png"
+    precious.write_bytes(b"mine")
+    link = tmp_path / "link.png"
+    link.symlink_to(precious)
+    dangling = tmp_path / "dangling.png"
+    dangling.symlink_to(tmp_path / "nowhere.png")
+    for path in (precious, link, dangling):
+        with pytest.raises(FileExistsError, match=r"`path`.*overwrite=True.*received: "
+                                                  rf"path='.*{path.name}', an existing file"):
+            utils.save_grid(x, path)
+        with pytest.raises(FileExistsError, match=r"`path`.*an existing file"):
+            utils.save_image(x[0], str(path), metadata={"model": "m"})
+    assert precious.read_bytes() == b"mine" and not (tmp_path / "nowhere.png").exists()
+    (tmp_path / "folder.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"`path`.*an existing folder"):
+        utils.save_grid(x, tmp_path / "folder.png", overwrite=True)
+    assert utils.save_grid(x, precious, overwrite=True) == str(precious)
+    assert Image.open(precious).size == (22, 22)
+    new = tmp_path / "sub" / "new.png"
+    assert utils.save_image(x[0], new) == str(new) and Image.open(new).size == (8, 8)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dangling.png", "folder.png", "link.png", "precious.png", "sub"]  # no temporary file
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path):
+    rgba = np.zeros((4, 4, 4), np.uint8)  # JPEG cannot hold alpha: PIL fails mid-save
+    old = tmp_path / "old.jpg"
+    Image.fromarray(np.full((4, 4, 3), 9, np.uint8)).save(old)
+    before = old.read_bytes()
+    with pytest.raises(OSError, match=r"`path`: cannot write '.*old\.jpg'"):
+        utils.save_image(rgba, old, overwrite=True)
+    assert old.read_bytes() == before
+    with pytest.raises(OSError, match=r"`path`: cannot write '.*new\.jpg'"):
+        utils.save_image(rgba, tmp_path / "new.jpg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.jpg"]
+
+
+def test_writers_of_their_own_outputs_replace_them(tiny, tmp_path, capsys):
+    root, _, gan = tiny
+    # SampleGrid: a resumed run writes the grids of its epochs again.
+    grid = callbacks.SampleGrid(tmp_path / "samples", n=4)
+    grid.set_model(gan)
+    for _ in range(2):
+        grid.on_epoch_end(0)
+    assert os.listdir(tmp_path / "samples") == ["epoch_0001.png"]
+    # keras-gans sample --overwrite: checked by the command, then replaced.
+    out = tmp_path / "grid.png"
+    out.write_bytes(b"old")
+    argv = ["sample", root / "gan.keras", "-n", "2", "-o", out, "--separate",
+            tmp_path / "separate"]
+    _assert_refused(argv, capsys, "already exists", "--overwrite")
+    assert out.read_bytes() == b"old"
+    assert _cli([*argv, "--overwrite"], capsys)[0] == 0
+    assert _cli([*argv, "--overwrite"], capsys)[0] == 0  # --separate's files too
+    assert Image.open(out).size == (22, 12)
+    assert sorted(os.listdir(tmp_path / "separate")) == ["0000.png", "0001.png"]
+
+
+# --- Image files read: checked before they are decoded ---
+
+
+def _png_chunk(kind, body):
+    return (struct.pack(">I", len(body)) + kind + body
+            + struct.pack(">I", zlib.crc32(kind + body)))
+
+
+def test_load_image_file_refuses_decompression_bombs(tmp_path, monkeypatch):
+    # A 150-byte PNG declaring 20000x20000 grayscale pixels (400 Mpixel).
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0))
+                     + _png_chunk(b"IDAT", zlib.compress(b"\0" * 20001))
+                     + _png_chunk(b"IEND", b""))
+    with pytest.raises(ValueError, match=r"`path`.*'.*bomb\.png'.*DecompressionBombError"):
+        data.load_image_file(bomb)
+    with pytest.raises(ValueError, match=r"`source`.*'.*bomb\.png'.*DecompressionBombError"):
+        data.images([str(bomb)], batch_size=1)
+    # The same bound as the folder sources: PIL's, whatever it is set to.
+    import PIL.Image
+
+    photo = tmp_path / "photo.png"
+    _png(photo, 7, size=40)
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 500)  # 1,600 > 2 x 500 pixels
+    with pytest.raises(ValueError, match=r"`path`.*'.*photo\.png'.*DecompressionBombError"):
+        data.load_image_file(photo)
+    with pytest.raises(ValueError, match=r"DecompressionBombError"):
+        data.images(str(tmp_path), batch_size=1)
+    monkeypatch.undo()
+    assert data.load_image_file(photo).shape == (40, 40, 1)
+    with pytest.raises(TypeError, match=r"`path`.*str or os\.PathLike.*path=3 of type int"):
+        data.load_image_file(3)
+
+
+# --- Arguments of the data pipelines ---
+
+
+def test_flags_must_be_true_or_false():
+    x = np.zeros((4, 8, 8), np.uint8)
+    for call, name, value in [
+        (lambda: data.images(x, batch_size=2, shuffle="yes"), "shuffle", "'yes'"),
+        (lambda: data.images(x, batch_size=2, drop_remainder="no"), "drop_remainder", "'no'"),
+        (lambda: data.images((x, np.zeros(4, int)), batch_size=2, labels="no"), "labels",
+         "'no'"),
+        (lambda: data.images(x, batch_size=2, shuffle=1), "shuffle", "1"),
+        (lambda: data.unpaired(x, x, jitter="no"), "jitter", "'no'"),
+        (lambda: data.unpaired(x, x, drop_remainder=None), "drop_remainder", "None"),
+        (lambda: data.sr_pairs(x, scale=2, hr_size=8, batch_size=2, shuffle="no"), "shuffle",
+         "'no'"),
+        (lambda: data.inpainting_pairs(x, batch_size=2, drop_remainder="no"),
+         "drop_remainder", "'no'"),
+    ]:
+        with pytest.raises(TypeError, match=rf"`{name}`\. Expected True or False, received: "
+                                            rf"{name}={value}$"):
+            call()
+    ds = data.images(x, batch_size=3, shuffle=np.False_, drop_remainder=False)
+    assert [len(b) for b in ds] == [3, 1]
+
+
+def test_num_classes_and_the_channels_of_sources(tmp_path):
+    folder = tmp_path / "classes"
+    for name in ("a", "b"):
+        (folder / name).mkdir(parents=True)
+        _png(folder / name / "0.png")
+    for kwargs in ({}, {"labels": True}):
+        with pytest.raises(ValueError, match=r"`num_classes`.*positive integer.*num_classes=0"):
+            data.images(str(folder), batch_size=1, num_classes=0, **kwargs)
+    with pytest.raises(ValueError, match=r"`num_classes`.*labels=False.*num_classes=2"):
+        data.images(str(folder), batch_size=1, num_classes=2)
+    assert data.images(str(folder), batch_size=1, labels=True, num_classes=2).element_spec[1] \
+        .shape == (1,)
+    five = np.zeros((4, 28, 28, 5), np.uint8)
+    with pytest.raises(ValueError, match=r"`source`.*C 1-4, received shape \(4, 28, 28, 5\)"):
+        data.images(five, batch_size=2)
+    with pytest.raises(ValueError, match=r"`b`.*C 1-4, received shape \(8, 8, 5\)"):
+        data.unpaired(np.zeros((2, 8, 8), np.uint8),
+                      tf.data.Dataset.from_tensor_slices(np.zeros((2, 8, 8, 5), np.uint8)))
+    rgba = np.zeros((4, 8, 8, 4), np.uint8)  # RGBA: alpha dropped on request
+    assert data.images(rgba, batch_size=2, channels=3).element_spec.shape == (2, 8, 8, 3)
+
+
+def test_cache_folder_is_checked_up_front(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        _png(folder / f"{i}.png", i)
+    with pytest.raises(FileNotFoundError, match=r"`cache`: its folder '/nonexist/dir' does "
+                                                r"not exist.*cache='/nonexist/dir/c'"):
+        data.images(str(folder), batch_size=1, cache="/nonexist/dir/c")
+    with pytest.raises(ValueError, match=r"`cache`.*non-empty file path.*cache=''"):
+        data.unpaired(str(folder), str(folder), cache="")
+    with pytest.raises(TypeError, match=r"`cache`.*received: cache=1"):
+        data.sr_pairs(str(folder), scale=2, hr_size=8, cache=1)
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    if not os.access(read_only, os.W_OK):  # root writes anyway
+        with pytest.raises(PermissionError, match=r"`cache`: cannot write in its folder"):
+            data.images(str(folder), batch_size=1, cache=read_only / "c")
+    (tmp_path / "cache").mkdir()
+    ds = data.images(str(folder), batch_size=1, cache=str(tmp_path / "cache") + os.sep)
+    assert len(list(ds)) == 2 and any((tmp_path / "cache").iterdir())
+
+
+def test_sources_and_paths_of_the_wrong_type(tmp_path):
+    with pytest.raises(TypeError, match=r"`source`\. Expected a list of image file paths.*"
+                                        r"numpy array.*source\[0\]=\[1, 2\]$"):
+        data.images([[1, 2]])
+    with pytest.raises(TypeError, match=r"`source`.*holding a ndarray: source\[1\]="):
+        data.images([str(tmp_path / "a.png"), np.zeros((8, 8))])
+    with pytest.raises(TypeError, match=r"`path`.*received: path=None of type NoneType"):
+        data.read_idx(None)
+    fifo = tmp_path / "images-idx3-ubyte"
+    os.mkfifo(fifo)  # open() would block for ever
+    with pytest.raises(ValueError, match=r"`path`: '.*images-idx3-ubyte' is not a regular"):
+        data.read_idx(fifo)
+    short = tmp_path / "short-idx3-ubyte"
+    short.write_bytes(b"\0\0")
+    with pytest.raises(ValueError, match=r"'.*short-idx3-ubyte' is not an IDX file"):
+        data.num_images(str(short))
+    negative = tmp_path / "negative-idx3-ubyte"
+    negative.write_bytes(bytes([0, 0, 8, 2]) + np.array([-1, -4], ">i4").tobytes() + bytes(4))
+    with pytest.raises(ValueError, match=r"negative-idx3-ubyte' is corrupt.*\(-1, -4\)"):
+        data.read_idx(negative)
+    with pytest.raises(ValueError, match=r"`seed`.*an integer, received: seed='0'"):
+        data.inpainting_masks(2, 8, 8, seed="0")
+
+
+def test_idx_files_are_read_no_further_than_their_header_promises(tmp_path, monkeypatch):
+    import gzip
+
+    from keras_gans import memory
+
+    header = bytes([0, 0, 8, 1]) + np.array([10], ">i4").tobytes()
+    bomb = tmp_path / "bomb-idx1-ubyte.gz"  # 20 kB holding 20 MB
+    bomb.write_bytes(gzip.compress(header + bytes(20_000_000)))
+    read = []
+    monkeypatch.setattr(gzip, "decompress", lambda *a, **k: read.append(a) or b"")
+    with pytest.raises(ValueError, match=r"promises shape \(10,\) \(18 bytes\), but the file "
+                                         r"holds more than 18 bytes \(decompressed\)"):
+        data.read_idx(bomb)
+    assert read == []  # streamed, not decompressed whole
+    monkeypatch.undo()
+    good = tmp_path / "good-idx3-ubyte.gz"
+    good.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + np.array([4, 50, 50], ">i4").tobytes()
+                                   + bytes(10_000)))
+    assert data.read_idx(good).shape == (4, 50, 50)
+    monkeypatch.setattr(memory, "available_memory", lambda: 1000)
+    with pytest.raises(MemoryError, match=r"`path`.*good-idx3-ubyte\.gz' promises shape "
+                                          r"\(4, 50, 50\) \(10,016 bytes\), more than"):
+        data.read_idx(good)
+
+
+# --- Arguments of the image helpers ---
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda x, p: utils.save_grid(x, p, ncols=0), ValueError,
+     r"`ncols`\. Expected a positive integer, received: ncols=0$"),
+    (lambda x, p: utils.save_grid(x, p, ncols=1.5), ValueError, r"`ncols`.*ncols=1\.5$"),
+    (lambda x, p: utils.save_grid(x, p, padding=-1), ValueError,
+     r"`padding`\. Expected an integer >= 0, received: padding=-1$"),
+    (lambda x, p: utils.make_grid(x, pad_value=300), ValueError,
+     r"`pad_value`.*\[0, 255\], received: pad_value=300$"),
+    (lambda x, p: utils.save_grid(np.full((4, 8, 8, 1), np.nan), p), ValueError,
+     r"`images`.*finite.*received 256 NaN or infinite values, e\.g\. nan"),
+    (lambda x, p: utils.save_image(np.full((8, 8), np.inf, np.float32), p), ValueError,
+     r"`image`.*finite.*received 64 NaN or infinite values, e\.g\. inf"),
+    (lambda x, p: utils.save_image(x, p), ValueError,
+     r"`image`.*\(H, W, C\) with C 1-4, received shape \(4, 8, 8, 1\)"),
+    (lambda x, p: utils.save_image(x[0], p, metadata="model"), TypeError,
+     r"`metadata`.*mapping, received: metadata='model'"),
+    (lambda x, p: utils.save_image(x[0], 3), TypeError, r"`path`.*received: path=3$"),
+    (lambda x, p: utils.save_image(x[0], p.with_suffix(".psd")), ValueError,
+     r"`path`.*received: path='.*grid\.psd'"),  # PIL reads PSD, cannot write it
+    (lambda x, p: utils.take_rows(x, -1), ValueError, r"`n`.*received: n=-1$"),
+])
+def test_image_helpers_name_bad_arguments(tmp_path, call, error, match):
+    x = np.zeros((4, 8, 8, 1), np.uint8)
+    path = tmp_path / "grid.png"
+    with pytest.raises(error, match=match):
+        call(x, path)
+    assert not os.listdir(tmp_path)

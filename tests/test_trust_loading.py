@@ -299,12 +299,31 @@ def test_damaged_keras_archive_raises_value_error_naming_the_path(saved, tmp_pat
     assert not isinstance(info.value, zipfile.BadZipFile)
 
 
+def test_keras_archive_with_a_truncated_weights_file_names_the_path(saved, tmp_path):
+    # A well-formed zip whose weights member is a cut HDF5 file: h5py's OSError (no
+    # errno) is reported as a damaged archive, naming it.
+    path = tmp_path / "cut_weights.keras"
+    with zipfile.ZipFile(saved["DCGAN"]) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            member = src.read(info)
+            dst.writestr(info, member[:100] if info.filename.endswith(".h5") else member)
+    with pytest.raises(ValueError, match="damaged") as info:
+        registry.load_file(path)
+    assert str(path) in str(info.value)
+
+
 @pytest.mark.parametrize("content, fragment", [
     ("{not json", "is not valid JSON"),
     (json.dumps({"models": {"toy": {"variant": "dcgan"}}}), r"models\['toy'\]\['versions'\]"),
     (json.dumps({"models": {"toy": {"versions": {"1": {}}}}}),
      r"models\['toy'\]\['versions'\]\['1'\]\['files'\]"),
     (json.dumps({"versions": {}}), "`models`"),
+    (json.dumps({"models": {"toy": {"versions": {}}}}),
+     r"models\['toy'\]\['versions'\] is missing or not a mapping of at least one"),
+    (json.dumps({"models": {"toy": {"versions": {"\u00b2": {}}}}}),
+     r"models\['toy'\]\['versions'\]\['\u00b2'\] is missing or not an integer version"),
+    (json.dumps({"models": {"toy": {"latest": 2, "versions": {"1": {"files": {}}}}}}),
+     r"models\['toy'\]\['latest'\] is missing or not one of its versions"),
 ])
 def test_corrupt_user_manifest_names_file_and_key_and_cli_exits_2(zoo, capsys, content,
                                                                    fragment):

@@ -367,7 +367,7 @@ def write_samples_png(model, name):
     kwargs = {"labels": np.repeat(np.arange(model.num_classes), 8)[:64]} \
         if model.num_classes else {}
     path = ROOT / "docs" / "samples" / f"{name}.png"
-    utils.save_grid(model.generate(64, seed=0, **kwargs), path)
+    utils.save_grid(model.generate(64, seed=0, **kwargs), path, overwrite=True)  # regenerated
     return str(path.relative_to(ROOT))
 
 

@@ -214,7 +214,7 @@ def evaluate(gan, judge, judge_accuracy, test_a, test_b, args):
     }
     n = args.grid_columns
     grid = np.concatenate([x_a[:n], a2b[:n], x_b[:n], b2a[:n]])
-    keras_gans.utils.save_grid(grid, args.grid, ncols=n)
+    keras_gans.utils.save_grid(grid, args.grid, ncols=n, overwrite=True)  # the recipe's own
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(results, f, indent=2)

@@ -98,7 +98,7 @@ def side_by_side(columns, path, rows=8):
     strip = np.concatenate(parts[:-1], axis=2)
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    utils.save_image(utils.make_grid(strip, ncols=2), str(path))
+    utils.save_image(utils.make_grid(strip, ncols=2), str(path), overwrite=True)
     return path
 
 

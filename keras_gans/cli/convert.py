@@ -68,9 +68,10 @@ def _check_output_folder(files, root, out_dir, overwrite, argument):
     return outputs
 
 
-def _write_outputs(outputs, out_dir, convert, provenance):
+def _write_outputs(outputs, out_dir, convert, provenance, overwrite):
     """Run `convert` on each input, writing PNGs to `outputs[input]` (with `provenance`
-    and the input's name), with a progress bar."""
+    and the input's name), with a progress bar; existing files are replaced only with
+    `overwrite` (--overwrite, checked before the model was loaded)."""
     import keras
 
     from keras_gans import utils
@@ -78,7 +79,8 @@ def _write_outputs(outputs, out_dir, convert, provenance):
     progress = keras.utils.Progbar(len(outputs), unit_name="image")
     for path, output in outputs.items():
         utils.save_image(convert(path), output,
-                         metadata={**provenance, "input": os.path.basename(path)})
+                         metadata={**provenance, "input": os.path.basename(path)},
+                         overwrite=overwrite)
         progress.add(1)
     print(f"wrote {len(outputs)} images to {out_dir}")
 
@@ -117,10 +119,11 @@ def _write_result(args, single, output, outputs, convert, provenance):
 
     if single:
         utils.save_image(convert(args.input), output,
-                         metadata={**provenance, "input": os.path.basename(args.input)})
+                         metadata={**provenance, "input": os.path.basename(args.input)},
+                         overwrite=args.overwrite)
         print(f"wrote {output}")
     else:
-        _write_outputs(outputs, args.output, convert, provenance)
+        _write_outputs(outputs, args.output, convert, provenance, args.overwrite)
     return 0
 
 
@@ -148,7 +151,8 @@ def run_translate(args):
 
     channels = model.image_shape[-1]
     _write_outputs(outputs, args.output_dir, lambda path: model.translate(
-        data.load_image_file(path, channels=channels), direction=args.direction), provenance)
+        data.load_image_file(path, channels=channels), direction=args.direction), provenance,
+        args.overwrite)
     return 0
 
 

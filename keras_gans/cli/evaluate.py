@@ -10,6 +10,7 @@ from keras_gans.cli._common import (
     check_source,
     import_tensorflow,
     load_model,
+    non_negative_int,
     positive_int,
     progress,
     require,
@@ -55,7 +56,7 @@ def add_parser(subparsers):
     p.add_argument("--batch-size", type=positive_int, default=250)
     p.add_argument("--hr-size", type=positive_int, default=None,
                    help="SRGAN: side of the high-resolution crops (default: the model's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise and the data order")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the noise and the data order")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
 
 

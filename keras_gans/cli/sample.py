@@ -12,6 +12,7 @@ from keras_gans.cli._common import (
     check_image_path,
     check_outputs,
     load_with_provenance,
+    non_negative_int,
     positive_int,
     require,
 )
@@ -39,7 +40,7 @@ def add_parser(subparsers):
     p.add_argument("-n", "--num", dest="n", type=positive_int, default=64,
                    help="number of images")
     p.add_argument("-o", "--output", default=None, help="the grid image file (.png, .jpg)")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=non_negative_int, default=None,
                    help="seed of the noise, for reproducible images (default: random)")
     p.add_argument("--labels", type=_labels, default=None,
                    help="conditional GANs: one class id for all images, or n comma-"
@@ -95,12 +96,14 @@ def run(args):
     provenance.update(seed=seed, command=f"sample -n {args.n} --seed {seed}" + (
         f" --labels {','.join(map(str, args.labels))}" if args.labels else ""))
     if output is not None:
-        utils.save_grid(images, output, ncols=args.ncols, metadata=provenance)
+        utils.save_grid(images, output, ncols=args.ncols, metadata=provenance,
+                        overwrite=args.overwrite)
         print(f"wrote {output} ({args.n} images)")
     if args.separate is not None:
         os.makedirs(args.separate, exist_ok=True)
         for i, (image, path) in enumerate(zip(images, _separate_names(args.separate, args.n))):
-            utils.save_image(image, path, metadata={**provenance, "index": i})
+            utils.save_image(image, path, metadata={**provenance, "index": i},
+                             overwrite=args.overwrite)
         print(f"wrote {args.n} images to {args.separate}")
     return 0
 

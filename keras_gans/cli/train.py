@@ -9,7 +9,7 @@ import argparse
 import json
 import os
 
-from keras_gans import __version__
+from keras_gans import __version__, _run_files
 from keras_gans.cli import _variants
 from keras_gans.cli._common import (
     UsageError,
@@ -17,6 +17,7 @@ from keras_gans.cli._common import (
     check_source,
     import_tensorflow,
     inside,
+    non_negative_int,
     positive_int,
 )
 
@@ -41,7 +42,7 @@ def _common_options():
                    help="convert images to 1 or 3 channels (default: the data's)")
     p.add_argument("--base-filters", type=positive_int, default=64,
                    help="width of the networks")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the weights, the noise and the data order")
     p.add_argument("--save-freq", type=positive_int, default=200,
                    help="checkpoint every this many steps (and at each epoch's end)")
@@ -125,10 +126,12 @@ def _check_run_dir_apart(run_dir, options):
 def _check_run_dir(run_dir, options):
     """Refuse a run directory started with other arguments; `True` for a new run (whose
     arguments `_record_run` writes once everything else has been checked)."""
+    if os.path.lexists(run_dir) and not os.path.isdir(run_dir):
+        raise UsageError(f"--out {run_dir!r} is a file, not a directory: choose a new or "
+                         "empty RUN_DIR.")
     path = os.path.join(run_dir, "args.json")
-    # The file names of keras_gans.training, which imports TensorFlow.
     started = any(os.path.exists(os.path.join(run_dir, name))
-                  for name in ("checkpoint.keras", "model.keras"))
+                  for name in (_run_files.CHECKPOINT, _run_files.FINAL))
     if started and os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             stored = json.load(f).get("arguments", {})
@@ -151,7 +154,25 @@ def _check_run_dir(run_dir, options):
                 f"RUN_DIR {run_dir!r} holds a run started with other arguments: {diffs}. "
                 f"Use the same arguments to resume it, or another --out for a new run.{hint}")
         return False
+    found = _run_files.foreign_outputs(run_dir)
+    if os.path.lexists(path) and not _is_record(path):
+        found.append("args.json")
+    if found:
+        raise UsageError(
+            f"--out {run_dir!r} holds {', '.join(found)} and no keras-gans run: training "
+            "there would replace or append to them. Choose a new or empty RUN_DIR, or move "
+            "them.")
     return True
+
+
+def _is_record(path):
+    """Whether `path` is the args.json of a `keras-gans train` run."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("command") == "train"
 
 
 def _record_run(run_dir, options):

@@ -1,7 +1,9 @@
 """Argument checks and small helpers shared by the `keras_gans.data` modules."""
 
+import errno
 import os
 import stat
+import tempfile
 
 import numpy as np
 
@@ -22,6 +24,59 @@ def _check_positive_int(name, value):
             f"Received an invalid value for argument `{name}`. Expected a positive integer, "
             f"received: {name}={value!r}"
         )
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"Received an invalid value for argument `{name}`. Expected True or False, "
+            f"received: {name}={value!r}"
+        )
+
+
+def _fspath(path, argument):
+    """`os.fspath(path)` for a str, bytes or os.PathLike; else a `TypeError` naming
+    `argument`."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"Received an invalid value for argument `{argument}`. Expected a file path (str "
+            f"or os.PathLike), received: {argument}={path!r} of type {type(path).__name__}"
+        )
+    return os.fspath(path)
+
+
+def _check_cache(cache):
+    """`cache` is True, False or the file prefix of an on-disk cache, whose folder must
+    exist and be writable now: TensorFlow would only fail when the dataset is read."""
+    if not isinstance(cache, (bool, str, os.PathLike)):
+        raise TypeError(
+            "Received an invalid value for argument `cache`. Expected True, False or a file "
+            f"path, received: cache={cache!r}"
+        )
+    if isinstance(cache, bool):
+        return
+    prefix = os.fspath(cache)
+    if not isinstance(prefix, str) or not prefix:  # "" would mean a cache in memory
+        raise ValueError(
+            "Received an invalid value for argument `cache`. Expected True, False or a "
+            f"non-empty file path, received: cache={cache!r}"
+        )
+    folder = os.path.dirname(os.path.abspath(prefix)) if not prefix.endswith(os.sep) \
+        else os.path.abspath(prefix)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            errno.ENOENT, "Received an invalid value for argument `cache`: its folder "
+            f"{folder!r} does not exist (the cache files are {prefix}.index, ...): "
+            f"cache={prefix!r}", folder)
+    try:  # what TensorFlow will do: create files there
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise PermissionError(
+            e.errno or errno.EACCES, "Received an invalid value for argument `cache`: cannot "
+            f"write in its folder {folder!r} ({e.strerror or e}): cache={prefix!r}",
+            folder) from None
 
 
 def _check_channels(channels):
@@ -53,22 +108,23 @@ def _normalize_size(image_size):
     return size
 
 
+def _check_seed(seed, allow_none=True):
+    if (seed is None and not allow_none) or (seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)))):
+        raise ValueError(
+            f"Received an invalid value for argument `seed`. Expected "
+            f"{'None or ' if allow_none else ''}an integer, received: seed={seed!r}"
+        )
+
+
 def _check_common(image_size, channels, batch_size, seed, repeat, cache, on_error, validate):
     _normalize_size(image_size)
     _check_channels(channels)
     _check_positive_int("batch_size", batch_size)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(
-            f"Received an invalid value for argument `seed`. Expected None or an integer, "
-            f"received: seed={seed!r}"
-        )
+    _check_seed(seed)
     if repeat is not True and repeat is not False:
         _check_positive_int("repeat", repeat)
-    if not isinstance(cache, (bool, str, os.PathLike)):
-        raise TypeError(
-            "Received an invalid value for argument `cache`. Expected True, False or a file "
-            f"path, received: cache={cache!r}"
-        )
+    _check_cache(cache)
     if on_error not in ("raise", "skip"):
         raise ValueError(
             "Received an invalid value for argument `on_error`. Expected 'raise' or 'skip', "
@@ -79,6 +135,14 @@ def _check_common(image_size, channels, batch_size, seed, repeat, cache, on_erro
             "Received an invalid value for argument `validate`. Expected 'quick', 'full' or "
             f"'none', received: validate={validate!r}"
         )
+
+
+def _check_flags(**flags):
+    """Each of `flags` is True or False (a string such as "no" would count as True);
+    returns them as Python bools, in order."""
+    for name, value in flags.items():
+        _check_bool(name, value)
+    return tuple(bool(value) for value in flags.values())
 
 
 def _check_count(count, batch_size, drop_remainder, repeat):

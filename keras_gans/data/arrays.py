@@ -1,13 +1,14 @@
 """In-memory sources: numpy arrays, MNIST-format IDX files and `tf.data.Dataset`s."""
 
 import gzip
+import math
 import os
 import re
 
 import numpy as np
 import tensorflow as tf
 
-from keras_gans.data._checks import _NO_LABEL, _check_labels
+from keras_gans.data._checks import _NO_LABEL, _check_labels, _check_regular_file, _fspath
 from keras_gans.data._pipeline import _Source
 
 _IDX_DTYPES = {
@@ -41,31 +42,70 @@ def read_idx(path):
     >>> x.shape, x.dtype
     ((10000, 28, 28), dtype('uint8'))
     """
-    path = os.fspath(path)
+    path = os.fsdecode(_fspath(path, "path"))
+    _check_regular_file(path, "path")  # never opened otherwise: reading a FIFO blocks
     with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise ValueError(f"Could not decompress the IDX file '{path}': {e}") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise ValueError(
-            f"'{path}' is not an IDX file: expected the magic bytes 0x00 0x00 <dtype> <ndim>, "
-            f"received: {data[:4]!r}"
-        )
-    dtype = np.dtype(_IDX_DTYPES[data[2]])
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    shape = tuple(int(d) for d in np.frombuffer(data[4:header], dtype=">i4"))
-    expected = header + int(np.prod(shape)) * dtype.itemsize
-    if len(data) != expected:
+        compressed = f.read(2) == b"\x1f\x8b"
+    try:
+        # Read as a stream, never more than the header promises: a small gzip file can
+        # hold gigabytes (a decompression bomb).
+        with (gzip.open if compressed else open)(path, "rb") as f:
+            dtype, shape = _read_idx_header(f, path)
+            header = 4 + 4 * len(shape)
+            expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+            held = None if compressed else os.fstat(f.fileno()).st_size
+            if held is None or held == expected:
+                _check_idx_fits_memory(path, shape, expected)
+                payload = f.read(expected - header + 1)  # one more: a longer stream shows
+                held = header + len(payload)
+    except (OSError, EOFError) as e:
+        if not compressed:
+            raise
+        raise ValueError(f"Could not decompress the IDX file '{path}': {e}") from None
+    if held != expected:
+        # A stream is read one byte further than promised: not to its end.
+        held = f"more than {expected}" if compressed and held > expected else held
         raise ValueError(
             f"The IDX file '{path}' is truncated or corrupt: its header promises shape "
-            f"{shape} ({expected} bytes), but the file holds {len(data)} bytes"
+            f"{shape} ({expected} bytes), but the file holds {held} bytes"
+            + (" (decompressed)" if compressed else "")
         )
-    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    array = np.frombuffer(payload, dtype=dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
+
+
+def _read_idx_header(f, path):
+    """`(dtype, shape)` from the header of the IDX stream `f` (left at the values)."""
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+        raise ValueError(
+            f"'{path}' is not an IDX file: expected the magic bytes 0x00 0x00 <dtype> <ndim>, "
+            f"received: {magic!r}"
+        )
+    return np.dtype(_IDX_DTYPES[magic[2]]), _idx_dims(path, f.read(4 * magic[3]), magic[3])
+
+
+def _check_idx_fits_memory(path, shape, size):
+    from keras_gans.memory import available_memory
+
+    available = available_memory()
+    if available is not None and size > available:
+        raise MemoryError(
+            f"Received an invalid value for argument `path`: the IDX file '{path}' promises "
+            f"shape {shape} ({size:,} bytes), more than the {available:,} bytes of memory "
+            "available"
+        )
+
+
+def _check_image_channels(count, shape, argument):
+    """Images have 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA) channels: the ones the
+    pipeline can convert; an unknown count (`None`) is checked as the images are read."""
+    if count is not None and count not in (1, 2, 3, 4):
+        raise ValueError(
+            f"Received an invalid value for argument `{argument}`: expected images with 1 "
+            "(gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA) channels, (N, H, W, C) with C "
+            f"1-4, received shape {shape}"
+        )
 
 
 def _array_source(array, label_values, argument):
@@ -81,6 +121,7 @@ def _array_source(array, label_values, argument):
         )
     if array.ndim == 3:
         array = array[..., np.newaxis]
+    _check_image_channels(array.shape[-1], array.shape, argument)
     if array.dtype == np.uint8:
         pass
     elif np.issubdtype(array.dtype, np.integer):
@@ -199,6 +240,7 @@ def _dataset_source(ds, labels, argument):
     shape = image_spec.shape.as_list()
     if len(shape) == 2:
         shape.append(1)
+    _check_image_channels(shape[2], tuple(image_spec.shape), argument)
     return _Source(
         keys=ds.map(pick),
         load=lambda keys: keys,
@@ -236,10 +278,25 @@ def _idx_labels_path(images_path):
     )
 
 
+def _idx_dims(path, raw, ndim):
+    """The shape that an IDX header's `ndim` big-endian int32 dimensions `raw` give."""
+    if len(raw) != 4 * ndim:
+        raise ValueError(f"The IDX file '{path}' is truncated: its header promises {ndim} "
+                         f"dimensions, but holds {len(raw) // 4}")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4"))
+    if any(d < 0 for d in shape):
+        raise ValueError(f"The IDX file '{path}' is corrupt: its header gives the negative "
+                         f"shape {shape}")
+    return shape
+
+
 def _idx_header_shape(path):
     with open(path, "rb") as f:
         compressed = f.read(2) == b"\x1f\x8b"
-    with (gzip.open if compressed else open)(path, "rb") as f:
-        magic = f.read(4)
-        dims = np.frombuffer(f.read(4 * magic[3]), dtype=">i4")
-    return tuple(int(d) for d in dims)
+    try:
+        with (gzip.open if compressed else open)(path, "rb") as f:
+            return _read_idx_header(f, path)[1]
+    except (OSError, EOFError) as e:  # gzip: not a gzip stream after all, or truncated
+        if not compressed:
+            raise
+        raise ValueError(f"Could not decompress the IDX file '{path}': {e}") from None

@@ -4,6 +4,7 @@ from keras_gans.data._checks import (
     _PARALLEL_CALLS,
     _check_common,
     _check_count,
+    _check_flags,
     _check_num_classes,
     _check_positive_int,
 )
@@ -37,20 +38,22 @@ def images(source, image_size=None, channels=None, batch_size=64, shuffle=True, 
         channels: `None` to keep the source's channels, `1` for grayscale or `3` for
             RGB. Folders give 1 when every file is grayscale, else 3.
         batch_size: images per batch.
-        shuffle: shuffle every epoch. In-memory arrays and file lists are shuffled
-            in full; TFDS names and datasets through a `shuffle_buffer` buffer.
+        shuffle: `True` or `False`: shuffle every epoch. In-memory arrays and file
+            lists are shuffled in full; TFDS names and datasets through a
+            `shuffle_buffer` buffer.
         seed: seed for the shuffle, for reproducible order.
         labels: if `True`, yield `(images, labels)` with int32 class ids, from IDX
             label files, TFDS `as_supervised`, class subfolders, `(x, y)` tuples or
             `(image, label)` datasets. Raises if the source has no labels.
         drop_remainder: drop the last incomplete batch (default): the batch
             dimension is then static, and a tiny last batch can't upset batch
-            normalization statistics in the discriminator.
+            normalization statistics in the discriminator. `shuffle`, `labels` and
+            `drop_remainder` must be `True` or `False`.
         repeat: `False` for one pass per epoch, `True` to repeat forever (then pass
             `steps_per_epoch` to `fit`), or an int number of passes.
         cache: `False`, `True` (cache decoded images in memory after the first
-            epoch) or a file path prefix for an on-disk cache. Ignored for
-            in-memory sources.
+            epoch) or a file path prefix for an on-disk cache, in an existing folder
+            this process can write (checked at once). Ignored for in-memory sources.
         on_error: `"raise"` (default) to stop at an unreadable image file with an
             error naming it, or `"skip"` to leave such files out with a warning that
             counts them.
@@ -62,10 +65,10 @@ def images(source, image_size=None, channels=None, batch_size=64, shuffle=True, 
             decode later, while iterating, still raise (or are skipped) naming the
             file.
         shuffle_buffer: shuffle buffer size for TFDS names and datasets.
-        num_classes: with `labels=True`, the number of classes: labels known when the
-            dataset is built (arrays, IDX files, class subfolders) must be below it,
-            else a `ValueError` names them. (`GAN.fit` checks every dataset's labels
-            as it reads them.)
+        num_classes: `None`, or with `labels=True` the number of classes (a positive
+            integer): labels known when the dataset is built (arrays, IDX files, class
+            subfolders) must be below it, else a `ValueError` names them. (`GAN.fit`
+            checks every dataset's labels as it reads them.)
 
     Returns:
         A `tf.data.Dataset` of `(batch, height, width, channels)` float32 batches, or of
@@ -81,9 +84,19 @@ def images(source, image_size=None, channels=None, batch_size=64, shuffle=True, 
     >>> ds = images("photos/", image_size=(64, 64), channels=3)
     """
     _check_common(image_size, channels, batch_size, seed, repeat, cache, on_error, validate)
+    shuffle, labels, drop_remainder = _check_flags(
+        shuffle=shuffle, labels=labels, drop_remainder=drop_remainder)
     _check_positive_int("shuffle_buffer", shuffle_buffer)
+    if num_classes is not None:
+        _check_positive_int("num_classes", num_classes)
+        if not labels:
+            raise ValueError(
+                "Received an invalid value for argument `num_classes`: it bounds the labels, "
+                f"but labels=False; pass labels=True, or no num_classes. Received: "
+                f"num_classes={num_classes!r}"
+            )
     src = _resolve(source, labels, channels, on_error, validate)
-    if num_classes is not None and labels:
+    if num_classes is not None:
         _check_num_classes(src, num_classes, "source")
     _check_count(src.count, batch_size, drop_remainder, repeat)
     size, target_channels = _target_shape(src, image_size, channels)

@@ -16,6 +16,7 @@ from keras_gans.data._checks import (
     _check_channels,
     _check_labels,
     _check_regular_file,
+    _fspath,
     _is_special,
     _short_tf_message,
     _shown,
@@ -34,6 +35,10 @@ _GRAY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"
 def load_image_file(path, channels=None):
     """Reads one image file into a float32 numpy array in [-1, 1].
 
+    The file is checked as the folder sources check theirs before it is decoded: PIL
+    reads its header (refusing, like PIL, one that declares more than twice
+    `PIL.Image.MAX_IMAGE_PIXELS` pixels: a decompression bomb) and verifies it.
+
     Args:
         path: a PNG, JPEG, BMP or GIF file (the first frame of a GIF).
         channels: `1` (grayscale), `3` (RGB) or `None` to keep the file's own
@@ -42,13 +47,24 @@ def load_image_file(path, channels=None):
     Returns:
         A float32 array of shape `(height, width, channels)`.
 
+    Raises:
+        ValueError: the file is not a regular file, or not an image this can decode
+            (unreadable, truncated, another format, or too many pixels).
+
     Example:
 
     >>> image = load_image_file("photo.jpg", channels=3)
     """
-    path = os.fspath(path)
+    path = _fspath(path, "path")
     _check_channels(channels)
     _check_regular_file(path, "path")
+    try:
+        _inspect_image(path, full=False)  # what the folder sources check first
+    except Exception as e:  # noqa: BLE001 - whatever PIL raises, the file is unusable
+        raise ValueError(
+            f"Received an invalid value for argument `path`: could not read the image file "
+            f"{_shown(path)} ({type(e).__name__}: {e})"
+        ) from None
     try:
         contents = tf.io.read_file(os.fsencode(path))
         image = tf.io.decode_image(contents, expand_animations=False)

@@ -23,7 +23,7 @@ import random
 import tensorflow as tf
 
 from keras_gans.data import datasets
-from keras_gans.data._checks import _check_positive_int
+from keras_gans.data._checks import _check_positive_int, _check_seed
 
 MASK_KINDS = ("box", "free_form")
 # DeepFill v2's free-form parameters, with lengths and widths relative to the image.
@@ -153,6 +153,7 @@ def inpainting_masks(n, height, width, masks="box", seed=0, box_size=(0.25, 0.5)
     """
     for name, value in (("n", n), ("height", height), ("width", width)):
         _check_positive_int(name, value)
+    _check_seed(seed, allow_none=False)
     fn = _mask_fn(masks, _check_box_size(box_size))
     return fn(_mask_seed(seed, 0), n, height, width).numpy()
 
@@ -186,9 +187,9 @@ def inpainting_pairs(source, masks="box", image_size=None, channels=None, batch_
     inpainter.fit(ds, epochs=5)
     ```
     """
-    if kwargs.get("labels"):
+    if kwargs.get("labels") is not None and kwargs["labels"] is not False:
         raise ValueError("Received an invalid value for argument `labels`: inpainting "
-                         "pairs carry masks, not labels; received: labels=True")
+                         f"pairs carry masks, not labels; received: labels={kwargs['labels']!r}")
     fn = _mask_fn(masks, _check_box_size(box_size))
     mask_seed = random.randint(0, 2**31 - 1) if seed is None else seed
     ds = datasets.images(source, image_size=image_size, channels=channels,

@@ -8,6 +8,7 @@ from keras_gans.data._checks import (
     _UNKNOWN_CHANNELS,
     _check_common,
     _check_count,
+    _check_flags,
     _check_positive_int,
 )
 from keras_gans.data._pipeline import (
@@ -63,6 +64,8 @@ def unpaired(a, b, image_size=None, channels=None, batch_size=1, jitter=False, s
     >>> ds = unpaired("horses/", "zebras/", image_size=256, batch_size=1, jitter=True)
     """
     _check_common(image_size, channels, batch_size, seed, repeat, cache, on_error, validate)
+    jitter, shuffle, drop_remainder = _check_flags(
+        jitter=jitter, shuffle=shuffle, drop_remainder=drop_remainder)
     _check_positive_int("shuffle_buffer", shuffle_buffer)
     (ds_a, n_a, shape_a), (ds_b, n_b, shape_b) = (
         _domain(source, name, i, image_size, channels, jitter, shuffle, seed, cache, on_error,
@@ -137,6 +140,7 @@ def sr_pairs(source, scale=4, hr_size=96, batch_size=16, channels=None, shuffle=
     """
     _check_sr_sizes(scale, hr_size)
     _check_common(None, channels, batch_size, seed, repeat, cache, on_error, validate)
+    shuffle, drop_remainder = _check_flags(shuffle=shuffle, drop_remainder=drop_remainder)
     _check_positive_int("shuffle_buffer", shuffle_buffer)
     src = _resolve(source, False, channels, on_error, validate, min_size=hr_size)
     _check_count(src.count, batch_size, drop_remainder, repeat)

@@ -60,6 +60,11 @@ def num_images(source):
     return None
 
 
+def _short_repr(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _resolve(source, labels, channels, on_error, validate, min_size=None, argument="source"):
     """Dispatches `source` to the reader for its kind; returns a `_Source`."""
     label_values = None
@@ -96,6 +101,14 @@ def _resolve(source, labels, channels, on_error, validate, min_size=None, argume
             label_values = read_idx(_idx_labels_path(source))
         src = _array_source(array, label_values, argument)
     elif isinstance(source, (str, list)):
+        for i, path in enumerate(source if isinstance(source, list) else ()):
+            if not isinstance(path, (str, bytes, os.PathLike)):
+                raise TypeError(
+                    f"Received an invalid value for argument `{argument}`. Expected a list of "
+                    "image file paths (str or os.PathLike); for images in memory pass a numpy "
+                    f"array (N, H, W) or (N, H, W, C). Received a list holding a "
+                    f"{type(path).__name__}: {argument}[{i}]={_short_repr(path)}"
+                )
         paths = [source] if isinstance(source, str) else [os.fspath(p) for p in source]
         if isinstance(source, str) and not os.path.exists(source):
             raise FileNotFoundError(

@@ -525,6 +525,21 @@ def _deserialized(value):
     return value
 
 
+def check_seed(name, value):
+    """`value` as a seed of numpy's generators: `None` or a non-negative integer (numpy
+    refuses others without naming the argument)."""
+    if value is None:
+        return None
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
+            or value < 0):
+        raise (ValueError if isinstance(value, (int, np.integer)) and not isinstance(
+            value, (bool, np.bool_)) else TypeError)(
+            f"Received an invalid value for argument `{name}`. Expected a non-negative "
+            f"integer or None, received: {name}={value!r}"
+        )
+    return int(value)
+
+
 def _check_int(name, value):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(

@@ -11,8 +11,9 @@ then the `DCGAN` model: the base GAN with the minimax loss and Adam(2e-4, beta_1
 import keras
 from keras import layers
 
+from keras_gans import memory
 from keras_gans.layers import FusedBatchNormalization
-from keras_gans.models.base import _check_positive_int
+from keras_gans.models.base import _check_bool, _check_positive_int
 from keras_gans.models.clusters import ClusterSampler, _check_clusters
 from keras_gans.models.gan import GAN
 
@@ -73,6 +74,21 @@ def _check_image_shape(image_shape):
             "`keras_gans.data.images(..., image_size=...)`."
         )
     return tuple(image_shape)
+
+
+# Copies of each weight that training holds: the weight, its gradient, Adam's two
+# moments and the generator's EMA.
+_WEIGHT_COPIES = 5
+
+
+def _check_weights_fit(image_shape, floats, network):
+    """Refuse, before building anything, an `image_shape` whose `network` weights (and
+    their training copies) would not fit in this process's memory."""
+    memory.check_fits(4 * _WEIGHT_COPIES * floats, (
+        f"Received an invalid value for argument `image_shape`: the {network}'s weights "
+        f"for image_shape={tuple(image_shape)} need {{needed}} to train (its size grows "
+        "with the image's), more than the {available} this process can still allocate. "
+        "Use smaller images (`keras_gans.data.images(..., image_size=...)`)."))
 
 
 def upsampling_stages(height, width, max_stages=5):
@@ -142,6 +158,9 @@ def build_generator(image_shape, latent_dim=100, base_filters=64, num_classes=No
         embedded = layers.Embedding(clusters, min(50, latent_dim), name="cluster_embedding")(
             drawn)
         x = layers.Concatenate(name="z_and_cluster")([z, embedded])
+    _check_weights_fit(image_shape, (z.shape[-1] + (min(50, latent_dim) if num_classes or
+                                                    clusters else 0)) * h0 * w0 * filters,
+                       "generator")
     x = layers.Dense(h0 * w0 * filters, use_bias=False, name="project")(x)
     x = layers.Reshape((h0, w0, filters))(x)
     x = FusedBatchNormalization(name="project_bn")(x)
@@ -185,12 +204,21 @@ def build_discriminator(image_shape, base_filters=64, num_classes=None, normaliz
     height, width, _ = _check_image_shape(image_shape)
     _check_positive_int("base_filters", base_filters)
     _check_positive_int("num_classes", num_classes, allow_none=True)
+    spectral_norm = _check_bool("spectral_norm", spectral_norm)
     if normalization not in NORMALIZATIONS:
         raise ValueError(
             "Received an invalid value for argument `normalization`. Expected one of "
             f"{NORMALIZATIONS}, received: normalization={normalization!r}"
         )
     stages = upsampling_stages(height, width)
+    # The largest weights: the logit's (and the projection's) over the last features,
+    # and a layer norm's scale and offset of each feature map.
+    features = (height >> stages) * (width >> stages) * base_filters * 2 ** (stages - 1)
+    floats = features * (1 + (num_classes or 0))
+    if normalization == "layer":
+        floats += sum(2 * (height >> i + 1) * (width >> i + 1) * base_filters * 2 ** i
+                      for i in range(1, stages))
+    _check_weights_fit(image_shape, floats, "discriminator")
 
     def wrap(layer):
         return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") \
@@ -273,6 +301,7 @@ class DCGAN(GAN):
                 `build_generator`.
             **kwargs: options of the model (`ema_decay`, `label_smoothing`, ...).
         """
+        spectral_norm = _check_bool("spectral_norm", spectral_norm)
         if normalization is None:
             normalization = "none" if spectral_norm else cls.discriminator_normalization
         generator = build_generator(image_shape, latent_dim, base_filters, num_classes,

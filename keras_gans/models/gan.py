@@ -40,6 +40,7 @@ from keras_gans.models.base import (
     _check_positive_int,
     _network_input_shapes,
     _replica_logs,
+    check_seed,
 )
 
 # Large `n` in `generate` is split into chunks of this size to bound memory.
@@ -645,7 +646,7 @@ class GAN(AdversarialModel):
     def sample_noise(self, n, seed=None):
         """Standard normal noise `[n, latent_dim]`, reproducible with `seed`."""
         _check_positive_int("n", n)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         return rng.standard_normal((n, self.latent_dim)).astype("float32")
 
     def _check_labels(self, labels, n):
@@ -775,7 +776,8 @@ class GAN(AdversarialModel):
 
     def preview_inputs(self, n, seed=0, data=None):
         """Noise `[n, latent_dim]` drawn once from `seed` (`data` is not needed)."""
-        return (np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        return (np.random.default_rng(check_seed("seed", seed))
+                .standard_normal((n, self.latent_dim))
                 .astype("float32"),)
 
     def preview(self, z):

@@ -5,6 +5,8 @@ and fakes to `a`; G pushes D(G(z)) towards `c`. The paper's default coding is a=
 c=1 (its "0-1 coding"); a=-1, b=1, c=0 minimises the Pearson chi-squared divergence.
 """
 
+import math
+
 import keras
 
 from keras_gans.models.dcgan import DCGAN, GAN_TRAIN_OPTIONS
@@ -43,6 +45,11 @@ class LSGAN(DCGAN):
                 raise TypeError(
                     f"Received an invalid value for argument `{name}`. Expected a number, "
                     f"received: {name}={value!r}"
+                )
+            if not math.isfinite(value):
+                raise ValueError(
+                    f"Received an invalid value for argument `{name}`. Expected a finite "
+                    f"number (a least-squares target), received: {name}={value!r}"
                 )
         if a == b:
             raise ValueError(

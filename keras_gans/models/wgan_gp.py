@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from keras_gans import losses as losses_lib
-from keras_gans.models.base import _check_non_negative, _check_positive_int
+from keras_gans.models.base import _check_bool, _check_non_negative, _check_positive_int
 from keras_gans.models.dcgan import DCGAN, GAN_TRAIN_OPTIONS
 
 # `keras-gans train wgan_gp` options (a literal the CLI reads without importing this).
@@ -83,7 +83,7 @@ class WGANGP(DCGAN):
         super().__init__(generator, discriminator, d_steps=n_critic, **kwargs)
         self.gp_weight = float(gp_weight)
         self.n_critic = int(n_critic)
-        self.one_sided = bool(one_sided)
+        self.one_sided = _check_bool("one_sided", one_sided)
         self.gp_tracker = keras.metrics.Mean(name="gp")
 
     def model_options(self):

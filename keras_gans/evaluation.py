@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from keras_gans import utils
 from keras_gans.metrics import (
+    MAX_KID_SUBSETS,
     FeatureStatistics,
     _positive_int,
     class_coverage,
@@ -47,52 +48,137 @@ __all__ = [
 
 INCEPTION_IMAGE_SIZE = 299
 INCEPTION_FEATURE_DIM = 2048
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 METRICS = ("fid", "kid", "is", "coverage")
 
 
 # --- Feature statistics ---
 
 
-def _iterate_batches(data, batch_size):
-    """Yields batches from an array (or list), a tf.data.Dataset or an iterable of batches."""
+def _iterate_batches(data, batch_size, name="data"):
+    """Yields batches from an array (or list), a tf.data.Dataset or an iterable of batches.
+
+    `name` is the argument the errors name.
+    """
+    if data is None or isinstance(data, (str, bytes, dict)):
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected an array of "
+            "samples, a tf.data.Dataset or an iterable of batches, received: "
+            f"{name}={_short_repr(data)}"
+        )
     if isinstance(data, tf.data.Dataset):
         spec = data.element_spec
-        if isinstance(spec, (tuple, list)):
+        if isinstance(spec, (tuple, list)) and spec:
             spec = spec[0]
         elif isinstance(spec, dict):
+            if "image" not in spec:
+                raise ValueError(
+                    f"Received an invalid value for argument `{name}`. A dataset of dicts "
+                    f"needs an 'image' key, received keys {sorted(spec)}"
+                )
             spec = spec["image"]
+        if not isinstance(spec, tf.TensorSpec):
+            raise TypeError(
+                f"Received an invalid value for argument `{name}`. Expected a dataset of "
+                "images, (images, labels) pairs or {'image': ...} dicts, received a "
+                f"dataset of {data.element_spec}"
+            )
         # A dataset of single images (rank 3) is batched here; batched ones are kept.
         if spec.shape.rank == 3:
             data = data.batch(batch_size)
         data = data.as_numpy_iterator()
     elif isinstance(data, (list, tuple)) or hasattr(data, "__array__"):
-        data = np.asarray(data)
+        try:
+            data = np.asarray(data)
+        except (TypeError, ValueError) as e:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`. Expected an array of "
+                f"samples (a batch of equal shapes), received {type(data).__name__}: {e}"
+            ) from None
         if data.ndim == 0:
             raise ValueError(
-                "Received an invalid value for argument `data`. Expected a batch of "
-                f"samples, received a scalar: data={data!r}"
+                f"Received an invalid value for argument `{name}`. Expected a batch of "
+                f"samples, received a scalar: {name}={data!r}"
             )
         return (data[i : i + batch_size] for i in range(0, len(data), batch_size))
-    return (_first_element(element) for element in data)
+    elif not hasattr(data, "__iter__"):
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected an array of "
+            "samples, a tf.data.Dataset or an iterable of batches, received: "
+            f"{name}={_short_repr(data)}"
+        )
+    return (_first_element(element, name) for element in data)
 
 
-def _first_element(element):
+def _short_repr(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _first_element(element, name="data"):
     # (images, labels) pairs and TFDS-style {"image": ...} dicts carry images first.
     if isinstance(element, (tuple, list)):
+        if not element:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`: it yielded an empty "
+                f"{type(element).__name__} instead of a batch of images."
+            )
         return element[0]
     if isinstance(element, dict):
+        if "image" not in element:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`. Dict elements need an "
+                f"'image' key, received keys {sorted(map(str, element))}"
+            )
         return element["image"]
     return element
 
 
-def _extract(feature_fn, batch):
+def _batch_size_of(batch, name):
+    shape = getattr(batch, "shape", None)
+    if shape is None:
+        shape = np.shape(batch)
+    if len(shape) == 0 or shape[0] is None:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: it yielded "
+            f"{_short_repr(batch)}, not a batch of samples [N, ...]."
+        )
+    return int(shape[0])
+
+
+def _rows(values, batch, what, name, data_name="data"):
+    """`values` (an extractor's output for `batch`) as a finite `[N, d]` array."""
+    n = _batch_size_of(batch, data_name)
+    try:
+        array = np.asarray(values)
+        received = f"an array of shape {array.shape}"
+        if array.dtype.kind not in "biuf":
+            received = f"{_short_repr(values)} (dtype {array.dtype})"
+    except (TypeError, ValueError):  # ragged lists, ...
+        array, received = None, type(values).__name__
+    if array is None or array.dtype.kind not in "biuf" or array.ndim < 2 or array.shape[0] != n:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected it to return "
+            f"{what} as an array [N, ...] of numbers with one row per sample (N={n}, the "
+            f"batch size), received {received}"
+        )
+    array = array.reshape(n, int(np.prod(array.shape[1:])))  # -1 fails for N = 0
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: it returned {what} with "
+            f"{int(finite.size - finite.sum())} NaN or infinite values for a batch of {n}."
+        )
+    return array
+
+
+def _extract(feature_fn, batch, name="feature_fn", data_name="data"):
     if isinstance(feature_fn, keras.Model):
         # predict_on_batch runs the compiled (graph) function: much faster than eager.
         features = feature_fn.predict_on_batch(batch)
     else:
         features = feature_fn(batch)
-    features = np.asarray(features)
-    return features.reshape(features.shape[0], -1)
+    return _rows(features, batch, "features", name, data_name)
 
 
 def compute_statistics(
@@ -107,7 +193,8 @@ def compute_statistics(
             that are `(images, labels)` tuples or `{"image": ...}` dicts use the
             images.
         feature_fn: a `keras.Model` (run with `predict_on_batch`) or any callable
-            mapping a batch to features; outputs are flattened to `[N, d]`.
+            mapping a batch to features: one row per sample (`[N, ...]` for a batch of
+            `N`), finite numbers; outputs are flattened to `[N, d]`.
         batch_size: positive integer, for arrays and unbatched datasets.
         keep_features: if `True`, also return the features (e.g. for
             `kernel_inception_distance`, which cannot be computed from moments).
@@ -119,20 +206,42 @@ def compute_statistics(
     Returns:
         A `FeatureStatistics`, or `(statistics, features)` if `keep_features`.
 
+    Raises:
+        ValueError: `data` is not a source of batches or yields none, or `feature_fn`
+            returns other than one finite row of numbers per sample.
+
     Example:
 
     >>> stats, feats = compute_statistics(images, InceptionFeatures(), keep_features=True)
     """
+    return _compute_statistics(data, feature_fn, batch_size, keep_features, max_features, seed)
+
+
+def _compute_statistics(data, feature_fn, batch_size=256, keep_features=False,
+                        max_features=None, seed=0, data_name="data", fn_name="feature_fn"):
+    """`compute_statistics`, with errors naming the caller's arguments."""
     batch_size = _positive_int(batch_size, "batch_size")
     if max_features is not None:
         max_features = _positive_int(max_features, "max_features")
+    if not callable(feature_fn):
+        raise TypeError(
+            f"Received an invalid value for argument `{fn_name}`. Expected a keras.Model "
+            f"or a callable mapping a batch to features, received: {fn_name}="
+            f"{_short_repr(feature_fn)}"
+        )
     stats = FeatureStatistics()
     kept, reservoir = [], None
     from keras_gans.models.base import check_seed
 
     rng = np.random.default_rng(check_seed("seed", seed))
-    for batch in _iterate_batches(data, batch_size):
-        features = _extract(feature_fn, batch)
+    for batch in _iterate_batches(data, batch_size, data_name):
+        features = _extract(feature_fn, batch, fn_name, data_name)
+        if stats.dim is not None and features.shape[1] != stats.dim:
+            raise ValueError(
+                f"Received an invalid value for argument `{fn_name}`: it returned "
+                f"{features.shape[1]} features per sample for one batch and {stats.dim} "
+                "for an earlier one."
+            )
         seen = stats.count
         stats.update(features)
         if not keep_features:
@@ -142,7 +251,9 @@ def compute_statistics(
             continue
         reservoir = _reservoir_update(reservoir, features, seen, max_features, rng)
     if stats.count == 0:
-        raise ValueError("Received an invalid value for argument `data`: it yielded no samples.")
+        raise ValueError(
+            f"Received an invalid value for argument `{data_name}`: it yielded no samples."
+        )
     if not keep_features:
         return stats
     features = np.concatenate(kept) if max_features is None else reservoir
@@ -171,8 +282,14 @@ def _build_inception_v3(weights):
             pooling="avg",
         )
     except Exception as e:
-        if weights != "imagenet":
+        if weights is None:
             raise
+        if weights != "imagenet":
+            raise ValueError(
+                "Received an invalid value for argument `weights`. Expected a weights file "
+                "of InceptionV3(include_top=False), could not load weights="
+                f"{weights!r} ({type(e).__name__}: {e})"
+            ) from e
         raise RuntimeError(
             "Could not load the ImageNet weights of InceptionV3 through Keras's "
             f"download-and-cache path ({type(e).__name__}: {e}). Without internet "
@@ -221,6 +338,15 @@ class InceptionFeatures(keras.Model):
                 "Received an invalid value for argument `weights`. Expected 'imagenet', "
                 f"None or the path of an existing weights file, received: weights={weights!r}"
             )
+        if weights not in ("imagenet", None):
+            with open(weights, "rb") as file:
+                signature = file.read(8)
+            if signature != _HDF5_SIGNATURE:  # both Keras weights formats are HDF5
+                raise ValueError(
+                    "Received an invalid value for argument `weights`. Expected an HDF5 "
+                    "weights file (`.h5` / `.weights.h5`) of InceptionV3(include_top="
+                    f"False), received a file that is not HDF5: weights={weights!r}"
+                )
         # `self.weights` is Keras's list of variables, so the argument lives here.
         self.weights_source = weights
         self.inception = _build_inception_v3(weights)
@@ -300,16 +426,16 @@ class FID:
 
     def update_real(self, images):
         """Adds real images: an array, a `tf.data.Dataset` or an iterable of batches."""
-        self.real_statistics.merge(
-            compute_statistics(images, self.feature_extractor, self.batch_size)
-        )
+        self.real_statistics.merge(_compute_statistics(
+            images, self.feature_extractor, self.batch_size, data_name="images",
+            fn_name="feature_extractor"))
         return self
 
     def update_fake(self, images):
         """Adds generated images: an array, a `tf.data.Dataset` or an iterable of batches."""
-        self.fake_statistics.merge(
-            compute_statistics(images, self.feature_extractor, self.batch_size)
-        )
+        self.fake_statistics.merge(_compute_statistics(
+            images, self.feature_extractor, self.batch_size, data_name="images",
+            fn_name="feature_extractor"))
         return self
 
     def result(self):
@@ -359,6 +485,12 @@ def classifier_extractor(classifier):
             "Received an invalid value for argument `classifier`. Expected a functional "
             f"Keras classifier, received: classifier={classifier!r}"
         )
+    if len(classifier.inputs) != 1 or len(classifier.inputs[0].shape) != 4:
+        raise ValueError(
+            "Received an invalid value for argument `classifier`. Expected a classifier "
+            "of images, with one input of shape [N, H, W, C], received inputs of shapes "
+            f"{[tuple(x.shape) for x in classifier.inputs]}"
+        )
     try:
         features, has_features_layer = classifier.get_layer("features").output, True
     except ValueError:
@@ -379,7 +511,15 @@ def classifier_extractor(classifier):
     fn = tf.function(adapt, reduce_retracing=True)
 
     def extract(batch):
-        f, p = fn(tf.convert_to_tensor(utils.to_float(batch), tf.float32))
+        batch = utils.to_float(batch)
+        if batch.ndim != 4 or (target[-1] is not None and batch.shape[-1] not in (
+                {1, 3} if target[-1] in (1, 3) else {target[-1]})):
+            raise ValueError(
+                "Received an invalid value for argument `batch`. Expected images [N, H, W, "
+                f"C] for a classifier of input shape {(None, *target)}, received shape "
+                f"{batch.shape}"
+            )
+        f, p = fn(tf.convert_to_tensor(batch, tf.float32))
         return f.numpy(), p.numpy()
 
     return extract, has_features_layer
@@ -387,12 +527,43 @@ def classifier_extractor(classifier):
 
 def features_and_probabilities(extract, images, batch_size=500):
     """All features and probabilities of `images` (float64), batch by batch."""
+    batch_size = _positive_int(batch_size, "batch_size")
+    if not callable(extract):
+        raise TypeError(
+            "Received an invalid value for argument `extract`. Expected a callable "
+            f"`extract(batch) -> (features, probabilities)`, received: extract="
+            f"{_short_repr(extract)}"
+        )
     feats, probs = [], []
-    for batch in _iterate_batches(images, batch_size):
-        f, p = extract(batch)
+    for batch in _iterate_batches(images, batch_size, "images"):
+        f, p = _extract_pair(extract, batch, "images", features=True, probabilities=True)
         feats.append(f)
         probs.append(p)
+    if not feats:
+        raise ValueError("Received an invalid value for argument `images`: it yielded no samples.")
     return np.concatenate(feats).astype("float64"), np.concatenate(probs).astype("float64")
+
+
+def _extract_pair(extract, batch, data_name, features, probabilities):
+    """`extract(batch)`, checked: the parts asked for are finite `[N, d]` arrays."""
+    output = extract(batch)
+    if not isinstance(output, (tuple, list)) or len(output) != 2:
+        raise ValueError(
+            "Received an invalid value for argument `extract`. Expected it to return a "
+            f"(features, probabilities) pair, received {_short_repr(output)}"
+        )
+    f, p = output
+    for wanted, value, what in ((features, f, "features"), (probabilities, p, "probabilities")):
+        if wanted and value is None:
+            needs = "fid and kid" if what == "features" else "is and coverage"
+            raise ValueError(
+                f"Received an invalid value for argument `extract`: it returned no {what} "
+                f"(None), which {needs} need. Pass an extractor that returns them (for "
+                "probabilities, `classifier_extractor`), or other `metrics`."
+            )
+    f = _rows(f, batch, "features", "extract", data_name) if features else f
+    p = _rows(p, batch, "probabilities", "extract", data_name) if probabilities else p
+    return f, p
 
 
 # --- Generate and measure ---
@@ -407,15 +578,17 @@ def measure(fake, extract, metrics, real=None, batch_size=256, seed=0, kid_subse
             batches (see `compute_statistics`).
         extract: `extract(batch) -> (features, probabilities)`; either may be `None`
             where no metric needs it (features for `fid` / `kid`, probabilities for
-            `is` / `coverage`).
-        metrics: names among `METRICS`.
-        real: for `fid` / `kid`: real images (run through `extract`), or the
+            `is` / `coverage`). Each is one finite row per sample.
+        metrics: a name or names among `METRICS`.
+        real: for `fid` / `kid` (required for them): real images (run through
+            `extract`), a `FeatureStatistics` (`fid` only), or the
             `(FeatureStatistics, features)` pair `compute_statistics(...,
             keep_features=True)` returns for them (`features` may be `None` without
             `kid`).
         batch_size: batch size for arrays and unbatched datasets.
         seed: seed of the KID subsets and of the reservoir sampling.
-        kid_subsets: the number of KID subsets (each of at most 1,000 rows).
+        kid_subsets: the number of KID subsets (each of at most 1,000 rows), at most
+            `metrics.MAX_KID_SUBSETS`.
         is_splits: the number of splits of the inception score.
         max_features: at most this many feature rows kept per side for KID.
 
@@ -423,28 +596,55 @@ def measure(fake, extract, metrics, real=None, batch_size=256, seed=0, kid_subse
         A dict: `"fid"` a float, `"kid"` and `"is"` `(mean, std)` pairs, `"coverage"` the
         dict of `metrics.class_coverage`; `"real_count"` the number of real images.
     """
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    try:
+        metrics = list(metrics)
+    except TypeError:
+        metrics = None
+    if not metrics or not all(isinstance(m, str) and m in METRICS for m in metrics):
+        raise ValueError(
+            f"Received an invalid value for argument `metrics`. Expected a name or names "
+            f"among {METRICS}, received: metrics={metrics!r}"
+        )
     names = set(metrics)
-    unknown = names - set(METRICS)
-    if unknown:
-        raise ValueError(f"Received an invalid value for argument `metrics`. Expected "
-                         f"names among {METRICS}, received: metrics={sorted(metrics)!r}")
+    if not callable(extract):
+        raise TypeError(
+            "Received an invalid value for argument `extract`. Expected a callable "
+            f"`extract(batch) -> (features, probabilities)`, received: extract="
+            f"{_short_repr(extract)}"
+        )
+    batch_size = _positive_int(batch_size, "batch_size")
+    kid_subsets = _positive_int(kid_subsets, "kid_subsets")
+    if kid_subsets > MAX_KID_SUBSETS:
+        raise ValueError(
+            "Received an invalid value for argument `kid_subsets`. Expected at most "
+            f"{MAX_KID_SUBSETS:,}, received: kid_subsets={kid_subsets}"
+        )
+    is_splits = _positive_int(is_splits, "is_splits")
     need_kid = "kid" in names
+    need_features = bool(names & {"fid", "kid"})
+    need_probabilities = bool(names & {"is", "coverage"})
+    if need_features:
+        real = _check_real(real, need_kid)
     probabilities, results = [], {}
 
     def features_of(batch):
-        features, probs = extract(batch)
-        if probs is not None:
-            probabilities.append(np.asarray(probs))
+        features, probs = _extract_pair(extract, batch, "fake", need_features,
+                                        need_probabilities)
+        if need_probabilities:
+            probabilities.append(probs)
         return features
 
-    if names & {"fid", "kid"}:
-        fake_stats, fake_features = compute_statistics(
+    if need_features:
+        fake_stats, fake_features = _compute_statistics(
             fake, features_of, batch_size=batch_size, keep_features=True,
-            max_features=max_features, seed=seed)
-        if not (isinstance(real, tuple) and isinstance(real[0], FeatureStatistics)):
-            real = compute_statistics(
-                real, lambda batch: extract(batch)[0], batch_size=batch_size,
-                keep_features=need_kid, max_features=max_features, seed=seed)
+            max_features=max_features, seed=seed, data_name="fake", fn_name="extract")
+        if not _is_statistics_pair(real):
+            real = _compute_statistics(
+                real, lambda batch: _extract_pair(extract, batch, "real", True, False)[0],
+                batch_size=batch_size, keep_features=need_kid, max_features=max_features,
+                seed=seed, data_name="real", fn_name="extract")
             real = real if need_kid else (real, None)
         real_stats, real_features = real
         results["real_count"] = real_stats.count
@@ -456,12 +656,55 @@ def measure(fake, extract, metrics, real=None, batch_size=256, seed=0, kid_subse
                 fake_features, real_features, num_subsets=kid_subsets, subset_size=subset,
                 seed=seed)
     else:
-        for batch in _iterate_batches(fake, batch_size):
+        for batch in _iterate_batches(fake, batch_size, "fake"):
             features_of(batch)
-    if names & {"is", "coverage"}:
+        if not probabilities:
+            raise ValueError(
+                "Received an invalid value for argument `fake`: it yielded no samples.")
+    if need_probabilities:
         probs = np.concatenate(probabilities)
         if "is" in names:
             results["is"] = inception_score(probs, num_splits=is_splits)
         if "coverage" in names:
             results["coverage"] = class_coverage(probs)
     return results
+
+
+def _is_statistics_pair(real):
+    return isinstance(real, tuple) and len(real) == 2 and isinstance(real[0], FeatureStatistics)
+
+
+def _check_real(real, need_kid):
+    """`real` for `measure`: images, a `FeatureStatistics` (without kid) or the
+    `(FeatureStatistics, features)` pair; a pair or statistics are checked here."""
+    if real is None:
+        raise ValueError(
+            "Received an invalid value for argument `real`. fid and kid need real images "
+            "(or their statistics), received: real=None"
+        )
+    if isinstance(real, FeatureStatistics):
+        real = (real, None)
+    if not _is_statistics_pair(real):
+        return real  # images, checked as they are read
+    stats, features = real
+    if stats.count < 2:
+        raise ValueError(
+            "Received an invalid value for argument `real`. Expected statistics of at "
+            f"least 2 real images, received {stats!r}"
+        )
+    if need_kid:
+        if features is None:
+            raise ValueError(
+                "Received an invalid value for argument `real`. kid needs the real "
+                "features: pass `(statistics, features)` from `compute_statistics(..., "
+                "keep_features=True)`, received features=None"
+            )
+        from keras_gans.metrics import _features_2d
+
+        features = _features_2d(features, "real")
+        if features.shape[1] != stats.dim:
+            raise ValueError(
+                "Received an invalid value for argument `real`: its features have "
+                f"dimension {features.shape[1]}, its statistics {stats.dim}."
+            )
+    return stats, features

@@ -69,8 +69,23 @@ Inpainter: `inpaint` (also `serving_default`), declared by the model
 
 Any height and width are accepted: when the network downsamples by `m` the input is
 padded by reflection at the bottom and right to a multiple of `m` and the output cropped
-back, as `CycleGAN.translate` does (sides must be at least `m`). `upscale` returns
-`H = scale * h`, `W = scale * w`.
+back, as `CycleGAN.translate` does (sides must be at least `m`, and large enough for
+the network's own reflection paddings: `min_side`). `upscale` returns
+`H = scale * h`, `W = scale * w`. A request with no image (`N = 0`) gets an empty batch.
+
+Limits. A server must survive any request, so the signatures check their inputs in the
+graph, before allocating anything, with errors naming the input (TF Serving feeds a
+request's tensors without comparing them to the `SignatureDef`):
+
+- shapes (`tf.ensure_shape`): `z` `[N, latent_dim]`, images with the signature's
+  channels, `masks` the shape of `images` without channels, `n` and `seed` scalars;
+- values: `z` finite, `0 < n`, images' sides at least `min_side(network)`;
+- size: at most `max_request_images(network, latent_dim)` images per request (`n`, or
+  the rows of `z`): `MAX_SIGNATURE_SAMPLES`, fewer when their estimated working memory
+  would pass `MAX_SIGNATURE_BYTES`; at most `max_request_output_pixels(network, scale)`
+  output pixels (images x height x width, after padding) per image-to-image request:
+  `MAX_SIGNATURE_OUTPUT_PIXELS`, fewer likewise. `metadata.json` records both
+  (`max_request_images`, `max_request_output_pixels`).
 
 XLA (`export(..., jit_compile=True)`, opt-in). The served network's forward pass (the
 noise-to-image generator, the translation or upscaling network; the inpainter's fill,
@@ -120,6 +135,16 @@ KERAS_FILENAME = "model.keras"
 METADATA_FILENAME = "metadata.json"
 
 _VERSION_RE = re.compile(r"^[0-9]+$")
+#: The largest version: TF Serving reads version directories as int64.
+MAX_VERSION = 2**63 - 1
+#: Most images one `serving_default`, `sample` or `png` request may ask for.
+MAX_SIGNATURE_SAMPLES = 1024
+#: Most output pixels (images x height x width) one image-to-image request may ask for:
+#: 2**23, one 4K UHD frame (3840 x 2160) and a little more.
+MAX_SIGNATURE_OUTPUT_PIXELS = 2**23
+#: The estimated working memory one request may need (2 GiB): signatures of large
+#: networks accept fewer images or pixels than the two maxima above.
+MAX_SIGNATURE_BYTES = 2**31
 # Signature names of each family, in the order they are registered; the first one is
 # also `serving_default` when the family has no signature of that name.
 GAN_SIGNATURES = ("serving_default", "sample", "png")
@@ -149,20 +174,43 @@ def versions(base_dir):
 
 
 def next_version(base_dir):
-    """The next free version under `base_dir`: one more than the largest, or 1."""
-    existing = versions(base_dir)
-    return existing[-1] + 1 if existing else 1
+    """The next free version under `base_dir`: one more than the largest, or 1.
+
+    Every integer name counts, a file or a (dangling) symbolic link as well as a
+    directory, so the version returned never names an existing entry.
+    """
+    base_dir = os.fspath(base_dir)
+    if not os.path.isdir(base_dir):
+        return 1
+    taken = [int(name) for name in os.listdir(base_dir) if _VERSION_RE.match(name)]
+    return max(taken, default=0) + 1
 
 
 def _check_version(version):
     if (isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer))
-            or version < 0):
+            or not 0 <= version <= MAX_VERSION):
         raise ValueError(
             "Received an invalid value for argument `version`. Expected a non-negative "
-            f"integer (TF Serving's version directories) or None, received: "
-            f"version={version!r}"
+            f"integer of at most 2**63 - 1 (TF Serving's int64 version directories) or "
+            f"None, received: version={version!r}"
         )
     return int(version)
+
+
+def _check_base_dir(base_dir):
+    """`base_dir` as a `str` path; a clear error for what is not a path."""
+    try:
+        path = os.fsdecode(os.fspath(base_dir))
+    except TypeError:
+        raise TypeError(
+            "Received an invalid value for argument `base_dir`. Expected a path (str or "
+            f"os.PathLike), received: base_dir={base_dir!r} of type "
+            f"{type(base_dir).__name__}") from None
+    if not path or "\0" in path:
+        raise ValueError(
+            "Received an invalid value for argument `base_dir`. Expected the path of a "
+            f"directory, received: base_dir={base_dir!r}")
+    return path
 
 
 def _prepare_base_dir(base_dir):
@@ -217,9 +265,10 @@ def export(model, base_dir, version=None, include_keras=True, jit_compile=False)
     Raises:
         FileExistsError: `base_dir/<version>` already exists.
         PermissionError: `base_dir` cannot be created or written to.
-        ValueError: `base_dir` is a file, or `version` is not a non-negative integer.
-        TypeError: `model` is not a model this module knows how to serve, or
-            `jit_compile` is not a bool.
+        ValueError: `base_dir` is a file or empty, or `version` is not an integer in
+            `[0, 2**63 - 1]`.
+        TypeError: `model` is not a model this module knows how to serve, `base_dir`
+            is not a path, or `include_keras` or `jit_compile` is not a bool.
         ValueError: `jit_compile=True` for a model whose `serving_signatures` takes no
             `jit_compile` argument, compiles nothing with it, or whose network XLA
             cannot compile.
@@ -232,14 +281,15 @@ def export(model, base_dir, version=None, include_keras=True, jit_compile=False)
     #     -e MODEL_NAME=dcgan_mnist tensorflow/serving
     ```
     """
-    base_dir = os.fspath(base_dir)
+    base_dir = _check_base_dir(base_dir)
     auto_version = version is None
     if not auto_version:
         version = _check_version(version)
-    if not isinstance(jit_compile, (bool, np.bool_)):
-        raise TypeError(
-            "Received an invalid value for argument `jit_compile`. Expected True or False, "
-            f"received: {jit_compile!r} of type {type(jit_compile).__name__}")
+    for name, value in (("include_keras", include_keras), ("jit_compile", jit_compile)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(
+                f"Received an invalid value for argument `{name}`. Expected True or False, "
+                f"received: {name}={value!r} of type {type(value).__name__}")
     # Fail on the model before touching the disk.
     family = _family(model, bool(jit_compile))
     _prepare_base_dir(base_dir)
@@ -543,8 +593,11 @@ def _with_png_provenance(fn, input_signature, constant_chunks):
     def annotated(*args):
         outputs = fn(*args)
         if "images_bytes" in outputs:
+            # Read the inputs once the PNGs exist, that is once their checks passed.
+            with tf.control_dependencies([outputs["images_bytes"]]):
+                inputs = {name: tf.identity(arg) for name, arg in zip(names, args)}
             outputs = dict(outputs, images_bytes=_annotate_pngs(
-                outputs["images_bytes"], dict(zip(names, args)), constant_chunks))
+                outputs["images_bytes"], inputs, constant_chunks))
         return outputs
 
     return annotated
@@ -665,18 +718,142 @@ def _image_outputs(images):
     return {"images": images, "images_uint8": utils.to_uint8(images)}
 
 
+# --- Input checks in the graph, and the limits of a request ---
+
+
+def checked(x, checks):
+    """`x`, once `checks` (assertions) have passed.
+
+    Shapes are checked with `tf.ensure_shape` ("Shape of tensor z [2,5] is not
+    compatible with expected shape [?,64]"): TF Serving feeds a request's tensors without
+    comparing them to the `SignatureDef`, and the graph's optimiser folds checks on
+    shapes it believes known (`tf.shape` of a declared scalar), but not that one.
+    """
+    with tf.control_dependencies(checks):
+        return tf.identity(x)
+
+
+def _static_sizes(network):
+    """Elements per example of each layer output of `network` whose shape is known."""
+    sizes = []
+    for layer in network._flatten_layers(include_self=False, recursive=True):
+        try:
+            outputs = tf.nest.flatten(layer.output)
+        except (AttributeError, ValueError):
+            continue
+        for output in outputs:
+            dims = list(getattr(output, "shape", None) or [])[1:]
+            if dims and None not in dims:
+                sizes.append(int(np.prod(dims)))
+    return sizes
+
+
+def max_request_images(network, latent_dim=0):
+    """The most images one request to a noise-to-image signature may ask for.
+
+    `MAX_SIGNATURE_SAMPLES`, or fewer (at least 1) when their working memory, estimated
+    as `generate()` does (the noise, the float images twice, the generator's largest
+    activation `keras_gans.memory.ACTIVATION_COPIES` times), would pass
+    `MAX_SIGNATURE_BYTES`.
+
+    Args:
+        network: the generator (a Keras model with a known output shape).
+        latent_dim: size of the noise vector.
+
+    Returns:
+        A positive integer.
+    """
+    from keras_gans import memory
+
+    pixels = int(np.prod([int(d) for d in network.outputs[0].shape[1:]]))
+    peak = max(_static_sizes(network), default=0)
+    # float32 noise, activations and images (result and uint8 conversion), uint8 images.
+    per_image = 4 * (latent_dim + memory.ACTIVATION_COPIES * peak + 2 * pixels) + pixels
+    return int(max(1, min(MAX_SIGNATURE_SAMPLES, MAX_SIGNATURE_BYTES // per_image)))
+
+
+def max_request_output_pixels(network, scale=1):
+    """The most output pixels (images x height x width) one request to an
+    image-to-image signature of `network` may ask for.
+
+    `MAX_SIGNATURE_OUTPUT_PIXELS`, or fewer (at least 1) when their working memory,
+    estimated as `SRResNet.upscale` does (the network's largest activation
+    `keras_gans.memory.ACTIVATION_COPIES` times, `keras_gans.memory.
+    activation_floats_per_input_pixel`, with the float input and output), would pass
+    `MAX_SIGNATURE_BYTES`.
+
+    Args:
+        network: a fully convolutional Keras model.
+        scale: how many times larger its output's sides are than its input's.
+
+    Returns:
+        A positive integer.
+    """
+    from keras_gans import memory
+
+    floats = memory.activation_floats_per_input_pixel(network)
+    if not floats:  # unknown (a subclassed network): the constant alone
+        return MAX_SIGNATURE_OUTPUT_PIXELS
+    channels_in = int(network.inputs[0].shape[-1] or 3)
+    channels_out = int(network.outputs[0].shape[-1] or 3)
+    # Per input pixel: activations, the uint8 and float input; per output pixel: the
+    # float output, the float temporary of its uint8 conversion and the uint8 result.
+    per_output_pixel = ((4 * memory.ACTIVATION_COPIES * floats + 5 * channels_in)
+                        / scale**2 + 9 * channels_out)
+    return int(max(1, min(MAX_SIGNATURE_OUTPUT_PIXELS,
+                          MAX_SIGNATURE_BYTES // per_output_pixel)))
+
+
+def min_side(network, multiple=None):
+    """The smallest height or width an image-to-image signature of `network` accepts.
+
+    At least `multiple` (default: `size_multiple(network)`), the multiple its input is
+    padded to by reflection, and large enough that each reflection padding inside the
+    network (`keras_gans.layers.ReflectionPadding2D`) has more pixels than it pads at
+    its resolution.
+
+    Args:
+        network: a fully convolutional Keras model.
+        multiple: the factor the input is padded to a multiple of.
+
+    Returns:
+        A positive integer.
+    """
+    from keras_gans.layers import ReflectionPadding2D
+
+    multiple = multiple or size_multiple(network)
+    needed, factor = 1, 1.0  # `needed`: the padded side; `factor`: the downsampling so far
+    for layer in network._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, ReflectionPadding2D):
+            pad = max(v for pair in layer.padding for v in pair)
+            needed = max(needed, int(np.ceil(factor * (pad + 1))))
+        elif isinstance(layer, (keras.layers.Conv2DTranspose, keras.layers.UpSampling2D)):
+            factor /= int(max(np.atleast_1d(getattr(layer, "strides", None)
+                                            or getattr(layer, "size", 1))))
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D,
+                                keras.layers.DepthwiseConv2D, keras.layers.MaxPooling2D,
+                                keras.layers.AveragePooling2D)):
+            factor *= int(max(np.atleast_1d(layer.strides)))
+    side = multiple
+    while -(-side // multiple) * multiple < needed:  # the padded side
+        side += 1
+    return side
+
+
 def noise_to_image_signatures(net, latent_dim, num_classes=None, jit_compile=False):
     """`serving_default`, `sample` and `png` of a generator of noise (see the module
     docstring): `[(name, fn, input_signature)]`; `jit_compile` compiles the generator's
     forward pass with XLA (`network_call`)."""
     forward = network_call(net, jit_compile)
     image_shape = tuple(int(d) for d in net.outputs[0].shape[1:])
+    max_images = max_request_images(net, latent_dim)
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
     n_spec = tf.TensorSpec([], tf.int32, name="n")
     seed_spec = tf.TensorSpec([], tf.int64, name="seed")
 
     def checked_labels(labels, n):
+        labels = tf.ensure_shape(labels, [None])
         checks = [
             tf.debugging.assert_equal(
                 tf.size(labels), n,
@@ -685,8 +862,7 @@ def noise_to_image_signatures(net, latent_dim, num_classes=None, jit_compile=Fal
             tf.debugging.assert_less(
                 labels, num_classes, message=f"`labels` must be < num_classes={num_classes}"),
         ]
-        with tf.control_dependencies(checks):
-            return tf.identity(labels)
+        return checked(labels, checks)
 
     def generate(z, labels=None):
         if num_classes:
@@ -694,10 +870,24 @@ def noise_to_image_signatures(net, latent_dim, num_classes=None, jit_compile=Fal
             return _image_outputs(forward(z, labels))
         return _image_outputs(forward(z))
 
+    def checked_z(z):
+        z = tf.ensure_shape(z, [None, latent_dim])
+        return checked(z, [
+            tf.debugging.assert_less_equal(
+                tf.shape(z)[0], max_images,
+                message=f"`z` must have at most {max_images} rows (images per request)"),
+            tf.debugging.assert_all_finite(z, "`z` must be finite noise (no NaN or inf)"),
+        ])
+
     def sample_images(n, seed, labels=None):
-        with tf.control_dependencies([
-                tf.debugging.assert_positive(n, message="`n` must be a positive integer")]):
-            z = sample_noise(n, seed, latent_dim)
+        n, seed = tf.ensure_shape(n, []), tf.ensure_shape(seed, [])
+        # Before anything is drawn or allocated (and before `tf.range(n)`).
+        n = checked(n, [
+            tf.debugging.assert_positive(n, message="`n` must be a positive integer"),
+            tf.debugging.assert_less_equal(
+                n, max_images,
+                message=f"`n` must be at most {max_images} (images per request)")])
+        z = sample_noise(n, seed, latent_dim)
         if num_classes:
             # No labels: cycle the classes, as `generate()` does.
             labels = tf.cond(tf.equal(tf.size(labels), 0),
@@ -711,7 +901,7 @@ def noise_to_image_signatures(net, latent_dim, num_classes=None, jit_compile=Fal
 
     if num_classes:
         def serving_default(z, labels):
-            return generate(z, labels)
+            return generate(checked_z(z), labels)
 
         def sample(n, seed, labels):
             return sample_images(n, seed, labels)
@@ -722,7 +912,7 @@ def noise_to_image_signatures(net, latent_dim, num_classes=None, jit_compile=Fal
         z_inputs, sample_inputs = [z_spec, labels_spec], [n_spec, seed_spec, labels_spec]
     else:
         def serving_default(z):
-            return generate(z)
+            return generate(checked_z(z))
 
         def sample(n, seed):
             return sample_images(n, seed)
@@ -781,21 +971,60 @@ def image_to_image_signature(name, net, multiple=None, scale=1, channels_in=None
     forward pass with XLA (`network_call`)."""
     multiple = multiple or size_multiple(net)
     forward = network_call(net, jit_compile)
-    spec = tf.TensorSpec([None, None, None, channels_in or channels(net, name)], tf.uint8,
-                         name="images")
+    channels_in = channels_in or channels(net, name)
+    channels_out = int(net.outputs[0].shape[-1])
+    spec = tf.TensorSpec([None, None, None, channels_in], tf.uint8, name="images")
+    checks = image_checks(net, multiple, scale, channels_in)
 
     def fn(images):
-        x = utils.to_float(images)
-        height, width = tf.shape(x)[1], tf.shape(x)[2]
-        if multiple > 1:
-            pad_h, pad_w = (-height) % multiple, (-width) % multiple
-            x = tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
-        y = forward(x)
-        if multiple > 1:
-            y = y[:, :height * scale, :width * scale, :]
-        return _image_outputs(y)
+        images = checks(images)
+        height, width = tf.shape(images)[1], tf.shape(images)[2]
+
+        def translate():
+            x = utils.to_float(images)
+            if multiple > 1:
+                pad_h, pad_w = (-height) % multiple, (-width) % multiple
+                x = tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+            y = tf.cast(forward(x), tf.float32)
+            if multiple > 1:
+                y = y[:, :height * scale, :width * scale, :]
+            return y
+
+        def nothing():  # no image: the networks' paddings cannot run on an empty batch
+            return tf.zeros(tf.stack([0, height * scale, width * scale, channels_out]))
+
+        return _image_outputs(tf.cond(tf.equal(tf.shape(images)[0], 0), nothing, translate))
 
     return name, fn, [spec]
+
+
+def image_checks(net, multiple=None, scale=1, channels_in=None):
+    """`check(images)`: the in-graph checks of an image-to-image signature's uint8
+    `images` (shape `[N, H, W, channels_in]`, sides of at least `min_side`, at most
+    `max_request_output_pixels` output pixels), returning `images` once they pass."""
+    multiple = multiple or size_multiple(net)
+    channels_in = channels_in or channels(net, "images")
+    smallest = min_side(net, multiple)
+    max_pixels = max_request_output_pixels(net, scale)
+
+    def check(images):
+        images = tf.ensure_shape(images, [None, None, None, channels_in])
+        shape = tf.shape(images, out_type=tf.int64)
+        padded = -(-shape[1:3] // multiple) * multiple
+        return checked(images, [
+            tf.debugging.assert_greater_equal(
+                tf.reduce_min(shape[1:3]), tf.constant(smallest, tf.int64),
+                message=f"`images` sides must be at least {smallest}"),
+            tf.debugging.assert_less_equal(
+                shape[0] * padded[0] * padded[1] * scale**2, tf.constant(max_pixels, tf.int64),
+                message=f"`images` must ask for at most {max_pixels} output pixels "
+                        "(images x height x width"
+                        + (f", sides padded to multiples of {multiple}" if multiple > 1 else "")
+                        + (f", times scale**2={scale**2}" if scale > 1 else "")
+                        + ") per request"),
+        ])
+
+    return check
 
 
 # `keras_gans.export` names both this module and its `export` function; once the module

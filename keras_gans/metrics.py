@@ -23,10 +23,15 @@ matrix square root), batch by batch: the Fréchet distance of 50,000 images need
 """
 
 import math
+import numbers
+import os
 import warnings
+import zipfile
 
 import numpy as np
 import tensorflow as tf
+
+from keras_gans._arrays import non_finite
 
 __all__ = [
     "FeatureStatistics",
@@ -37,6 +42,11 @@ __all__ = [
     "psnr",
     "ssim",
 ]
+
+# Bounds on the work an argument (or a file) can ask for.
+MAX_KID_SUBSETS = 10_000
+MAX_CLASSES = 100_000
+MAX_LOAD_DIM = 16_384  # `FeatureStatistics.load`: a 2 GiB scatter matrix
 
 # Extractors and the streaming FID live in `keras_gans.evaluation`; these names stay
 # importable from here (looked up on first use: evaluation imports this module).
@@ -67,14 +77,60 @@ def _positive_int(value, name, minimum=1):
     return int(value)
 
 
+def _positive_float(value, name, allow_zero=False):
+    """A finite real number > 0 (>= 0 with `allow_zero`), as a Python float."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        expected = "a finite number >= 0" if allow_zero else "a finite positive number"
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. "
+            f"Expected {expected}, received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def _numeric_array(values, name, what):
+    """`values` as a float64 array; strings, objects and complex numbers are refused."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected {what} of real "
+            f"numbers, received an array of dtype {array.dtype}"
+        )
+    return array.astype(np.float64, copy=False)
+
+
+def _check_finite(array, name):
+    bad = non_finite(array)
+    if bad:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected finite values, "
+            f"received {bad[0]} NaN or infinite values (e.g. {bad[1]})")
+    return array
+
+
 def _features_2d(features, name):
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2:
+    try:
+        features = _numeric_array(features, name, "a 2-D feature array")
+    except (TypeError, ValueError) as e:  # ragged lists, None, ...
+        if str(e).startswith("Received an invalid value"):
+            raise
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected a 2-D feature "
+            f"array of shape [num_samples, dim], received: {name}={type(features).__name__} "
+            f"({e})"
+        ) from None
+    if features.ndim != 2 or features.shape[1] == 0:
         raise ValueError(
             f"Received an invalid value for argument `{name}`. Expected a 2-D feature "
             f"array of shape [num_samples, dim], received an array of shape {features.shape}"
         )
-    return features
+    return _check_finite(features, name)
 
 
 def _import_scipy_linalg():
@@ -198,21 +254,153 @@ class FeatureStatistics:
             )
         return self._scatter / (self.count - 1)
 
-    def save(self, path):
-        """Writes the statistics to a `.npz` file (e.g. to cache real-data statistics)."""
+    def save(self, path, *, overwrite=False):
+        """Writes the statistics to a `.npz` file (e.g. to cache real-data statistics).
+
+        Args:
+            path: the file name; `.npz` is appended when it does not end with it.
+            overwrite: replace an existing file (atomically: a temporary file beside it
+                is renamed over it once complete). By default an existing file is
+                refused with a `FileExistsError`.
+
+        Returns:
+            The name of the file written.
+        """
+        from keras_gans import utils
+
         if self.count == 0:
             raise ValueError("FeatureStatistics is empty: there is nothing to save.")
-        np.savez(path, count=self.count, mean=self._mean, scatter=self._scatter)
+        final = _npz_path(path)
+        if os.path.isdir(os.fspath(path)) or os.path.isdir(final):
+            raise IsADirectoryError(
+                "Received an invalid value for argument `path`. Expected a file name, "
+                f"received a directory: path={os.fspath(path)!r}"
+            )
+        if os.path.lexists(final) and not overwrite:
+            raise FileExistsError(
+                f"Received an invalid value for argument `path`: {final!r} already exists. "
+                "Pass `overwrite=True` to replace it, or choose another name."
+            )
+        folder = os.path.dirname(final) or "."
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(
+                f"Received an invalid value for argument `path`: the folder {folder!r} of "
+                f"{final!r} does not exist."
+            )
+        utils._write_file(
+            final,
+            lambda file: np.savez(file, count=self.count, mean=self._mean, scatter=self._scatter),
+            overwrite=bool(overwrite),
+        )
+        return final
 
     @classmethod
     def load(cls, path):
-        """Reads statistics written by `save`."""
-        with np.load(path) as data:
-            stats = cls()
-            return stats._merge(int(data["count"]), data["mean"], data["scatter"])
+        """Reads statistics written by `save`, checking everything in the file first.
+
+        Raises:
+            FileNotFoundError: `path` is not an existing file.
+            ValueError: the file is not a `.npz` of `count`, `mean` and `scatter` with
+                consistent shapes, real finite values and a positive integer count, or
+                its dimension is above `MAX_LOAD_DIM`.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                "Received an invalid value for argument `path`. Expected a file name (str "
+                f"or os.PathLike), received: path={path!r}"
+            )
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"Received an invalid value for argument `path`: no file {path!r}."
+            )
+
+        def invalid(problem):
+            return ValueError(
+                f"{path!r} is not a FeatureStatistics file written by "
+                f"`FeatureStatistics.save`: {problem}"
+            )
+
+        if not zipfile.is_zipfile(path):
+            raise invalid("it is not a .npz (zip) archive.")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = sorted({"count", "mean", "scatter"} - set(data.files))
+                if missing:
+                    raise invalid(f"missing {missing}; it holds {sorted(data.files)}.")
+                # Shapes and dtypes from the array headers, before any data is read.
+                headers = {key: _npy_header(data.zip, key) for key in ("count", "mean", "scatter")}
+                for key, (shape, dtype) in headers.items():
+                    kinds = "iu" if key == "count" else "f"
+                    if dtype.hasobject or dtype.kind not in kinds:
+                        expected = "an integer" if key == "count" else "a float array"
+                        raise invalid(f"`{key}` must be {expected}, received dtype {dtype}.")
+                (count_shape, _), (mean_shape, _), (scatter_shape, _) = headers.values()
+                if count_shape != ():
+                    raise invalid(f"`count` must be a scalar, received shape {count_shape}.")
+                if len(mean_shape) != 1 or not 1 <= mean_shape[0] <= MAX_LOAD_DIM:
+                    raise invalid(
+                        f"`mean` must have shape [d] with 1 <= d <= {MAX_LOAD_DIM}, received "
+                        f"shape {mean_shape}."
+                    )
+                dim = mean_shape[0]
+                if scatter_shape != (dim, dim):
+                    raise invalid(
+                        f"`scatter` must have shape {(dim, dim)} for a mean of shape "
+                        f"{mean_shape}, received shape {scatter_shape}."
+                    )
+                count = data["count"]
+                mean = data["mean"].astype(np.float64)
+                scatter = data["scatter"].astype(np.float64)
+        except ValueError as e:
+            if str(e).startswith(repr(path)):
+                raise
+            raise invalid(f"{type(e).__name__}: {e}") from None
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
+            raise invalid(f"{type(e).__name__}: {e}") from None
+        count = int(count)
+        if count < 1:
+            raise invalid(f"`count` must be a positive integer, received count={count}.")
+        for key, value in (("mean", mean), ("scatter", scatter)):
+            if not np.isfinite(value).all():
+                raise invalid(f"`{key}` holds NaN or infinite values.")
+        # A scatter matrix is a sum of outer products: symmetric, non-negative diagonal.
+        tolerance = 1e-6 * max(np.abs(scatter).max(), 1e-300)
+        if (np.diagonal(scatter) < 0).any() or (np.abs(scatter - scatter.T) > tolerance).any():
+            raise invalid("`scatter` is not a scatter matrix (symmetric, diagonal >= 0).")
+        return cls()._merge(count, mean, scatter)
 
     def __repr__(self):
         return f"FeatureStatistics(count={self.count}, dim={self.dim})"
+
+
+def _npz_path(path):
+    """The name `np.savez` writes for `path` (it appends `.npz` when missing)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            "Received an invalid value for argument `path`. Expected a file name (str or "
+            f"os.PathLike), received: path={path!r}"
+        )
+    path = os.fspath(path)
+    if not isinstance(path, str) or not path:
+        raise ValueError(
+            "Received an invalid value for argument `path`. Expected a non-empty file "
+            f"name, received: path={path!r}"
+        )
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+def _npy_header(archive, key):
+    """`(shape, dtype)` from the header of the `.npy` member `key` of an open zip."""
+    with archive.open(key + ".npy") as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"unsupported .npy format version {version} for `{key}`")
+    return shape, dtype
 
 
 # --- Fréchet distance ---
@@ -220,31 +408,40 @@ class FeatureStatistics:
 
 def _moments(value, name):
     if isinstance(value, FeatureStatistics):
-        return value.mean, value.covariance
-    if isinstance(value, tuple):
+        mean, cov = value.mean, value.covariance
+    elif isinstance(value, tuple):
         if len(value) != 2:
             raise ValueError(
                 f"Received an invalid value for argument `{name}`. Expected a (mean, "
                 f"covariance) tuple, received a tuple of length {len(value)}"
             )
-        mean = np.asarray(value[0], dtype=np.float64)
-        cov = np.asarray(value[1], dtype=np.float64)
+        mean = _numeric_array(value[0], name, "a (mean, covariance) tuple")
+        cov = _numeric_array(value[1], name, "a (mean, covariance) tuple")
         if mean.ndim != 1 or cov.shape != (mean.shape[0], mean.shape[0]):
             raise ValueError(
                 f"Received an invalid value for argument `{name}`. Expected a mean of "
                 f"shape [d] and a covariance of shape [d, d], received shapes "
                 f"{mean.shape} and {cov.shape}"
             )
-        return mean, cov
-    features = _features_2d(value, name)
-    if features.shape[0] < 2:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`. A covariance needs at "
-            f"least 2 samples, received an array of shape {features.shape}"
-        )
-    return features.mean(axis=0), np.cov(features, rowvar=False).reshape(
-        features.shape[1], features.shape[1]
-    )
+    else:
+        features = _features_2d(value, name)
+        if features.shape[0] < 2:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`. A covariance needs at "
+                f"least 2 samples, received an array of shape {features.shape}"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            mean = features.mean(axis=0)
+            cov = np.cov(features, rowvar=False).reshape(features.shape[1], features.shape[1])
+        if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`: its mean or covariance "
+                "overflows float64 (features too large, e.g. "
+                f"{np.abs(features).max():.3g}); rescale the features."
+            )
+    _check_finite(mean, name)
+    _check_finite(cov, name)
+    return mean, cov
 
 
 def frechet_distance(a, b, eps=1e-6):
@@ -266,16 +463,21 @@ def frechet_distance(a, b, eps=1e-6):
         a: features of the first set: a `[N, d]` array, a `FeatureStatistics`,
             or a `(mean, covariance)` tuple.
         b: the second set, in any of the same forms.
-        eps: diagonal offset used by the fallback.
+        eps: diagonal offset used by the fallback, a finite positive number.
 
     Returns:
         The distance, a Python float.
+
+    Raises:
+        ValueError: non-finite features or moments, mismatched dimensions, or
+            covariances whose product has no usable square root even with `eps`.
 
     Example:
 
     >>> frechet_distance(np.random.normal(size=(500, 8)), np.random.normal(size=(500, 8)))
     """
     linalg = _import_scipy_linalg()
+    eps = _positive_float(eps, "eps")
     mu_a, sigma_a = _moments(a, "a")
     mu_b, sigma_b = _moments(b, "b")
     if mu_a.shape != mu_b.shape:
@@ -294,7 +496,15 @@ def frechet_distance(a, b, eps=1e-6):
             stacklevel=2,
         )
         offset = np.eye(sigma_a.shape[0]) * eps
-        covmean = linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            covmean = linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
+        if not np.isfinite(covmean).all():
+            raise ValueError(
+                "frechet_distance: the matrix square root of the product of the "
+                f"covariances is not finite even with eps={eps} added to their diagonals; "
+                "the covariances are not valid (pass a larger `eps`, or more samples)."
+            )
     if np.iscomplexobj(covmean):
         largest = np.max(np.abs(np.diagonal(covmean).imag))
         if largest > 1e-3:
@@ -304,7 +514,15 @@ def frechet_distance(a, b, eps=1e-6):
             )
         covmean = covmean.real
     diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
+    distance = float(
+        diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean)
+    )
+    if not math.isfinite(distance):
+        raise ValueError(
+            f"frechet_distance: the distance overflows float64 ({distance}); the features "
+            "are too large."
+        )
+    return distance
 
 
 # --- Kernel inception distance ---
@@ -339,7 +557,8 @@ def kernel_inception_distance(a, b, num_subsets=100, subset_size=1000, seed=0):
     Args:
         a: `[N, d]` feature array of the first set.
         b: `[M, d]` feature array of the second set.
-        num_subsets: number of subset pairs averaged.
+        num_subsets: number of subset pairs averaged, at most `MAX_KID_SUBSETS`
+            (10,000).
         subset_size: rows per subset, clipped to `min(N, M)`; at least 2.
         seed: seed of the subset draws.
 
@@ -355,6 +574,11 @@ def kernel_inception_distance(a, b, num_subsets=100, subset_size=1000, seed=0):
             f"shapes {a.shape} and {b.shape}"
         )
     num_subsets = _positive_int(num_subsets, "num_subsets")
+    if num_subsets > MAX_KID_SUBSETS:
+        raise ValueError(
+            "Received an invalid value for argument `num_subsets`. Expected at most "
+            f"{MAX_KID_SUBSETS:,}, received: num_subsets={num_subsets}"
+        )
     subset_size = _positive_int(subset_size, "subset_size", minimum=2)
     subset_size = min(subset_size, a.shape[0], b.shape[0])
     if subset_size < 2:
@@ -373,19 +597,27 @@ def kernel_inception_distance(a, b, num_subsets=100, subset_size=1000, seed=0):
             for _ in range(num_subsets)
         ]
     )
-    return float(estimates.mean()), float(estimates.std())
+    mean, std = float(estimates.mean()), float(estimates.std())
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        raise ValueError(
+            "kernel_inception_distance: the kernel overflows float64; the features are too "
+            "large."
+        )
+    return mean, std
 
 
 # --- Inception score and mode coverage ---
 
 
 def _class_probabilities(values, name, from_logits):
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2:
+    values = _numeric_array(values, name, "a 2-D array")
+    if values.ndim != 2 or 0 in values.shape:
         raise ValueError(
-            f"Received an invalid value for argument `{name}`. Expected a 2-D array of "
-            f"shape [num_samples, num_classes], received an array of shape {values.shape}"
+            f"Received an invalid value for argument `{name}`. Expected a non-empty 2-D "
+            "array of shape [num_samples, num_classes], received an array of shape "
+            f"{values.shape}"
         )
+    _check_finite(values, name)
     if from_logits:
         shifted = values - values.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
@@ -445,8 +677,8 @@ def class_coverage(predictions, num_classes=None):
     Args:
         predictions: `[N]` integer class labels, or `[N, K]` class probabilities or
             logits (the arg-max is the predicted class).
-        num_classes: number of classes `K` (at least 2); required for labels,
-            inferred from `[N, K]` predictions.
+        num_classes: number of classes `K` (at least 2, at most `MAX_CLASSES`,
+            100,000); required for labels, inferred from `[N, K]` predictions.
 
     Returns:
         A dict with `histogram` (`[K]` int counts), `entropy`, `max_entropy`,
@@ -459,15 +691,29 @@ def class_coverage(predictions, num_classes=None):
     >>> class_coverage([0, 0, 1, 3], num_classes=4)["missing"]
     [2]
     """
+    if num_classes is not None:
+        num_classes = _positive_int(num_classes, "num_classes", minimum=2)
+        if num_classes > MAX_CLASSES:
+            raise ValueError(
+                "Received an invalid value for argument `num_classes`. Expected at most "
+                f"{MAX_CLASSES:,}, received: num_classes={num_classes}"
+            )
     predictions = np.asarray(predictions)
     if predictions.ndim == 2:
+        if predictions.dtype.kind not in "biuf":
+            raise ValueError(
+                "Received an invalid value for argument `predictions`. Expected [N, K] "
+                f"class probabilities or logits, received dtype {predictions.dtype}"
+            )
         if num_classes is None:
-            num_classes = predictions.shape[1]
+            num_classes = _positive_int(predictions.shape[1], "num_classes", minimum=2)
         elif predictions.shape[1] != num_classes:
             raise ValueError(
                 f"Received predictions of shape {predictions.shape} for "
                 f"num_classes={num_classes}: expected shape [N, {num_classes}]"
             )
+        # The arg-max of a row with NaN is the NaN: refuse instead of counting it.
+        _check_finite(predictions, "predictions")
         labels = predictions.argmax(axis=1)
     elif predictions.ndim == 1:
         if num_classes is None:
@@ -485,7 +731,6 @@ def class_coverage(predictions, num_classes=None):
             "Received an invalid value for argument `predictions`. Expected a 1-D array "
             f"of labels or a 2-D array of probabilities, received shape {predictions.shape}"
         )
-    num_classes = _positive_int(num_classes, "num_classes", minimum=2)
     if labels.size == 0:
         raise ValueError("Received an invalid value for argument `predictions`: it is empty.")
     if labels.min() < 0 or labels.max() >= num_classes:
@@ -495,7 +740,7 @@ def class_coverage(predictions, num_classes=None):
         )
     histogram = np.bincount(labels, minlength=num_classes)
     p = histogram[histogram > 0] / labels.size
-    entropy = float(-(p * np.log(p)).sum())
+    entropy = float(-(p * np.log(p)).sum()) + 0.0  # + 0.0: no -0.0 for one class
     max_entropy = math.log(num_classes)
     missing = np.flatnonzero(histogram == 0).tolist()
     return {
@@ -511,17 +756,49 @@ def class_coverage(predictions, num_classes=None):
 # --- PSNR and SSIM ---
 
 
+def _check_value_range(value_range):
+    """`(low, high)` as floats: two finite real numbers with low < high."""
+    try:
+        low, high = value_range
+    except (TypeError, ValueError):
+        low = high = None
+    if not all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
+        for v in (low, high)
+    ) or not high > low:
+        raise ValueError(
+            "Received an invalid value for argument `value_range`. Expected (low, high) "
+            f"finite numbers with low < high, received: value_range={value_range!r}"
+        )
+    return float(low), float(high)
+
+
 def _to_unit_range(images, name, value_range):
     """uint8 images are read as [0, 255], float images as `value_range`; both -> [0, 1]."""
     images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    if not np.issubdtype(images.dtype, np.floating):
+    if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
         raise ValueError(
             f"Received an invalid value for argument `{name}`. Expected uint8 or float "
             f"images, received dtype {images.dtype}"
         )
+    if images.size == 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected at least one "
+            f"image, received an empty array of shape {images.shape}"
+        )
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    _check_finite(images, name)
     low, high = value_range
+    # A small tolerance for rounding; images in another range (0-255 floats for the
+    # default (-1, 1)) would give a meaningless number.
+    tolerance = 1e-3 * (high - low)
+    if images.min() < low - tolerance or images.max() > high + tolerance:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected float images in "
+            f"value_range={(low, high)}, received values in [{images.min():.4g}, "
+            f"{images.max():.4g}]. Pass the images' `value_range`, or uint8 images."
+        )
     return ((images.astype(np.float32) - low) / (high - low)).astype(np.float32)
 
 
@@ -531,12 +808,9 @@ def _rgb_to_y(images):
     return (y / 255.0)[..., None].astype(np.float32)
 
 
-def _prepare_pair(a, b, value_range, y_channel, crop_border, min_size=1):
-    if len(value_range) != 2 or not value_range[1] > value_range[0]:
-        raise ValueError(
-            "Received an invalid value for argument `value_range`. Expected (low, high) "
-            f"with low < high, received: value_range={value_range!r}"
-        )
+def _prepare_pair(a, b, value_range, y_channel, crop_border, filter_size=None):
+    value_range = _check_value_range(value_range)
+    crop_border = _positive_int(crop_border, "crop_border", minimum=0)
     a = _to_unit_range(a, "a", value_range)
     b = _to_unit_range(b, "b", value_range)
     if a.shape != b.shape:
@@ -548,7 +822,6 @@ def _prepare_pair(a, b, value_range, y_channel, crop_border, min_size=1):
         raise ValueError(
             f"Expected images of shape [H, W, C] or [N, H, W, C], received shape {a.shape}"
         )
-    crop_border = _positive_int(crop_border, "crop_border", minimum=0)
     if y_channel:
         if a.shape[-1] != 3:
             raise ValueError(
@@ -556,11 +829,18 @@ def _prepare_pair(a, b, value_range, y_channel, crop_border, min_size=1):
             )
         a, b = _rgb_to_y(a), _rgb_to_y(b)
     height, width = a.shape[-3], a.shape[-2]
+    min_size = 1 if filter_size is None else filter_size
+    if filter_size is not None and min(height, width) < filter_size:
+        raise ValueError(
+            "Received an invalid value for argument `filter_size`. Expected at most the "
+            f"image size {height}x{width}, received: filter_size={filter_size}"
+        )
     if min(height, width) - 2 * crop_border < min_size:
+        window = "" if filter_size is None else f" (the {filter_size}x{filter_size} window)"
         raise ValueError(
             f"Received an invalid value for argument `crop_border`. Images of size "
             f"{height}x{width} cropped by {crop_border} pixels per side are smaller than "
-            f"{min_size}x{min_size}, received: crop_border={crop_border}"
+            f"{min_size}x{min_size}{window}, received: crop_border={crop_border}"
         )
     if crop_border:
         crop = (
@@ -588,7 +868,8 @@ def psnr(a, b, value_range=(-1.0, 1.0), y_channel=False, crop_border=0, reduce=T
     Args:
         a: images, `[H, W, C]` or `[N, H, W, C]`, uint8 or float.
         b: images of the same shape.
-        value_range: `(low, high)` range of float inputs.
+        value_range: `(low, high)` range of float inputs; float images outside it
+            (by more than 0.1% of its width) are refused.
         y_channel: if `True`, compare the BT.601 luma `Y = 16 + 65.481 R +
             128.553 G + 24.966 B` (R, G, B in [0, 1], then divided by 255), as the
             super-resolution literature does.
@@ -629,13 +910,14 @@ def ssim(
         reduce: if `True` return the mean over images, else one value per image.
         filter_size: Gaussian window size; the (cropped) images must be at least
             this large.
-        filter_sigma: Gaussian window width.
+        filter_sigma: Gaussian window width, a finite positive number.
 
     Returns:
         A float (`reduce=True`) or an array of per-image values, at most 1.
     """
     filter_size = _positive_int(filter_size, "filter_size")
-    a, b = _prepare_pair(a, b, value_range, y_channel, crop_border, min_size=filter_size)
+    filter_sigma = _positive_float(filter_sigma, "filter_sigma")
+    a, b = _prepare_pair(a, b, value_range, y_channel, crop_border, filter_size=filter_size)
     return _reduce(
         tf.image.ssim(a, b, max_val=1.0, filter_size=filter_size, filter_sigma=filter_sigma),
         reduce,

@@ -68,6 +68,24 @@ def home_dir():
                         pathlib.Path.home() / ".keras_gans").expanduser()
 
 
+def _writable_home():
+    """`home_dir()` where downloads go, refused naming KERAS_GANS_HOME when a file stands
+    where it or a folder above it should be: checked before anything is created."""
+    home = home_dir()
+    existing = home
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if os.path.isdir(existing):
+        return home
+    what = "it" if existing == home else f"{str(existing)!r} above it"
+    named = (f"KERAS_GANS_HOME={os.environ['KERAS_GANS_HOME']!r}"
+             if os.environ.get("KERAS_GANS_HOME") else
+             f"The zoo's user directory {str(home)!r} (KERAS_GANS_HOME is not set)")
+    raise NotADirectoryError(
+        f"{named} cannot hold the zoo's downloads: {what} is a file, not a directory. "
+        "Point KERAS_GANS_HOME at a directory (it is created if missing).")
+
+
 def _read_manifest(path):
     if not path.exists():
         return {"models": {}}
@@ -319,7 +337,8 @@ def _fetch(name, version, relpath, expected, url=None):
     url = url or _mirror_url()
     if not url:
         return None
-    target_dir = home_dir() / name / str(version) / os.path.dirname(relpath)
+    target_dir = _writable_home() / name / str(version) / os.path.dirname(relpath)
+    created = _missing_dirs(target_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
     origin = f"{url.rstrip('/')}/{name}/{version}/{relpath}"
     try:
@@ -327,11 +346,42 @@ def _fetch(name, version, relpath, expected, url=None):
             fname=os.path.basename(relpath), origin=origin, file_hash=expected,
             hash_algorithm="sha256", cache_dir=str(target_dir), cache_subdir=".")
     except Exception as e:  # network errors, hash mismatch after download
-        # get_file keeps a file failing its hash: never leave an unverified file behind.
+        # get_file keeps a file failing its hash: never leave an unverified file behind,
+        # nor the empty folders made for it.
         (target_dir / os.path.basename(relpath)).unlink(missing_ok=True)
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another file arrived): kept
+                break
         raise OSError(f"Could not fetch {relpath} of {name} v{version} from {origin}: {e}") \
             from e
     return pathlib.Path(path)
+
+
+def _missing_dirs(folder):
+    """The folders `folder.mkdir(parents=True)` would create, deepest first."""
+    missing = []
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _local_copy(name, version, relpath, expected, source):
+    """`(path, None)`: the first copy of a zoo file, in the user directory then in the
+    package, whose sha256 is `expected`; else `(None, (path, actual))` of a copy that
+    failed its check, or `(None, None)`."""
+    tampered = None
+    for root in (home_dir(), package_dir()):
+        path = _inside_version_dir(root, name, version, relpath)
+        if path is not None:
+            _check_regular_file(path, f"file of {source}")
+            actual = sha256(path)
+            if actual == expected:
+                return path, None
+            tampered = (path, actual)
+    return None, tampered
 
 
 def resolve_file(name, relpath, version=None):
@@ -349,15 +399,9 @@ def resolve_file(name, relpath, version=None):
         raise IntegrityError(
             f"Refusing {relpath!r} of {source}: the manifest gives no sha256 for it "
             f"(received: {expected!r:.80}), and no file is used or fetched unverified.")
-    tampered = None
-    for root in (home_dir(), package_dir()):
-        path = _inside_version_dir(root, name, version, relpath)
-        if path is not None:
-            _check_regular_file(path, f"file of {source}")
-            actual = sha256(path)
-            if actual == expected:
-                return path
-            tampered = (path, actual)
+    path, tampered = _local_copy(name, version, relpath, expected, source)
+    if path is not None:
+        return path
     fetched = _fetch(name, version, relpath, expected)
     if fetched is not None:
         return fetched
@@ -593,12 +637,17 @@ def load_handle(handle, expected_class=None, compile=True):
 
     The handle's root is used as the mirror: an entry of the local manifest is fetched
     from it and checked against the local sha256s; another entry against the sha256s of
-    the mirror's own `manifest.json`. Files are kept in the user directory, as any
-    mirror download, so a second load needs no network.
+    the mirror's own `manifest.json`. A verified copy at hand (in the user directory, or
+    shipped in the package) is used without the network. Files are kept in the user
+    directory, as any mirror download, so a second load needs no network; nothing is
+    left there when a fetch fails.
     """
     root, name, version = parse_handle(handle)
     _check_component(name, "the entry name", handle)
-    entry = manifest()["models"].get(name) or _remote_entry(root, name)
+    entry = manifest()["models"].get(name)
+    if entry is None:
+        _writable_home()  # where its file would go: before the network
+        entry = _remote_entry(root, name)
     versions = entry["versions"]
     version = int(version if version is not None else
                   entry.get("latest") or max(int(v) for v in versions))
@@ -610,8 +659,10 @@ def load_handle(handle, expected_class=None, compile=True):
     if not isinstance(expected, str) or not _SHA256.match(expected):
         raise IntegrityError(f"Refusing {name!r} v{version} from {root}: no sha256 for "
                              f"{KERAS_FILE}.")
-    path = _inside_version_dir(home_dir(), name, version, KERAS_FILE)
-    if path is None or sha256(path) != expected:
+    # A verified copy at hand (the user directory's, or the package's for a shipped
+    # version) is the same file: no network.
+    path, _ = _local_copy(name, version, KERAS_FILE, expected, f"{name!r} v{version}")
+    if path is None:
         path = _fetch(name, version, KERAS_FILE, expected, url=root)
     return load_file(path, expected_class, compile)
 

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 
+from keras_gans._arrays import non_finite
 from keras_gans.memory import available_memory  # noqa: F401  (its old home)
 
 
@@ -320,14 +321,11 @@ def _finite_uint8(images, argument):
             f"Received an invalid value for argument `{argument}`. Expected uint8 images "
             f"(0-255) or float images in [-1, 1], received dtype {images.dtype}."
         )
-    if images.dtype != np.uint8:
-        finite = np.isfinite(images)
-        if not finite.all():
-            raise ValueError(
-                f"Received an invalid value for argument `{argument}`. Float images must "
-                f"be finite, in [-1, 1]; received {int(finite.size - finite.sum())} NaN or "
-                f"infinite values, e.g. {images[~finite].flat[0]}."
-            )
+    bad = non_finite(images) if images.dtype != np.uint8 else None
+    if bad:
+        raise ValueError(
+            f"Received an invalid value for argument `{argument}`. Float images must be "
+            f"finite, in [-1, 1]; received {bad[0]} NaN or infinite values, e.g. {bad[1]}.")
     return to_uint8(images)
 
 

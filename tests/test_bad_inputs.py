@@ -8,9 +8,11 @@ the received value. `benchmarks/bad_inputs_table.py` prints the catalogue as a t
 
 import os
 import re
+import struct
 import subprocess
 import sys
 import types
+import zlib
 
 import keras
 import numpy as np
@@ -24,6 +26,7 @@ from keras_gans.export import export
 from keras_gans.models import dcgan
 from keras_gans.models.cyclegan import CycleGAN, build_patchgan_discriminator
 from keras_gans.models.dcgan import DCGAN
+from keras_gans.models.inpainter import Inpainter
 from keras_gans.models.lsgan import LSGAN
 from keras_gans.models.srgan import SRGAN
 from keras_gans.models.wgan_gp import WGANGP
@@ -48,6 +51,18 @@ def _unwritable_directory(base):
 
 def _save_png(path, array):
     Image.fromarray(array).save(path)
+
+
+def _png_declaring(path, width, height):
+    """A PNG of a few bytes whose header declares `width` x `height` gray pixels."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body))
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * (width + 1)))
+                     + chunk(b"IEND", b""))
 
 
 def _zoo_entry(home, name, model):
@@ -116,6 +131,18 @@ def build_env(root):
     os.mkfifo(e.fifo)
     e.small_png = root / "small.png"
     _save_png(e.small_png, np.zeros((4, 4, 3), np.uint8))
+    e.rgb = root / "rgb"
+    e.rgb.mkdir()
+    for i in range(2):
+        _save_png(e.rgb / f"{i}.png", np.zeros((8, 8, 3), np.uint8))
+    e.junk = root / "junk"  # an unreadable image beside a file that is no image
+    e.junk.mkdir()
+    (e.junk / "a.png").write_text("not an image")
+    (e.junk / "notes.txt").write_text("kept")
+    e.bombs = root / "bombs"  # a PNG declaring 100000x100000 pixels
+    e.bombs.mkdir()
+    e.huge_png = e.bombs / "huge.png"
+    _png_declaring(e.huge_png, 100000, 100000)
 
     # Model files.
     e.sequential = root / "sequential.keras"
@@ -134,6 +161,9 @@ def build_env(root):
     e.cyclegan.save(e.cyclegan_file)
     e.srgan_file = root / "srgan.keras"
     e.srgan.save(e.srgan_file)
+    e.inpainter_file = root / "inpainter.keras"
+    Inpainter.from_shape((8, 8, 3), filters=4, depth=1, d_filters=4, d_layers=1).save(
+        e.inpainter_file)
 
     # A zoo in the user directory: one good entry, one tampered with.
     e.home = root / "home"
@@ -358,6 +388,18 @@ API_CASES = [
      ValueError, r"`save_freq`.*received: save_freq=0"),
     ("checkpoint_not_keras", lambda e: callbacks.Checkpoint("c.h5"),
      ValueError, r"`path`.*\.keras.*received: path='c\.h5'"),
+    # Two domains, one number of channels.
+    ("unpaired_gray_and_rgb", lambda e: data.unpaired(str(e.clean), str(e.rgb)),
+     ValueError, (r"`channels`: the images of `a` \('.*clean'\) have 1 channel\(s\) but those "
+                  r"of `b` \('.*rgb'\) have 3.*Pass channels=1 or channels=3.*channels=None")),
+    # Masks.
+    ("inpainting_masks_beyond_memory", lambda e: data.inpainting_masks(10**9, 64, 64),
+     MemoryError, r"`n`: drawing n=1,000,000,000 masks of 64x64 pixels needs about .* GiB"),
+    ("inpainting_masks_negative_seed", lambda e: data.inpainting_masks(2, 8, 8, seed=-1),
+     ValueError, r"`seed`\. Expected a non-negative integer, received: seed=-1"),
+    ("inpainting_pairs_negative_seed", lambda e: data.inpainting_pairs(e.x, batch_size=4,
+                                                                     seed=-1),
+     ValueError, r"`seed`\. Expected None or a non-negative integer, received: seed=-1"),
 ]
 
 
@@ -437,6 +479,64 @@ CLI_CASES = [
     ("train_unreadable_file_hint", lambda e: ["train", "dcgan", str(e.non_image), "--out",
                                               str(e.root / "cli_run_hint"), "--batch-size", "1"],
      r"notes\.png'.*cannot be decoded.*pass --on-error skip to leave them out"),
+    # The command's names (flags, positionals), never the library's; one line, no warning.
+    ("train_unreadable_file_beside_other_files", lambda e: [
+        "train", "dcgan", str(e.junk), "--out", str(e.root / "cli_run_junk")],
+     r"DATA: the file '.*junk/a\.png'.*cannot be decoded.*pass --on-error skip"),
+    ("train_fewer_images_than_batch_size", lambda e: [
+        "train", "dcgan", str(e.clean), "--out", str(e.root / "cli_run_batch"),
+        "--batch-size", "5"],
+     (r"--batch-size: DATA holds 3 images, fewer than --batch-size 5, so the dataset would "
+      r"be empty\. Pass a smaller --batch-size$")),
+    ("train_labels_of_a_flat_folder", lambda e: [
+        "train", "dcgan", str(e.clean), "--out", str(e.root / "cli_run_labels"),
+        "--num-classes", "2"],
+     r"Received --num-classes or --conditional, but '.*clean' holds 3 image files outside"),
+    ("evaluate_unreadable_data_hint", lambda e: ["evaluate", str(e.srgan_file), "--data",
+                                                 str(e.junk), "--hr-size", "16"],
+     r"--data: the file '.*junk/a\.png'.*cannot be decoded.*pass --on-error skip to leave"),
+    ("evaluate_crops_too_small_for_ssim", lambda e: ["evaluate", str(e.srgan_file), "--data",
+                                                     str(e.rgb)],
+     (r"too small for ssim: the model's hr_size 8 \(--hr-size\) .* 4x4 pixels, smaller "
+      r"than ssim's 11x11 window\. Pass --hr-size 16 or more")),
+    ("evaluate_inception_weights_not_weights", lambda e: [
+        "evaluate", "tiny_dcgan", "--data", str(e.clean), "--inception-weights",
+        str(e.small_png)],
+     r"--inception-weights '.*small\.png' is not a Keras weights file"),
+    ("evaluate_inception_weights_missing", lambda e: [
+        "evaluate", "tiny_dcgan", "--data", str(e.clean), "--inception-weights",
+        str(e.root / "nothere.h5")],
+     r"--inception-weights '.*nothere\.h5': no such file"),
+    ("provenance_decompression_bomb", lambda e: ["provenance", str(e.huge_png)],
+     r"FILE='.*huge\.png' is not read: Image size \(10000000000 pixels\) exceeds limit"),
+    ("upscale_unreadable_input", lambda e: ["upscale", str(e.srgan_file), str(e.junk),
+                                            str(e.root / "up_junk")],
+     r"invalid value for INPUT: could not read the image file '.*junk/a\.png'"),
+    ("translate_unreadable_input", lambda e: ["translate", str(e.cyclegan_file), str(e.junk),
+                                              str(e.root / "t_junk")],
+     r"invalid value for INPUT_DIR: could not read the image file '.*junk/a\.png'"),
+    ("translate_decompression_bomb", lambda e: ["translate", str(e.cyclegan_file),
+                                                str(e.bombs), str(e.root / "t_bomb")],
+     r"invalid value for INPUT_DIR: could not read .*huge\.png' \(DecompressionBombError"),
+    ("inpaint_unreadable_input", lambda e: ["inpaint", str(e.inpainter_file),
+                                            str(e.junk / "a.png"), str(e.rgb / "0.png"),
+                                            str(e.root / "i_junk.png")],
+     r"invalid value for INPUT: could not read the image file '.*junk/a\.png'"),
+    ("inpaint_unreadable_mask", lambda e: ["inpaint", str(e.inpainter_file),
+                                           str(e.rgb / "0.png"), str(e.junk / "a.png"),
+                                           str(e.root / "i_mask.png")],
+     r"invalid value for MASK: could not read the image file '.*junk/a\.png'"),
+    ("inpaint_decompression_bomb_mask", lambda e: ["inpaint", str(e.inpainter_file),
+                                                   str(e.rgb / "0.png"), str(e.huge_png),
+                                                   str(e.root / "i_bomb.png")],
+     r"invalid value for MASK: could not read .*huge\.png' \(DecompressionBombError"),
+    ("sample_output_without_image_suffix", lambda e: ["sample", "tiny_dcgan", "-o",
+                                                      str(e.root / "grid.txt")],
+     r"^keras-gans sample: error: -o/--output '.*grid\.txt' must end in one of \.png"),
+    ("sample_grid_is_a_separate_file", lambda e: [
+        "sample", "tiny_dcgan", "-n", "2", "-o", str(e.root / "sep" / "0000.png"),
+        "--separate", str(e.root / "sep")],
+     r"-o/--output '.*sep/0000\.png' is also one of the --separate files"),
 ]
 
 
@@ -476,6 +576,20 @@ def test_cli_process_exits_2_with_one_line(env, argv, match):
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0], result.stderr
+
+
+def test_cli_data_errors_are_one_line_without_warnings_in_a_process(env):
+    # The library's warning about a file that is no image (`notes.txt`) would print two
+    # more lines (the warning and its source line) before the error: held back, dropped.
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_gans", "train", "dcgan", str(env.junk), "--out",
+         str(env.root / "process_run_junk")], capture_output=True, text=True, cwd=ROOT,
+        timeout=300, check=False, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("keras-gans train: error: "), result.stderr
+    assert "junk/a.png" in lines[0] and "--on-error skip" in lines[0], result.stderr
+    assert not (env.root / "process_run_junk").exists()
 
 
 def test_uint8_training_images_are_scaled_not_taken_as_floats():

@@ -391,8 +391,10 @@ def test_a_domain_without_images_is_a_clear_error():
 def test_training_data_that_does_not_match_the_model(a_shape, b_shape, match):
     gan = tiny()
     gan.compile()
-    ds = keras_gans.data.unpaired(smooth_images(4, a_shape), smooth_images(4, b_shape),
-                                  batch_size=2, drop_remainder=False)
+    # Zipped by hand: `data.unpaired` itself refuses domains of different channels.
+    ds = tf.data.Dataset.zip(tuple(
+        tf.data.Dataset.from_tensor_slices(smooth_images(4, shape)).batch(2)
+        for shape in (a_shape, b_shape)))
     with pytest.raises(ValueError, match=match):
         gan.fit(ds, epochs=1, verbose=0)
 

@@ -318,9 +318,10 @@ def test_unpaired_repeats_the_smaller_domain():
     assert pairs[0][0].shape == (1, 8, 8, 3) and pairs[0][1].shape == (1, 8, 8, 3)
     seen_a = {round(float(p[0][0, 0, 0, 0]) * 127.5 + 127.5) for p in pairs}
     assert seen_a == {0, 1, 2}
-    jittered = _batches(data.unpaired(b, a, image_size=6, batch_size=2, jitter=True, seed=1))
+    jittered = _batches(data.unpaired(b, a, image_size=6, batch_size=2, jitter=True, seed=1,
+                                      channels=1))
     assert len(jittered) == 3
-    assert jittered[0][0].shape == (2, 6, 6, 3) and jittered[0][1].shape == (2, 6, 6, 1)
+    assert jittered[0][0].shape == (2, 6, 6, 1) and jittered[0][1].shape == (2, 6, 6, 1)
     assert all(-1 <= t.min() and t.max() <= 1 for p in jittered for t in p)
 
 

@@ -561,3 +561,224 @@ def test_jit_compile_of_a_network_xla_cannot_compile_fails_the_export(tmp_path):
         export(gan, tmp_path / "srgan", include_keras=False, jit_compile=True)
     assert not any(p.name.isdigit() for p in (tmp_path / "srgan").iterdir())
     assert os.path.isdir(export(gan, tmp_path / "srgan", include_keras=False))
+
+
+# --- Bad input: refused in the graph, by name, before anything large is allocated ---
+# The signatures are called as `tf.saved_model.load(path).signatures[...]` calls them
+# (and TF Serving feeds them): without comparing the inputs to the `SignatureDef`.
+
+
+@pytest.fixture(scope="module")
+def loaded(plain, conditional_ema):
+    import tensorflow as tf
+
+    return {"plain": tf.saved_model.load(plain[1]).signatures,
+            "conditional": tf.saved_model.load(conditional_ema[1]).signatures}
+
+
+@pytest.fixture(scope="module")
+def image_models(tmp_path_factory):
+    """Tiny CycleGAN, SRGAN and Inpainter, exported once: `{name: (model, path,
+    signatures)}`."""
+    import tensorflow as tf
+
+    from keras_gans.models.inpainter import Inpainter
+
+    base = tmp_path_factory.mktemp("image_models")
+    models = {
+        "cyclegan": CycleGAN.from_shape((8, 8, 3), filters=2, num_residual_blocks=1,
+                                        d_filters=2, d_layers=1),
+        "srgan": SRGAN(scale=2, num_blocks=1, filters=4, channels=3, hr_size=8,
+                       d_filters=2, dense_units=4),
+        "inpainter": Inpainter.from_shape((16, 16, 3), filters=4, d_filters=4),
+    }
+    out = {}
+    for name, model in models.items():
+        path = export(model, base / name, include_keras=False)
+        out[name] = (model, path, tf.saved_model.load(path).signatures)
+    return out
+
+
+def _metadata(path):
+    with open(os.path.join(path, "assets.extra", "metadata.json")) as f:
+        return json.load(f)
+
+
+def _refused(signature, match, **inputs):
+    import tensorflow as tf
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        signature(**{k: tf.constant(v) for k, v in inputs.items()})
+
+
+@pytest.mark.parametrize("n", ["max+1", 2**31 - 1])
+def test_sample_and_png_refuse_more_images_than_the_documented_maximum(plain, loaded, n):
+    gan, path, servable = plain
+    limit = keras_gans.export.max_request_images(gan.generator, LATENT)
+    assert _metadata(path)["max_request_images"] == limit
+    assert limit == keras_gans.export.MAX_SIGNATURE_SAMPLES  # a tiny generator
+    n = limit + 1 if n == "max+1" else n
+    for name in ("sample", "png"):
+        _refused(loaded["plain"][name], f"`n` must be at most {limit}",
+                 n=np.int32(n), seed=np.int64(0))
+        with pytest.raises(InvalidArgument, match=f"`n` must be at most {limit}"):
+            servable.run(name, {"n": np.int32(n), "seed": np.int64(0)})
+    _refused(loaded["plain"]["serving_default"], f"`z` must have at most {limit} rows",
+             z=np.zeros((limit + 1, LATENT), np.float32))
+    assert loaded["plain"]["sample"](n=np.int32(limit), seed=np.int64(0))[
+        "images_uint8"].shape == (limit, *SHAPE)
+
+
+def test_request_limits_shrink_when_the_memory_budget_is_passed(plain, image_models,
+                                                                 monkeypatch):
+    monkeypatch.setattr(export_lib, "MAX_SIGNATURE_BYTES", 2**20)
+    images = export_lib.max_request_images(plain[0].generator, LATENT)
+    assert 1 <= images < export_lib.MAX_SIGNATURE_SAMPLES
+    pixels = export_lib.max_request_output_pixels(image_models["srgan"][0].generator, 2)
+    assert 1 <= pixels < export_lib.MAX_SIGNATURE_OUTPUT_PIXELS
+    monkeypatch.setattr(export_lib, "MAX_SIGNATURE_BYTES", 1)
+    assert export_lib.max_request_images(plain[0].generator, LATENT) == 1
+
+
+def test_upscale_refuses_what_cannot_fit_before_running(monkeypatch):
+    # 5000x5000 by 2 needs about 9 GiB (measured: 6 to 8); the former estimate said 6.
+    from keras_gans import memory
+    from keras_gans.models.srresnet import SRResNet
+
+    sr = SRResNet(scale=2, num_blocks=1, filters=4, channels=3)
+    monkeypatch.setattr(memory, "available_memory", lambda: 7 * 2**30)
+
+    def run(*args):
+        raise AssertionError("the generator ran")
+
+    monkeypatch.setattr(sr, "_get_upscale_fn", lambda: run)
+    with pytest.raises(MemoryError, match=r"\(1, 5000, 5000, 3\).*only 7.0 GiB"):
+        sr.upscale(np.zeros((1, 5000, 5000, 3), np.uint8))
+
+
+def test_upscale_signature_caps_output_pixels(image_models):
+    gan, path, signatures = image_models["srgan"]
+    # 2000x2000 by 2: 16 million output pixels.
+    _refused(signatures["upscale"], "at most 8388608 output pixels.*scale",
+             images=np.zeros((1, 2000, 2000, 3), np.uint8))
+    limit = keras_gans.export.max_request_output_pixels(gan.generator, 2)
+    assert _metadata(path)["max_request_output_pixels"] == limit
+    assert limit == keras_gans.export.MAX_SIGNATURE_OUTPUT_PIXELS == 2**23
+    _refused(signatures["upscale"], f"at most {limit} output pixels",
+             images=np.zeros((3, 1000, 1000, 3), np.uint8))
+    assert signatures["upscale"](images=np.zeros((1, 3, 5, 3), np.uint8))[
+        "images"].shape == (1, 6, 10, 3)
+
+
+def test_image_signatures_refuse_small_sides_and_serve_empty_batches(image_models):
+    cyclegan, path, signatures = image_models["cyclegan"]
+    # The residual blocks pad by 1 at a quarter of the size: 8 pixels after padding.
+    assert keras_gans.export.min_side(cyclegan.generator_a2b) == 5
+    assert _metadata(path)["generator_a2b_min_side"] == 5
+    servable = SessionServable(path)
+    for side in (1, 3, 4):
+        for name in ("translate_a2b", "translate_b2a"):
+            _refused(signatures[name], "`images` sides must be at least 5",
+                     images=np.zeros((1, side, side + 4, 3), np.uint8))
+        with pytest.raises(InvalidArgument, match="`images` sides must be at least 5"):
+            servable.run("translate_a2b", {"images": np.zeros((1, side, 9, 3), np.uint8)})
+    out = signatures["translate_a2b"](images=np.zeros((2, 5, 7, 3), np.uint8))
+    assert out["images_uint8"].shape == (2, 5, 7, 3)
+    for name, signature in (("cyclegan", "translate_b2a"), ("srgan", "upscale"),
+                            ("inpainter", "inpaint")):
+        _, path, signatures = image_models[name]
+        inputs = {"images": np.zeros((0, 16, 12, 3), np.uint8)}
+        if name == "inpainter":
+            inputs["masks"] = np.zeros((0, 16, 12), np.uint8)
+        scale = 2 if name == "srgan" else 1
+        for out in (signatures[signature](**inputs),
+                    SessionServable(path).run(signature, inputs)):
+            assert out["images_uint8"].shape == (0, 16 * scale, 12 * scale, 3), name
+            assert np.asarray(out["images_uint8"]).dtype == np.uint8
+
+
+def test_signature_errors_name_the_input(loaded, image_models):
+    def shape_error(name, received, expected):
+        return rf"Shape of tensor {name} \[{received}\] .* expected shape \[{expected}\]"
+
+    _refused(loaded["plain"]["serving_default"], shape_error("z", "2,5", r"\?,4"),
+             z=np.zeros((2, 5), np.float32))
+    _refused(loaded["plain"]["serving_default"], shape_error("z", "2,4,1", r"\?,4"),
+             z=np.zeros((2, 4, 1), np.float32))
+    _refused(loaded["conditional"]["sample"], "`n` must be a positive integer",
+             n=np.int32(-3), seed=np.int64(0), labels=np.zeros([0], np.int32))
+    _refused(loaded["plain"]["sample"], shape_error("n", "1", ""),
+             n=np.array([2], np.int32), seed=np.int64(0))
+    _refused(loaded["plain"]["png"], shape_error("seed", "2", ""),
+             n=np.int32(2), seed=np.array([1, 2], np.int64))
+    _refused(loaded["conditional"]["serving_default"], shape_error("labels", "2,1", r"\?"),
+             z=np.zeros((2, 4), np.float32), labels=np.zeros((2, 1), np.int32))
+    wrong_channels = (("cyclegan", "translate_a2b", 1), ("srgan", "upscale", 4),
+                      ("inpainter", "inpaint", 1))
+    for name, signature, channels in wrong_channels:
+        inputs = {"images": np.zeros((1, 16, 16, channels), np.uint8)}
+        if name == "inpainter":
+            inputs["masks"] = np.zeros((1, 16, 16), np.uint8)
+        _refused(image_models[name][2][signature],
+                 shape_error("images", f"1,16,16,{channels}", r"\?,\?,\?,3"), **inputs)
+    inpaint = image_models["inpainter"][2]["inpaint"]
+    _refused(inpaint, shape_error("masks", "1,16,16,1", r"\?,\?,\?"),
+             images=np.zeros((1, 16, 16, 3), np.uint8),
+             masks=np.zeros((1, 16, 16, 1), np.uint8))
+    _refused(inpaint, "`masks` must have the shape of `images` without channels",
+             images=np.zeros((1, 16, 16, 3), np.uint8), masks=np.zeros((1, 16, 8), np.uint8))
+    _refused(inpaint, "`images` sides must be at least 4",
+             images=np.zeros((1, 2, 16, 3), np.uint8), masks=np.zeros((1, 2, 16), np.uint8))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_serving_default_refuses_non_finite_noise(loaded, value):
+    z = z_batch(3)
+    z[1, 2] = value
+    _refused(loaded["plain"]["serving_default"], "`z` must be finite", z=z)
+    _refused(loaded["conditional"]["serving_default"], "`z` must be finite", z=z,
+             labels=np.zeros([3], np.int32))
+
+
+@pytest.mark.parametrize("value", ["no", None, 1])
+def test_include_keras_must_be_a_bool(tmp_path, value):
+    with pytest.raises(TypeError, match=f"`include_keras`. Expected True or False.*{value!r}"):
+        export(tiny_gan(), tmp_path / "m", include_keras=value)
+    assert not os.path.exists(tmp_path / "m")
+
+
+@pytest.mark.parametrize("base_dir, error", [("", ValueError), (None, TypeError),
+                                             (123, TypeError)])
+def test_base_dir_must_be_a_path(base_dir, error):
+    with pytest.raises(error, match=f"`base_dir`.*base_dir={base_dir!r}"):
+        export(tiny_gan(), base_dir)
+
+
+def test_version_names_taken_by_files_or_links_are_skipped(tmp_path, fast_writes):
+    base = tmp_path / "model"
+    base.mkdir()
+    (base / "1").write_text("not a model")
+    os.symlink(base / "missing", base / "2")  # dangling
+    assert next_version(base) == 3 and versions(base) == []
+    assert export(tiny_gan(), base, include_keras=False) == os.path.join(base, "3")
+    assert (base / "1").read_text() == "not a model" and os.path.islink(base / "2")
+    (base / "7").mkdir()
+    assert export(tiny_gan(), base, include_keras=False) == os.path.join(base, "8")
+    with pytest.raises(FileExistsError, match=r"model/1"):
+        export(tiny_gan(), base, version=1, include_keras=False)
+
+
+def test_versions_up_to_int64_max(tmp_path, fast_writes):
+    largest = 2**63 - 1
+    path = export(tiny_gan(), tmp_path / "m", version=largest, include_keras=False)
+    assert path == os.path.join(tmp_path, "m", str(largest))
+    for version in (2**63, 2**70):
+        with pytest.raises(ValueError, match=rf"`version`.*2\*\*63 - 1.*{version}"):
+            export(tiny_gan(), tmp_path / "n", version=version)
+    assert not os.path.exists(tmp_path / "n")
+
+
+def test_cyclegan_pool_that_cannot_fit_is_refused_before_allocating():
+    with pytest.raises(MemoryError, match=r"`pool_size`.*pool_size=1,000,000,000"):
+        CycleGAN.from_shape((8, 8, 3), filters=2, num_residual_blocks=1, d_filters=2,
+                            d_layers=1, pool_size=10**9)

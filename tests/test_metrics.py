@@ -467,3 +467,257 @@ def test_inception_features_weight_errors(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.applications, "InceptionV3", offline)
     with pytest.raises(RuntimeError, match="local weights file"):
         metrics.InceptionFeatures(weights="imagenet")
+
+
+# --- Bad input (audit F-6 to F-10, F-14, F-26 to F-28) ---
+
+
+def test_feature_statistics_save_refuses_existing_files_and_directories(tmp_path):
+    stats = metrics.FeatureStatistics().update(np.random.default_rng(13).normal(size=(5, 3)))
+    user_file = tmp_path / "exists.npz"
+    user_file.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        stats.save(user_file)
+    assert user_file.read_bytes() == b"precious"
+    # numpy appends .npz: the final name is the one checked.
+    (tmp_path / "noext.npz").write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="noext.npz"):
+        stats.save(tmp_path / "noext")
+    assert stats.save(user_file, overwrite=True) == str(user_file)
+    assert metrics.FeatureStatistics.load(user_file).count == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []
+
+    folder = tmp_path / "somedir"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="argument `path`"):
+        stats.save(folder)
+    assert not (tmp_path / "somedir.npz").exists()
+    with pytest.raises(TypeError, match="positional"):
+        stats.save(tmp_path / "other.npz", True)  # overwrite is keyword-only
+
+
+def _write_npz(path, **arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arrays", "problem"),
+    [
+        ({"count": 5, "mean": np.zeros(3), "scatter": np.eye(4)}, "shape"),
+        ({"count": 5, "mean": np.array([0.0, np.nan, 0.0]), "scatter": np.eye(3)}, "NaN"),
+        ({"count": 5, "mean": np.zeros(3), "scatter": np.diag([1.0, np.inf, 1.0])}, "NaN or infinite"),
+        ({"count": -3, "mean": np.zeros(3), "scatter": np.eye(3)}, "count"),
+        ({"count": 2.5, "mean": np.zeros(3), "scatter": np.eye(3)}, "count"),
+        ({"count": 5, "mean": np.zeros(3)}, r"missing \['scatter'\]"),
+        ({"count": 5, "mean": np.array(["a", "b", "c"]), "scatter": np.eye(3)}, "dtype"),
+        ({"count": 5, "mean": np.zeros((3, 1)), "scatter": np.eye(3)}, "shape"),
+        ({"count": 5, "mean": np.zeros(3), "scatter": -np.eye(3)}, "scatter matrix"),
+        ({"count": 5, "mean": np.zeros(3), "scatter": np.triu(np.ones((3, 3)))}, "symmetric"),
+    ],
+)
+def test_feature_statistics_load_validates_the_file(tmp_path, arrays, problem):
+    path = _write_npz(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=problem) as info:
+        metrics.FeatureStatistics.load(path)
+    assert "bad.npz" in str(info.value)
+
+
+def test_feature_statistics_load_refuses_other_files(tmp_path):
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not an archive at all")
+    with pytest.raises(ValueError, match="junk.npz.*not a .npz"):
+        metrics.FeatureStatistics.load(junk)
+    npy = tmp_path / "array.npy"
+    np.save(npy, np.zeros(3))
+    with pytest.raises(ValueError, match="array.npy"):
+        metrics.FeatureStatistics.load(npy)
+    pickled = _write_npz(
+        tmp_path / "pickled.npz", count=5, mean=np.array([None, 1, 2]), scatter=np.eye(3)
+    )
+    with pytest.raises(ValueError, match="pickled.npz.*dtype object"):
+        metrics.FeatureStatistics.load(pickled)
+    with pytest.raises(FileNotFoundError, match="missing.npz"):
+        metrics.FeatureStatistics.load(tmp_path / "missing.npz")
+
+
+def test_compute_statistics_checks_the_feature_function():
+    images = np.zeros((10, 4, 4, 1), dtype="float32")
+    with pytest.raises(ValueError, match=r"`feature_fn`.*one row per sample \(N=10"):
+        evaluation.compute_statistics(images, lambda b: np.zeros((1, 4)), batch_size=10)
+    with pytest.raises(ValueError, match="`feature_fn`.*NaN"):
+        evaluation.compute_statistics(images, lambda b: np.full((len(b), 4), np.nan))
+    with pytest.raises(ValueError, match="`feature_fn`"):
+        evaluation.compute_statistics(images, lambda b: np.zeros(len(b)))  # 1-D
+    with pytest.raises(ValueError, match="`feature_fn`"):
+        evaluation.compute_statistics(images, lambda b: None)
+    with pytest.raises(ValueError, match="`feature_fn`.*earlier"):
+        evaluation.compute_statistics(
+            images, lambda b: np.zeros((len(b), len(b))), batch_size=4
+        )
+    with pytest.raises(TypeError, match="`feature_fn`"):
+        evaluation.compute_statistics(images, "inception")
+
+
+def test_compute_statistics_checks_the_data():
+    def feature_fn(batch):
+        return np.asarray(batch).reshape(len(batch), -1)
+
+    images = np.zeros((4, 2, 2, 1), dtype="float32")
+    with pytest.raises(ValueError, match="argument `data`.*data=None"):
+        evaluation.compute_statistics(None, feature_fn)
+    dicts = tf.data.Dataset.from_tensor_slices({"pixels": images}).batch(2)
+    with pytest.raises(ValueError, match=r"`data`.*'image' key.*\['pixels'\]"):
+        evaluation.compute_statistics(dicts, feature_fn)
+    with pytest.raises(ValueError, match=r"`data`.*'image' key.*\['pixels'\]"):
+        evaluation.compute_statistics(iter([{"pixels": images}]), feature_fn)
+    with pytest.raises(ValueError, match="`data`"):
+        evaluation.compute_statistics([np.zeros((2, 2)), np.zeros(3)], feature_fn)
+    with pytest.raises(ValueError, match="`data`"):
+        evaluation.compute_statistics(42, feature_fn)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_frechet_distance_refuses_non_finite_features(bad):
+    a = np.random.default_rng(14).normal(size=(10, 3))
+    b = a.copy()
+    b[2, 1] = bad
+    with pytest.raises(ValueError, match="argument `b`.*NaN or infinite"):
+        metrics.frechet_distance(a, b)
+    with pytest.raises(ValueError, match="argument `a`.*NaN or infinite"):
+        metrics.frechet_distance((np.array([0.0, bad, 0.0]), np.eye(3)), a)
+    with pytest.raises(ValueError, match="argument `a`"):
+        metrics.kernel_inception_distance(b, a)
+    with pytest.raises(ValueError, match="argument `features`"):
+        metrics.FeatureStatistics().update(b)
+    # Finite features whose covariance overflows float64.
+    with pytest.raises(ValueError, match="argument `a`.*overflows"):
+        metrics.frechet_distance(a * 1e200, a)
+
+
+@pytest.mark.parametrize("eps", ["x", np.nan, -1.0, 0.0, np.inf, None, True])
+def test_frechet_distance_refuses_bad_eps(eps, gaussians):
+    a, b = gaussians
+    with pytest.raises(ValueError, match="argument `eps`"):
+        metrics.frechet_distance(a, b, eps=eps)
+
+
+def test_class_coverage_and_inception_score_refuse_bad_predictions():
+    with pytest.raises(ValueError, match="argument `predictions`.*NaN"):
+        metrics.class_coverage(np.full((3, 4), np.nan))
+    for bad in (np.nan, np.inf):
+        logits = np.zeros((4, 3))
+        logits[1, 2] = bad
+        with pytest.raises(ValueError, match="argument `probabilities`.*NaN or infinite"):
+            metrics.inception_score(logits, num_splits=2, from_logits=True)
+        with pytest.raises(ValueError, match="argument `probabilities`.*NaN or infinite"):
+            metrics.inception_score(logits, num_splits=2)
+    for empty in (np.zeros((5, 0)), np.zeros((0, 3))):
+        with pytest.raises(ValueError, match="argument `probabilities`.*non-empty"):
+            metrics.inception_score(empty, num_splits=1)
+    with pytest.raises(ValueError, match="argument `probabilities`"):
+        metrics.inception_score([["a", "b"], ["c", "d"]], num_splits=1)
+    # A single class predicted everywhere: entropy exactly 0.0 (not -0.0).
+    assert math.copysign(1.0, metrics.class_coverage([0, 0], num_classes=2)["entropy"]) == 1.0
+
+
+def test_work_is_bounded():
+    a = np.random.default_rng(15).normal(size=(4, 2))
+    # Just above the bounds (10**9 used to hang): cheap even if the bounds regress.
+    with pytest.raises(ValueError, match="argument `num_subsets`.*10,000"):
+        metrics.kernel_inception_distance(a, a, num_subsets=metrics.MAX_KID_SUBSETS + 1)
+    with pytest.raises(ValueError, match="argument `num_classes`.*100,000"):
+        metrics.class_coverage([0], num_classes=metrics.MAX_CLASSES + 1)
+    with pytest.raises(ValueError, match="argument `num_classes`"):
+        metrics.class_coverage([0, 1], num_classes=2.0)
+    with pytest.raises(ValueError, match="argument `kid_subsets`"):
+        evaluation.measure(a, lambda b: (b, None), "kid", real=a, kid_subsets=10_001)
+
+
+def test_psnr_ssim_refuse_bad_values(image_pair):
+    a, b = image_pair
+    nan = a.copy()
+    nan[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="argument `a`.*NaN"):
+        metrics.psnr(nan, b)
+    with pytest.raises(ValueError, match="argument `b`.*NaN"):
+        metrics.ssim(a, nan)
+    # [0, 255] floats with the default value_range=(-1, 1).
+    as_255 = (a + 1) * 127.5
+    with pytest.raises(ValueError, match=r"argument `a`.*value_range=\(-1.0, 1.0\).*254"):
+        metrics.psnr(as_255, (b + 1) * 127.5)
+    assert metrics.psnr(as_255, (b + 1) * 127.5, value_range=(0, 255)) == pytest.approx(
+        metrics.psnr(a, b), rel=1e-4
+    )
+    # Rounding just outside the range is tolerated.
+    assert np.isfinite(metrics.psnr(np.clip(a * 1.0005, -1.0005, 1.0005), b))
+    for f in (metrics.psnr, metrics.ssim):
+        with pytest.raises(ValueError, match="argument `a`.*empty"):
+            f(a[:0], b[:0])
+    for value_range in (None, ("a", "b"), (1.0, -1.0), (0, np.nan), (0, 1, 2), 5):
+        with pytest.raises(ValueError, match="argument `value_range`"):
+            metrics.psnr(a, b, value_range=value_range)
+    for sigma in (0, np.nan, -1, np.inf, "x"):
+        with pytest.raises(ValueError, match="argument `filter_sigma`"):
+            metrics.ssim(a, b, filter_sigma=sigma)
+
+
+def test_ssim_blames_filter_size_for_a_window_larger_than_the_image(image_pair):
+    a, b = image_pair  # 16x18
+    with pytest.raises(ValueError, match="argument `filter_size`.*16x18.*filter_size=20") as info:
+        metrics.ssim(a, b, filter_size=20)
+    assert "crop_border" not in str(info.value)
+    with pytest.raises(ValueError, match="argument `crop_border`.*11x11 window"):
+        metrics.ssim(a, b, crop_border=3)
+
+
+def test_measure_checks_its_arguments():
+    rng = np.random.default_rng(16)
+    images = rng.uniform(-1, 1, size=(12, 2, 2, 1)).astype("float32")
+    real = rng.uniform(-1, 1, size=(12, 2, 2, 1)).astype("float32")
+
+    def features_only(batch):
+        return np.asarray(batch).reshape(len(batch), -1), None
+
+    # A single name is one metric, not its letters.
+    single = evaluation.measure(images, features_only, "fid", real=real, batch_size=5)
+    assert single["fid"] == pytest.approx(
+        evaluation.measure(images, features_only, ["fid"], real=real, batch_size=5)["fid"]
+    )
+    with pytest.raises(ValueError, match=r"received: metrics=\['fdi'\]"):
+        evaluation.measure(images, features_only, "fdi", real=real)
+    with pytest.raises(ValueError, match="argument `metrics`"):
+        evaluation.measure(images, features_only, [], real=real)
+    with pytest.raises(ValueError, match="argument `real`.*real=None"):
+        evaluation.measure(images, features_only, ["fid"], real=None)
+    with pytest.raises(ValueError, match="argument `extract`.*no probabilities"):
+        evaluation.measure(images, features_only, ["is"])
+    with pytest.raises(ValueError, match="argument `extract`.*one row per sample"):
+        evaluation.measure(images, lambda b: (np.zeros((1, 3)), None), ["fid"], real=real)
+    with pytest.raises(ValueError, match="argument `extract`.*NaN"):
+        evaluation.measure(
+            images, lambda b: (None, np.full((len(b), 3), np.nan)), ["coverage"]
+        )
+    with pytest.raises(ValueError, match="argument `fake`.*fake=None"):
+        evaluation.measure(None, features_only, ["fid"], real=real)
+    stats = evaluation.compute_statistics(real, lambda b: features_only(b)[0])
+    with pytest.raises(ValueError, match="argument `real`.*kid needs the real features"):
+        evaluation.measure(images, features_only, ["kid"], real=(stats, None))
+    # Statistics alone are enough for fid.
+    assert evaluation.measure(images, features_only, "fid", real=stats)["fid"] == (
+        pytest.approx(single["fid"])
+    )
+
+
+def test_classifier_extractor_refuses_non_image_classifiers():
+    inputs = keras.Input((10,))
+    classifier = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+    with pytest.raises(ValueError, match=r"argument `classifier`.*\[N, H, W, C\]"):
+        evaluation.classifier_extractor(classifier)
+
+
+def test_inception_features_refuses_a_junk_weights_file(tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not an HDF5 file")
+    with pytest.raises(ValueError, match="argument `weights`.*junk.h5"):
+        evaluation.InceptionFeatures(weights=junk)

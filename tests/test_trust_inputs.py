@@ -565,7 +565,7 @@ def test_sources_and_paths_of_the_wrong_type(tmp_path):
     negative.write_bytes(bytes([0, 0, 8, 2]) + np.array([-1, -4], ">i4").tobytes() + bytes(4))
     with pytest.raises(ValueError, match=r"negative-idx3-ubyte' is corrupt.*\(-1, -4\)"):
         data.read_idx(negative)
-    with pytest.raises(ValueError, match=r"`seed`.*an integer, received: seed='0'"):
+    with pytest.raises(ValueError, match=r"`seed`.*a non-negative integer, received: seed='0'"):
         data.inpainting_masks(2, 8, 8, seed="0")
 
 
@@ -624,3 +624,131 @@ def test_image_helpers_name_bad_arguments(tmp_path, call, error, match):
     with pytest.raises(error, match=match):
         call(x, path)
     assert not os.listdir(tmp_path)
+
+
+# --- keras-gans: every output checked before the first is written; one line per refusal ---
+
+
+def test_sample_checks_every_output_before_writing_any(tiny, tmp_path, capsys):
+    root, _, _ = tiny
+    separate = tmp_path / "sep"
+    # The grid would be one of the --separate files: refused, nothing written.
+    line = _assert_refused(["sample", root / "gan.keras", "-n", "4", "-o", separate / "0000.png",
+                            "--separate", separate], capsys, "-o/--output", "--separate")
+    assert "is also one of the --separate files" in line
+    assert not separate.exists()
+    # A --separate file exists: refused naming --separate, before the grid is written.
+    separate.mkdir()
+    (separate / "0002.png").write_bytes(b"mine")
+    _assert_refused(["sample", root / "gan.keras", "-n", "4", "-o", tmp_path / "grid.png",
+                     "--separate", separate], capsys, "--separate: ", "0002.png' already "
+                    "exists", "pass --overwrite to replace")
+    assert not (tmp_path / "grid.png").exists()
+    assert os.listdir(separate) == ["0002.png"]
+    assert (separate / "0002.png").read_bytes() == b"mine"
+
+
+def test_cli_words_for_switches_and_written_flags():
+    from keras_gans.cli._errors import cli_names, flag_names
+
+    flags = flag_names(cli.build_parser(), "sample")
+    message = ("Expected a file that does not exist yet (pass overwrite=True to replace it), "
+               "received: path='g.png', an existing file; -o/--output='g.txt'")
+    assert cli_names(message, flags) == (
+        "Expected a file that does not exist yet (pass --overwrite to replace it), received: "
+        "-o/--output g.png, an existing file; -o/--output='g.txt'")
+    train = flag_names(cli.build_parser(), "train")
+    assert cli_names("received: channels=None; pass image_size=(height, width) to resize "
+                     "them", train) == ("received: no --channels; pass --image-size "
+                                        "HEIGHTxWIDTH to resize them")
+
+
+def test_cli_warnings_are_one_line_each_and_only_when_accepted(tiny, tmp_path, capsys):
+    root, _, _ = tiny
+    folder = tmp_path / "photos16"
+    folder.mkdir()
+    for i in range(2):
+        _png(folder / f"{i}.png", 50 * i, size=16, mode="RGB")
+    (folder / "bad.png").write_text("not an image")
+    (folder / "notes.txt").write_text("kept")
+    argv = ["evaluate", root / "srgan.keras", "--data", folder, "--hr-size", "16", "-n", "2"]
+    _assert_refused(argv, capsys, "--data: the file", "bad.png", "pass --on-error skip")
+    try:
+        status = cli.main([str(a) for a in [*argv, "--on-error", "skip", "--json"]])
+    except SystemExit as exit_:
+        status = exit_.code
+    err = capsys.readouterr().err
+    assert status == 0, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("keras-gans evaluate: warning: ")
+                                   for line in lines), err
+    assert "notes.txt" in lines[0] and "bad.png" in lines[1], err
+
+
+# --- The zoo's user directory ---
+
+
+def _no_network(monkeypatch):
+    import urllib.request
+
+    import keras
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the network was used")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
+
+
+def test_url_handle_of_a_shipped_entry_uses_the_package(tmp_path, monkeypatch):
+    import keras_gans
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("KERAS_GANS_HOME", str(home))
+    _no_network(monkeypatch)
+    for handle in ("https://example.invalid/zoo/dcgan_mnist", "hf://owner/repo/dcgan_mnist/5"):
+        assert isinstance(keras_gans.DCGAN.from_preset(handle, compile=False),
+                          keras_gans.DCGAN)
+    assert list(home.iterdir()) == []
+
+
+def test_keras_gans_home_that_is_a_file_is_named_before_anything(tmp_path, monkeypatch):
+    import keras_gans
+    from keras_gans import registry
+
+    home = tmp_path / "one.png"
+    home.write_bytes(b"mine")
+    _no_network(monkeypatch)
+    for value, where in ((home, "it is a file"), (home / "sub", "above it is a file")):
+        monkeypatch.setenv("KERAS_GANS_HOME", str(value))
+        with pytest.raises(NotADirectoryError, match=rf"KERAS_GANS_HOME='.*one\.png.*' cannot "
+                                                     rf"hold the zoo's downloads: .*{where}"):
+            keras_gans.DCGAN.from_preset("hf://owner/repo/not_in_the_zoo")
+        with pytest.raises(NotADirectoryError, match=r"KERAS_GANS_HOME='.*one\.png"):
+            registry._fetch("dcgan_mnist", 5, registry.KERAS_FILE, "0" * 64,
+                            url="https://example.invalid/zoo")
+    assert home.read_bytes() == b"mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.png"]
+
+
+def test_a_failed_fetch_leaves_no_folder_behind(tmp_path, monkeypatch):
+    import keras
+
+    import keras_gans
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "manifest.json").write_text(json.dumps({"models": {"ghost": {
+        "variant": "DCGAN", "latest": 1,
+        "versions": {"1": {"files": {"assets.extra/model.keras": "0" * 64}}}}}}))
+    monkeypatch.setenv("KERAS_GANS_HOME", str(home))
+    monkeypatch.setenv("KERAS_GANS_MIRROR", "https://example.invalid/zoo")
+
+    def offline(*args, **kwargs):
+        raise OSError("URL fetch failure: Name or service not known")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    with pytest.raises(OSError, match=r"Could not fetch assets\.extra/model\.keras of ghost v1"):
+        keras_gans.load("ghost")
+    assert [p.name for p in home.iterdir()] == ["manifest.json"]

@@ -10,6 +10,7 @@ import math
 import os
 import re
 import sys
+import warnings
 
 PROG = "keras-gans"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -171,6 +172,42 @@ def progress(done, total, what):
         print(f"\r{PROG}: {what} {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
+# Warnings (the data's "Ignored 2 files without an image extension", ...): one line each,
+# held back until the command has accepted its inputs, so that a refused command says one
+# line only. `None`: printed at once.
+_held_warnings = None
+
+
+def hold_warnings(prog):
+    """Show warnings as one line `PROG: warning: TEXT` each, held back until
+    `report_warnings()`; call inside `warnings.catch_warnings()`."""
+    global _held_warnings
+    _held_warnings = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = f"{prog}: warning: {one_line(message)}"
+        if _held_warnings is None:
+            print(text, file=sys.stderr, flush=True)
+        else:
+            _held_warnings.append(text)
+
+    warnings.showwarning = show
+
+
+def report_warnings():
+    """Print the warnings held back (the inputs are accepted); later ones at once."""
+    global _held_warnings
+    held, _held_warnings = _held_warnings or [], None
+    for text in dict.fromkeys(held):
+        print(text, file=sys.stderr, flush=True)
+
+
+def drop_warnings():
+    """Forget the warnings held back: the command was refused, its one line says why."""
+    global _held_warnings
+    _held_warnings = None
+
+
 def table(header, rows):
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -306,4 +343,26 @@ def check_outputs(outputs, inputs, overwrite, argument):
 
 def check_image_path(path, argument):
     if not path.lower().endswith(IMAGE_SUFFIXES):
-        raise UsageError(f"{argument}={path!r} must end in one of {', '.join(IMAGE_SUFFIXES)}.")
+        named = f"{argument} {path!r}" if argument.startswith("-") else f"{argument}={path!r}"
+        raise UsageError(f"{named} must end in one of {', '.join(IMAGE_SUFFIXES)}.")
+
+
+def check_writable(path, argument, folder=False):
+    """Refuse, before anything is written, an output file (or `folder`) that cannot be
+    created: the nearest existing folder above it must be a folder this process may
+    write in."""
+    existing = os.path.abspath(path) if folder else os.path.dirname(os.path.abspath(path))
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"{argument}: cannot write {path!r} ({existing!r} is a file, not "
+                         "a folder).")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{argument}: cannot write {path!r} (permission denied in "
+                         f"{existing!r}).")
+
+
+def add_on_error(p, source):
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help=f"an unreadable image file in {source}: raise (stop, naming it) or "
+                        "skip it with a warning")

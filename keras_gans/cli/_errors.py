@@ -5,16 +5,36 @@ import argparse
 import os
 import re
 import sys
+import warnings
 
-from keras_gans.cli._common import PROG, one_line
+from keras_gans.cli._common import (
+    PROG,
+    drop_warnings,
+    hold_warnings,
+    one_line,
+    report_warnings,
+)
 
 
 def run_command(args, debug, flags=None):
     """`args.func(args)` with its exit status: 0, 2 for a user error, 1 for a bug, 128 +
     the signal number when interrupted; errors as one line on stderr."""
     prog = f"{PROG} {args.command}"
+    with warnings.catch_warnings():
+        if not debug:
+            hold_warnings(prog)
+        try:
+            status = _run(args, prog, debug, flags)
+        finally:
+            drop_warnings()
+    return status
+
+
+def _run(args, prog, debug, flags):
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        report_warnings()
+        return status
     except (KeyboardInterrupt, SystemExit) as e:
         # SystemExit with `signum`: keras_gans.training.Terminated (SIGTERM), checkpointed.
         signum = getattr(e, "signum", None)
@@ -41,45 +61,93 @@ def run_command(args, debug, flags=None):
 
 # Names of the library's arguments that a command's flags set under another name.
 _LIBRARY_NAMES = {
-    "train": {"source": "data", "x": "data", "image_shape": "image_size", "run_dir": "out"},
+    "train": {"source": "data", "x": "data", "image_shape": "image_size", "run_dir": "out",
+              "a": "data", "b": "data_b"},
     "evaluate": {"source": "data"},
     "sample": {"path": "output"},
     "translate": {"images": "input_dir"},
     "upscale": {"images": "input", "path": "output"},
+    "inpaint": {"images": "input", "masks": "mask", "path": "output"},
 }
+
+# The library's phrases about arguments a command sets itself, in the command's words.
+_PHRASES = {
+    "train": ((r"\bReceived labels=True, but\b", "Received --num-classes or --conditional, but"),),
+}
+
+# Hints naming a Python argument that no flag sets: dropped where the command has no flag
+# of that name (`keras-gans train` batches with drop_remainder=True, always).
+_PYTHON_ONLY = (("drop_remainder", r" with drop_remainder=True\b"),
+                ("drop_remainder", r" or drop_remainder=False\b"))
+
+
+class Flags(dict):
+    """`{Python argument: the flag or metavar}` of a command, with `switches`: the Python
+    names of its flags that take no value (`--overwrite`), and `phrases`: `(regex,
+    replacement)` rewrites of library phrases for this command."""
+
+    def __init__(self, names=(), switches=(), phrases=()):
+        super().__init__(names)
+        self.switches = frozenset(switches)
+        self.phrases = tuple(phrases)
 
 
 def flag_names(parser, command):
-    """`{Python argument: the flag or metavar}` of `command`, for its error messages."""
+    """The `Flags` of `command`, for its error messages."""
     subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     sub = subparsers[0].choices.get(command) if subparsers else None
     if sub is None:
-        return {}
-    names = {}
+        return Flags()
+    names, switches = {}, set()
     for action in sub._actions:
         if action.dest in ("help", "debug", "func"):
             continue
         names[action.dest] = "/".join(action.option_strings) if action.option_strings \
             else action.metavar or action.dest.upper()
+        if action.option_strings and action.nargs == 0:  # store_true and the like
+            switches.add(action.dest)
     for python, dest in _LIBRARY_NAMES.get(command, {}).items():
-        if dest in names:
+        if dest in names and python not in names:
             names[python] = names[dest]
-    return names
+            if dest in switches:
+                switches.add(python)
+    return Flags(names, switches, _PHRASES.get(command, ()))
+
+
+# A Python argument's name, not a part of a flag already written (`-o/--output`).
+_NAME = r"(?<![-\w])(?P<name>\w+)"
 
 
 def cli_names(message, flags):
     """The library's message with Python arguments named as the command's flags:
-    "argument `on_error`" -> "--on-error", "on_error='skip'" -> "--on-error skip"."""
+    "argument `on_error`" -> "--on-error", "on_error='skip'" -> "--on-error skip",
+    "overwrite=True" -> "--overwrite" (a flag without a value)."""
+    for pattern, replacement in getattr(flags, "phrases", ()):
+        message = re.sub(pattern, replacement, message)
+    for python, pattern in _PYTHON_ONLY:
+        if python not in flags:
+            message = re.sub(pattern, "", message)
+    if "image_size" in flags:
+        message = message.replace("image_size=(height, width)",
+                                  f"{flags['image_size']} HEIGHTxWIDTH")
+
     def name(match, text):
         return flags.get(match.group("name"), text)
 
     message = re.sub(r"(?:\bargument )?`(?P<name>\w+)`",
                      lambda m: name(m, m.group(0)), message)
     options = {k: v for k, v in flags.items() if v.startswith("-")}  # not positionals
-    message = re.sub(r"\b(?P<name>\w+)=(?P<q>'?)(?P<value>[\w.+-]+)(?P=q)(?![\w'(\[])",
+    switches = getattr(flags, "switches", frozenset())
+    message = re.sub(_NAME + r"=None\b",  # a flag not given
+                     lambda m: f"no {options[m.group('name')]}" if m.group("name") in options
+                     else m.group(0), message)
+    message = re.sub(_NAME + r"=True\b",
+                     lambda m: options[m.group("name")] if m.group("name") in switches
+                     and m.group("name") in options else m.group(0), message)
+    message = re.sub(_NAME + r"=(?P<q>'?)(?P<value>[\w.+-]+)(?P=q)(?![\w'(\[])",
                      lambda m: f"{options[m.group('name')]} {m.group('value')}"
                      if m.group("name") in options else m.group(0), message)
-    return re.sub(r"\b(?P<name>\w+)=", lambda m: f"{options[m.group('name')]} "
+    return re.sub(_NAME + "=", lambda m: f"{options[m.group('name')]} "
                   if m.group("name") in options else m.group(0), message)
 
 

@@ -2,6 +2,7 @@
 file or a folder of them, every output checked before the model is loaded."""
 
 import os
+import re
 
 from keras_gans.cli._common import (
     IMAGE_SUFFIXES,
@@ -127,6 +128,17 @@ def _write_result(args, single, output, outputs, convert, provenance):
     return 0
 
 
+def _read_image(path, argument, channels):
+    """`keras_gans.data.load_image_file`, its errors naming the command's `argument`
+    (INPUT, INPUT_DIR or MASK) rather than the library's `path`."""
+    from keras_gans import data
+
+    try:
+        return data.load_image_file(path, channels=channels)
+    except ValueError as e:
+        raise UsageError(re.sub(r"(?:argument )?`path`", argument, str(e))) from None
+
+
 def _load(args, method):
     """The model of MODEL_OR_PATH, which must offer `method`, and its provenance."""
     model, provenance = load_with_provenance(args.model)
@@ -147,11 +159,9 @@ def run_translate(args):
     provenance.update(seed="none (deterministic)",
                       command=f"translate --direction {args.direction}")
 
-    from keras_gans import data
-
     channels = model.image_shape[-1]
     _write_outputs(outputs, args.output_dir, lambda path: model.translate(
-        data.load_image_file(path, channels=channels), direction=args.direction), provenance,
+        _read_image(path, "INPUT_DIR", channels), direction=args.direction), provenance,
         args.overwrite)
     return 0
 
@@ -173,10 +183,8 @@ def run_upscale(args):
     model, provenance = _load(args, "upscale")
     provenance.update(seed="none (deterministic)", command="upscale")
 
-    from keras_gans import data
-
     def convert(path):
-        image = data.load_image_file(path, channels=model.channels)
+        image = _read_image(path, "INPUT", model.channels)
         if single:  # one call, seconds to minutes for a large photo: say so
             height, width = image.shape[:2]
             status(f"upscaling {width}x{height} to {width * model.scale}x"
@@ -191,9 +199,7 @@ def run_upscale(args):
 
 def _read_mask(path):
     """A mask image as bool `(H, W)`: True where it is white (missing), gray > 127.5."""
-    from keras_gans import data
-
-    return data.load_image_file(path, channels=1)[..., 0] > 0.0
+    return _read_image(path, "MASK", 1)[..., 0] > 0.0
 
 
 def _mask_files(files, root, mask):
@@ -232,10 +238,10 @@ def run_inpaint(args):
     model, provenance = _load(args, "inpaint")
     provenance.update(seed="none (deterministic)", command="inpaint")
 
-    from keras_gans import data, utils
+    from keras_gans import utils
 
     def convert(path):
-        image = utils.to_uint8(data.load_image_file(path, channels=model.channels))
+        image = utils.to_uint8(_read_image(path, "INPUT", model.channels))
         mask = _read_mask(masks[path])
         if mask.shape != image.shape[:2]:
             raise UsageError(f"MASK {masks[path]!r} is {mask.shape[1]}x{mask.shape[0]} "

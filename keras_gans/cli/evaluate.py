@@ -3,10 +3,12 @@ and SSIM of a super-resolution model against bicubic upscaling."""
 
 import argparse
 import json
+import os
 
 from keras_gans.cli._common import (
     UsageError,
     add_model_command,
+    add_on_error,
     check_source,
     import_tensorflow,
     load_model,
@@ -57,6 +59,7 @@ def add_parser(subparsers):
     p.add_argument("--hr-size", type=positive_int, default=None,
                    help="SRGAN: side of the high-resolution crops (default: the model's)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the noise and the data order")
+    add_on_error(p, "--data")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -70,6 +73,9 @@ def _feature_heads(spec, inception_weights):
         except RuntimeError as e:  # the weights could not be downloaded
             raise UsageError(f"{e} Pass --inception-weights PATH, or --feature-extractor "
                              "with a classifier.") from None
+        except (ValueError, OSError) as e:  # Keras: not a weights file, or not these
+            raise UsageError(f"--inception-weights {inception_weights!r} could not be loaded "
+                             f"as InceptionV3 notop weights: {e}") from None
         return fn, "InceptionV3 pool features (2048-d)", False
     if inception_weights:
         raise UsageError("--inception-weights applies to --feature-extractor inception only.")
@@ -94,11 +100,12 @@ def _default_extractor(spec):
     return "inception"
 
 
-def _real_batches(source, shape, n, batch_size, seed):
+def _real_batches(source, shape, n, batch_size, seed, on_error):
     from keras_gans import data
 
     ds = data.images(source, image_size=tuple(shape[:2]), channels=shape[2],
-                     batch_size=batch_size, seed=seed, drop_remainder=False)
+                     batch_size=batch_size, seed=seed, drop_remainder=False,
+                     on_error=on_error)
     seen = 0
     for batch in ds.as_numpy_iterator():
         yield batch[:n - seen]
@@ -137,7 +144,8 @@ def _evaluate_generator(model, args, names):
 
     real = None
     if {"fid", "kid"} & set(names):
-        real = _real_batches(args.data, model.image_shape, n, size, args.seed)
+        real = _real_batches(args.data, model.image_shape, n, size, args.seed,
+                              args.on_error)
     measured = evaluation.measure(generated(), fn, names, real=real, seed=args.seed,
                                   is_splits=min(10, n),
                                   max_features=100 * 1000)  # the rows KID draws from
@@ -160,6 +168,36 @@ def _evaluate_generator(model, args, names):
             "data": args.data, "feature_extractor": description, "metrics": results}
 
 
+# SSIM's Gaussian window (keras_gans.metrics.ssim's filter_size): the crops, less the
+# border `evaluate_quality` removes (the model's scale), must be at least this wide.
+SSIM_WINDOW = 11
+
+
+def _check_ssim_size(model, hr_size, flag):
+    """Refuse, before reading --data, crops too small for SSIM's window (evaluate_quality
+    measures ssim with psnr, so --metrics psnr does not avoid it)."""
+    border = model.scale
+    if hr_size - 2 * border >= SSIM_WINDOW:
+        return
+    needed = -(-(SSIM_WINDOW + 2 * border) // model.scale) * model.scale
+    given = f"--hr-size {hr_size}" if flag else f"the model's hr_size {hr_size} (--hr-size)"
+    raise UsageError(
+        f"the crops are too small for ssim: {given} less the {border}-pixel border cropped "
+        f"from each side (the model's scale) leaves {hr_size - 2 * border}x"
+        f"{hr_size - 2 * border} pixels, smaller than ssim's {SSIM_WINDOW}x{SSIM_WINDOW} "
+        f"window. Pass --hr-size {needed} or more, with --data images at least "
+        f"{needed}x{needed} pixels.")
+
+
+def _check_inception_weights(path):
+    """--inception-weights: an existing Keras weights file, checked before any loading."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"--inception-weights {path!r}: no such file.")
+    if not os.path.isfile(path) or not path.endswith((".h5", ".keras")):
+        raise UsageError(f"--inception-weights {path!r} is not a Keras weights file (the "
+                         "InceptionV3 notop weights: .h5, .weights.h5 or .keras).")
+
+
 def _evaluate_upscaler(model, args, names):
     import numpy as np
 
@@ -167,9 +205,10 @@ def _evaluate_upscaler(model, args, names):
 
     names = names or list(UPSCALER_METRICS)
     hr_size = args.hr_size or model.hr_size
+    _check_ssim_size(model, hr_size, args.hr_size)
     ds = data.sr_pairs(args.data, scale=model.scale, hr_size=hr_size,
                        batch_size=min(args.batch_size, args.n), channels=model.channels,
-                       seed=args.seed, drop_remainder=False)
+                       seed=args.seed, drop_remainder=False, on_error=args.on_error)
     lows, highs, seen = [], [], 0
     for low, high in ds.as_numpy_iterator():
         lows.append(low)
@@ -191,6 +230,8 @@ def _evaluate_upscaler(model, args, names):
 
 def run(args):
     names = args.metrics
+    if args.inception_weights is not None:
+        _check_inception_weights(args.inception_weights)
     if args.data is not None:
         args.data = check_source(args.data, "--data")
     wanted = set(names or ())

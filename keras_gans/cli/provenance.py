@@ -21,10 +21,17 @@ def run(args):
 
     if not os.path.isfile(args.file):
         raise FileNotFoundError(f"FILE={args.file!r}: no such file.")
+    from PIL import Image
+
     try:
         found = utils.read_provenance(args.file)
     except OSError as e:  # PIL: not an image
         raise UsageError(f"FILE={args.file!r} is not an image file ({e}).") from None
+    except Image.DecompressionBombError as e:  # its header declares too many pixels
+        raise UsageError(f"FILE={args.file!r} is not read: {e}") from None
+    except (SyntaxError, ValueError) as e:  # PIL: a damaged header
+        raise UsageError(f"FILE={args.file!r} is not a readable image file "
+                         f"({type(e).__name__}: {e}).") from None
     if not found:
         raise UsageError(f"FILE={args.file!r} carries no keras_gans provenance: it was not "
                          "written by keras_gans, or its metadata was stripped.")

@@ -11,10 +11,12 @@ from keras_gans.cli._common import (
     add_overwrite,
     check_image_path,
     check_outputs,
+    check_writable,
     load_with_provenance,
     non_negative_int,
     positive_int,
     require,
+    same_file,
 )
 
 
@@ -53,20 +55,27 @@ def add_parser(subparsers):
 
 
 def _outputs(args):
-    """`(grid file or None, every output file)`, checked before the model is loaded."""
+    """The grid file or None; every output (the grid and the --separate files) checked
+    before the model is loaded: against each other, the inputs and existing files."""
     output = args.output
     if output is None and args.separate is None:
         output = "grid.png"
+    model_files = [spec for spec in (args.model,) if os.path.exists(spec)]
     if output is not None:
         check_image_path(output, "-o/--output")
-    outputs = [] if output is None else [output]
+        check_outputs([output], model_files, args.overwrite, "-o/--output")
+        check_writable(output, "-o/--output")
     if args.separate is not None:
         if os.path.exists(args.separate) and not os.path.isdir(args.separate):
             raise UsageError(f"--separate {args.separate!r} is a file, not a folder.")
-        outputs += _separate_names(args.separate, args.n)
-    model_files = [spec for spec in (args.model,) if os.path.exists(spec)]
-    check_outputs(outputs, model_files, args.overwrite,
-                  "-o/--output" if output is not None else "--separate")
+        separate = _separate_names(args.separate, args.n)
+        same = [p for p in separate if output is not None and same_file(p, output)]
+        if same:
+            raise UsageError(
+                f"-o/--output {output!r} is also one of the --separate files ({same[0]!r}): "
+                "choose another -o/--output or another --separate folder.")
+        check_outputs(separate, model_files, args.overwrite, "--separate")
+        check_writable(args.separate, "--separate", folder=True)
     return output
 
 

@@ -14,11 +14,13 @@ from keras_gans.cli import _variants
 from keras_gans.cli._common import (
     UsageError,
     add_command,
+    add_on_error,
     check_source,
     import_tensorflow,
     inside,
     non_negative_int,
     positive_int,
+    report_warnings,
 )
 
 # The batch size of a variant that declares none (DCGAN's 128 suits large machines).
@@ -57,9 +59,7 @@ def _common_options():
                    help="at the end, also export a SavedModel to RUN_DIR/savedmodel/<version>")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="0: silent, 1: progress bar, 2: one line per epoch")
-    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
-                   help="an unreadable image file in DATA: raise (stop, naming it) or skip "
-                        "it with a warning")
+    add_on_error(p, "DATA")
     return p
 
 
@@ -237,6 +237,7 @@ def run(args):
     steps = options["steps_per_epoch"] or int(dataset.cardinality().numpy())
     if new_run:
         _record_run(run_dir, options)
+    report_warnings()  # about DATA, now accepted: before the hours of training
     _say_start(args, model, resumed, steps, run_dir)
     images = callbacks.TensorBoardImages(
         os.path.join(run_dir, "logs"), n=args.samples, seed=options["seed"],

@@ -108,12 +108,16 @@ def _normalize_size(image_size):
     return size
 
 
-def _check_seed(seed, allow_none=True):
+def _check_seed(seed, allow_none=True, non_negative=False):
+    """An integer seed (or None); with `non_negative`, the rule of the models' seeds
+    (`keras_gans.models.base.check_seed`): negative ones are refused."""
     if (seed is None and not allow_none) or (seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)))):
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+            or (non_negative and seed < 0))):
         raise ValueError(
             f"Received an invalid value for argument `seed`. Expected "
-            f"{'None or ' if allow_none else ''}an integer, received: seed={seed!r}"
+            f"{'None or ' if allow_none else ''}{'a non-negative' if non_negative else 'an'} "
+            f"integer, received: seed={seed!r}"
         )
 
 
@@ -145,12 +149,12 @@ def _check_flags(**flags):
     return tuple(bool(value) for value in flags.values())
 
 
-def _check_count(count, batch_size, drop_remainder, repeat):
+def _check_count(count, batch_size, drop_remainder, repeat, holder="`source` holds"):
     if count is not None and drop_remainder and repeat is False and count < batch_size:
         raise ValueError(
-            f"Received an invalid value for argument `batch_size`: the source holds {count} "
+            f"Received an invalid value for argument `batch_size`: {holder} {count} "
             f"images, fewer than batch_size={batch_size}, so with drop_remainder=True the "
-            "dataset would be empty. Pass a smaller batch_size or drop_remainder=False"
+            "dataset would be empty. Pass a smaller `batch_size` or drop_remainder=False"
         )
 
 

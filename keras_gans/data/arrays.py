@@ -8,6 +8,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from keras_gans._arrays import non_finite
 from keras_gans.data._checks import _NO_LABEL, _check_labels, _check_regular_file, _fspath
 from keras_gans.data._pipeline import _Source
 
@@ -133,13 +134,11 @@ def _array_source(array, label_values, argument):
             )
         array = array.astype(np.uint8)
     elif np.issubdtype(array.dtype, np.floating):
-        finite = np.isfinite(array)
-        if not finite.all():
+        bad = non_finite(array)
+        if bad:
             raise ValueError(
                 f"Received an invalid value for argument `{argument}`: float images must be "
-                f"finite, in [-1, 1]; received {int((~finite).sum())} NaN or infinite "
-                f"values, e.g. {array[~finite][0]}"
-            )
+                f"finite, in [-1, 1]; received {bad[0]} NaN or infinite values, e.g. {bad[1]}")
         low, high = float(np.min(array)), float(np.max(array))
         if not (-1.0 <= low and high <= 1.0):
             pixels = 0.0 <= low and 2.0 <= high <= 255.0

@@ -153,9 +153,31 @@ def inpainting_masks(n, height, width, masks="box", seed=0, box_size=(0.25, 0.5)
     """
     for name, value in (("n", n), ("height", height), ("width", width)):
         _check_positive_int(name, value)
-    _check_seed(seed, allow_none=False)
+    _check_seed(seed, allow_none=False, non_negative=True)
     fn = _mask_fn(masks, _check_box_size(box_size))
+    _check_masks_fit(n, height, width, masks)
     return fn(_mask_seed(seed, 0), n, height, width).numpy()
+
+
+def _mask_bytes_per_pixel(masks):
+    """About the bytes per mask pixel drawing masks takes at its peak: free-form strokes
+    keep float32 offsets, projections, nearest points and distances to each of their
+    `strokes x vertices` segments alive together; a box (or a callable, counted as one)
+    a few bool and float maps. Kinds are drawn one after the other."""
+    kinds = (masks,) if isinstance(masks, str) or callable(masks) else tuple(masks)
+    per_kind = {"free_form": 4 * _MAX_STROKES * _MAX_VERTICES * 8}
+    return 8 + max(per_kind.get(kind, 8) for kind in kinds)
+
+
+def _check_masks_fit(n, height, width, masks):
+    """Refuse, before drawing anything, `n` masks that cannot fit in memory."""
+    from keras_gans import memory
+
+    needed = int(n) * int(height) * int(width) * _mask_bytes_per_pixel(masks)
+    memory.check_fits(needed, (
+        f"Received an invalid value for argument `n`: drawing n={int(n):,} masks of "
+        f"{int(height)}x{int(width)} pixels needs about {{needed}} but only {{available}} "
+        "of memory is available. Ask for fewer masks per call."))
 
 
 def _mask_seed(seed, index):
@@ -190,6 +212,7 @@ def inpainting_pairs(source, masks="box", image_size=None, channels=None, batch_
     if kwargs.get("labels") is not None and kwargs["labels"] is not False:
         raise ValueError("Received an invalid value for argument `labels`: inpainting "
                          f"pairs carry masks, not labels; received: labels={kwargs['labels']!r}")
+    _check_seed(seed, non_negative=True)
     fn = _mask_fn(masks, _check_box_size(box_size))
     mask_seed = random.randint(0, 2**31 - 1) if seed is None else seed
     ds = datasets.images(source, image_size=image_size, channels=channels,

@@ -22,7 +22,7 @@ from keras_gans.data._pipeline import (
     _target_shape,
     _with_seeds,
 )
-from keras_gans.data.sources import _resolve
+from keras_gans.data.sources import _resolve, _short_repr
 
 
 def unpaired(a, b, image_size=None, channels=None, batch_size=1, jitter=False, shuffle=True,
@@ -76,8 +76,16 @@ def unpaired(a, b, image_size=None, channels=None, batch_size=1, jitter=False, s
     # repeats, reshuffled on each pass.
     repeat_a = n_a is not None and (n_b is None or n_a < n_b)
     repeat_b = n_b is not None and (n_a is None or n_b < n_a)
+    if channels is None and shape_a[2] != shape_b[2]:
+        raise ValueError(
+            f"Received an invalid value for argument `channels`: the images of `a` "
+            f"({_short_repr(a, 60)}) have {shape_a[2]} channel(s) but those of `b` "
+            f"({_short_repr(b, 60)}) have {shape_b[2]}; the two domains need the same number. "
+            "Pass channels=1 or channels=3 to convert both, received: channels=None"
+        )
     if n_a is not None and n_b is not None:
-        _check_count(max(n_a, n_b), batch_size, drop_remainder, repeat)
+        _check_count(max(n_a, n_b), batch_size, drop_remainder, repeat,
+                     holder="the larger of `a` and `b` holds")
     ds = tf.data.Dataset.zip(
         (ds_a.repeat() if repeat_a else ds_a, ds_b.repeat() if repeat_b else ds_b)
     )

@@ -26,7 +26,7 @@ import tensorflow as tf
 from keras_gans import augment as augment_lib
 from keras_gans import export as export_lib
 from keras_gans import losses as losses_lib
-from keras_gans import utils
+from keras_gans import memory, utils
 from keras_gans.models.base import (
     AdversarialModel,
     _batch_pair,
@@ -250,6 +250,7 @@ class CycleGAN(AdversarialModel):
         # pool's draws; the pools follow it, so old files load in the same order.
         self.pool_a = self.pool_b = self.pool_a_count = self.pool_b_count = None
         if self.pool_size:
+            self._check_pool_memory()
             for domain in ("a", "b"):
                 setattr(self, f"pool_{domain}", self.add_weight(
                     shape=(self.pool_size, *self.image_shape), dtype="float32",
@@ -272,6 +273,16 @@ class CycleGAN(AdversarialModel):
         return self.noise_step
 
     # --- Construction helpers ---
+
+    def _check_pool_memory(self):
+        """Refuses, before allocating them, history pools that would not fit in memory."""
+        # Two pools of float32 images, each built from zeros of its size.
+        needed = 2 * 2 * 4 * self.pool_size * int(np.prod(self.image_shape))
+        memory.check_fits(needed, (
+            "Received an invalid value for argument `pool_size`: two history pools of "
+            f"pool_size={self.pool_size:,} images of shape {tuple(self.image_shape)} need "
+            "about {needed} but only {available} of memory is available. Pass a smaller "
+            "pool_size (50 in the paper; 0 disables the pool)."))
 
     def _resolve_image_shape(self, image_shape):
         if image_shape is not None:
@@ -643,6 +654,9 @@ class CycleGAN(AdversarialModel):
             metadata[f"{attr}_channels"] = [int(endpoint[2][0].shape[-1]),
                                             int(net.outputs[0].shape[-1])]
             metadata[f"{attr}_size_multiple"] = export_lib.size_multiple(net)
+            metadata[f"{attr}_min_side"] = export_lib.min_side(net)
+            metadata[f"{attr}_max_request_output_pixels"] = (
+                export_lib.max_request_output_pixels(net))
         return {"endpoints": endpoints, "metadata": metadata}
 
     def preview(self, images_a, images_b=None):

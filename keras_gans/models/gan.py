@@ -769,6 +769,7 @@ class GAN(AdversarialModel):
                 "num_classes": self.num_classes,
                 "image_shape": [int(s) for s in self.image_shape],
                 "served_network": "generator" if net is self.generator else "ema_generator",
+                "max_request_images": export_lib.max_request_images(net, self.latent_dim),
                 "sample_noise": "tf.random.stateless_normal([n, latent_dim], "
                                 "seed=[seed, 0], alg='philox')",
             },

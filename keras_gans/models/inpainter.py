@@ -492,26 +492,31 @@ class Inpainter(AdversarialModel):
         fill = export_lib.network_call(self._fill_network, jit_compile)
         specs = [tf.TensorSpec([None, None, None, channels], tf.uint8, name="images"),
                  tf.TensorSpec([None, None, None], tf.uint8, name="masks")]
+        # Channels, sides of at least `size_multiple`, a bounded number of pixels.
+        check_images = export_lib.image_checks(self.generator, self.size_multiple,
+                                               channels_in=channels)
 
         def inpaint(images, masks):
-            checks = [
-                tf.debugging.assert_equal(
-                    tf.shape(masks), tf.shape(images)[:3],
-                    message="`masks` must have the shape of `images` without channels"),
-                tf.debugging.assert_greater_equal(
-                    tf.reduce_min(tf.shape(images)[1:3]), self.size_multiple,
-                    message=f"`images` sides must be at least {self.size_multiple}"),
-            ]
-            with tf.control_dependencies(checks):
+            images, masks = check_images(images), tf.ensure_shape(masks, [None, None, None])
+            masks = export_lib.checked(masks, [tf.debugging.assert_equal(
+                tf.shape(masks), tf.shape(images)[:3],
+                message="`masks` must have the shape of `images` without channels")])
+
+            def fill_holes():
                 missing = tf.not_equal(masks, 0)[..., None]
-            out = fill(utils.to_float(images), tf.cast(missing, tf.float32))
-            out = utils.to_uint8(out)
-            return {"images_uint8": tf.where(missing, out, images)}
+                out = fill(utils.to_float(images), tf.cast(missing, tf.float32))
+                return tf.where(missing, utils.to_uint8(out), images)
+
+            # No image: nothing to fill (the padding cannot run on an empty batch).
+            empty = tf.equal(tf.shape(images)[0], 0)
+            return {"images_uint8": tf.cond(empty, lambda: images, fill_holes)}
 
         return {
             "endpoints": [("inpaint", inpaint, specs)],
             "metadata": {"family": "inpainter", "channels": channels,
-                         "size_multiple": self.size_multiple, "mask": "non-zero = missing"},
+                         "size_multiple": self.size_multiple, "mask": "non-zero = missing",
+                         "max_request_output_pixels":
+                             export_lib.max_request_output_pixels(self.generator)},
         }
 
     def preview(self, images, masks):

@@ -594,8 +594,12 @@ class SRResNet(AdversarialModel):
             )
         per_image = math.ceil(self._working_bytes_per_input_pixel() * height * width)
         output_bytes = output_pixels * channels * (1 if is_uint8 else 4)
-        # The working set of one call, the float result of that call, and the result.
-        needed = per_image + output_bytes + 4 * height * s * width * s * channels
+        # The working set of one call with its float input (the conversion from uint8
+        # holds two copies, the tensor one more), the float result of that call with the
+        # float temporaries of its conversion to uint8, and the whole result.
+        chunk_input = 3 * 4 * height * width * channels
+        chunk_output = 3 * 4 * height * s * width * s * channels
+        needed = per_image + chunk_input + chunk_output + output_bytes
         memory.check_fits(needed, (
             f"Upscaling images of shape {tuple(shape)} by scale={s} needs about {{needed}} "
             f"(the {n} x {height * s} x {width * s} output and the generator's activations) "
@@ -656,7 +660,10 @@ class SRResNet(AdversarialModel):
         return {"endpoints": [endpoint],
                 "metadata": {"family": "srgan", "scale": self.scale,
                              "channels": int(endpoint[2][0].shape[-1]),
-                             "size_multiple": export_lib.size_multiple(self.generator)}}
+                             "size_multiple": export_lib.size_multiple(self.generator),
+                             "max_request_output_pixels":
+                                 export_lib.max_request_output_pixels(self.generator,
+                                                                      self.scale)}}
 
     def preview(self, low_res, high_res=None):
         """`{"upscale": [bicubic, model, (original)]}` for low-resolution inputs."""

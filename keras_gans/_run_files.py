@@ -3,6 +3,7 @@ replace there. No TensorFlow: the CLI checks `--out` before importing it."""
 
 import json
 import os
+import tempfile
 
 # Written by `keras_gans.training.train` (STATE first, before any other).
 CHECKPOINT = "checkpoint.keras"
@@ -41,3 +42,10 @@ def foreign_outputs(run_dir):
     if os.path.lexists(samples) and (not os.path.isdir(samples) or os.listdir(samples)):
         found.append(SAMPLES + "/")
     return found
+
+
+def probe_write(folder):
+    """Create and remove a file in `folder`, proving it writable now (OSError if not)."""
+    fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+    os.close(fd)
+    os.remove(probe)

@@ -30,7 +30,6 @@ import math
 import os
 import re
 import signal
-import tempfile
 import threading
 import weakref
 
@@ -38,7 +37,15 @@ import keras
 import numpy as np
 
 from keras_gans import callbacks as callbacks_lib
-from keras_gans._run_files import CHECKPOINT, FINAL, HISTORY, SAMPLES, STATE, foreign_outputs
+from keras_gans._run_files import (
+    CHECKPOINT,
+    FINAL,
+    HISTORY,
+    SAMPLES,
+    STATE,
+    foreign_outputs,
+    probe_write,
+)
 from keras_gans.models.base import AdversarialModel, uses_ema
 
 # `callbacks._atomic_save` writes `.tmp-<pid>-<name>.keras` beside the target.
@@ -523,9 +530,7 @@ def _prepare_run_dir(run_dir):
             f"not a directory: run_dir={run_dir!r}", run_dir)
     try:
         os.makedirs(run_dir, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=run_dir)
-        os.close(fd)
-        os.remove(probe)
+        probe_write(run_dir)
     except OSError as e:
         raise PermissionError(
             e.errno or errno.EACCES, "Received an invalid value for argument `run_dir`: "

@@ -3,9 +3,10 @@
 import errno
 import os
 import stat
-import tempfile
 
 import numpy as np
+
+from keras_gans._run_files import probe_write
 
 # Explicit small parallelism instead of AUTOTUNE: with autotune on, `fit` sat idle
 # for seconds after an epoch's last batch on small machines.
@@ -69,9 +70,7 @@ def _check_cache(cache):
             f"{folder!r} does not exist (the cache files are {prefix}.index, ...): "
             f"cache={prefix!r}", folder)
     try:  # what TensorFlow will do: create files there
-        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
-        os.close(fd)
-        os.remove(probe)
+        probe_write(folder)
     except OSError as e:
         raise PermissionError(
             e.errno or errno.EACCES, "Received an invalid value for argument `cache`: cannot "

@@ -14,6 +14,7 @@ each signature is run by the tensor names in its `SignatureDef`.
 """
 
 import base64
+import contextlib
 import http.server
 import json
 import os
@@ -283,6 +284,19 @@ class RestStandIn:
         self.server.shutdown()
         self.server.server_close()
         self.repository.close()
+
+
+@contextlib.contextmanager
+def serve_http(handler):
+    """A `ThreadingHTTPServer` of `handler` on 127.0.0.1, in a thread; yields its port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- gRPC ---

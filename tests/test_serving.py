@@ -14,7 +14,6 @@ import http.server
 import io
 import json
 import re
-import threading
 import time
 import urllib.request
 
@@ -22,7 +21,7 @@ import numpy as np
 import pytest
 from google.protobuf import text_format
 from PIL import Image
-from serving_standins import GrpcStandIn, RestStandIn
+from serving_standins import GrpcStandIn, RestStandIn, serve_http
 
 from keras_gans.export import export, sample_noise
 from keras_gans.models.cyclegan import CycleGAN
@@ -344,12 +343,8 @@ _PREDICTIONS = {"out_of_range": {"outputs": [[300]]}, "not_bytes": {"outputs": [
 
 @pytest.fixture(scope="module")
 def scripted():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve_http(_Scripted) as port:
+        yield port
 
 
 @pytest.mark.parametrize("model, kwargs, match", [

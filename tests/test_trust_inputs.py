@@ -10,7 +10,6 @@ import os
 import struct
 import subprocess
 import sys
-import threading
 import time
 import zlib
 
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from serving_standins import serve_http
 
 from keras_gans import callbacks, cli, data, utils
 from keras_gans.models.cyclegan import CycleGAN
@@ -338,12 +338,8 @@ class _Misbehaving(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def misbehaving():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Misbehaving)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve_http(_Misbehaving) as port:
+        yield port
 
 
 @pytest.mark.parametrize("model, match", [

@@ -1,4 +1,5 @@
-"""Checks on numpy arrays shared by the data, utils and metrics modules (no TensorFlow)."""
+"""Small checks shared by the models, data, utils, metrics and evaluation modules (no
+TensorFlow)."""
 
 import numpy as np
 
@@ -10,3 +11,17 @@ def non_finite(array):
     if finite.all():
         return None
     return int(finite.size - finite.sum()), np.asarray(array)[~finite].flat[0]
+
+
+def check_bool(name, value):
+    """`value` as a bool; a `TypeError` naming `name` for anything but True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Received an invalid value for argument `{name}`. Expected True or "
+                        f"False, received: {name}={value!r}")
+    return bool(value)
+
+
+def short_repr(value, limit=80):
+    """`repr(value)`, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -24,6 +24,12 @@ def is_run_state(path):
     return isinstance(state, dict) and "steps_per_epoch" in state
 
 
+def holds_run(run_dir):
+    """Whether `run_dir` holds a run of `train` (its checkpoint, or its run state)."""
+    return (os.path.lexists(os.path.join(run_dir, CHECKPOINT))
+            or is_run_state(os.path.join(run_dir, STATE)))
+
+
 def foreign_outputs(run_dir):
     """The entries of `run_dir` that a new run would replace or append to, when it holds
     no run of `train` (no checkpoint, no run state): `model.keras`, `history.csv`, a
@@ -31,8 +37,7 @@ def foreign_outputs(run_dir):
     run_dir = os.fspath(run_dir)
     if not os.path.isdir(run_dir):
         return []
-    if (os.path.lexists(os.path.join(run_dir, CHECKPOINT))
-            or is_run_state(os.path.join(run_dir, STATE))):
+    if holds_run(run_dir):
         return []  # a run's directory: `train` checks its checkpoint
     found = []
     for name in (FINAL, HISTORY, STATE):

@@ -185,9 +185,7 @@ def _in_a_run(directory):
     from keras_gans import _run_files
 
     parent, base = os.path.split(os.path.abspath(directory))
-    return base == _run_files.SAMPLES and (
-        os.path.lexists(os.path.join(parent, _run_files.CHECKPOINT))
-        or _run_files.is_run_state(os.path.join(parent, _run_files.STATE)))
+    return base == _run_files.SAMPLES and _run_files.holds_run(parent)
 
 
 class SampleGrid(_PreviewCallback):

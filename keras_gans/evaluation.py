@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gans import utils
+from keras_gans._arrays import short_repr as _short_repr
 from keras_gans.metrics import (
     MAX_KID_SUBSETS,
     FeatureStatistics,
@@ -110,9 +111,13 @@ def _iterate_batches(data, batch_size, name="data"):
     return (_first_element(element, name) for element in data)
 
 
-def _short_repr(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _check_extract(extract):
+    if not callable(extract):
+        raise TypeError(
+            "Received an invalid value for argument `extract`. Expected a callable "
+            f"`extract(batch) -> (features, probabilities)`, received: extract="
+            f"{_short_repr(extract)}"
+        )
 
 
 def _first_element(element, name="data"):
@@ -528,12 +533,7 @@ def classifier_extractor(classifier):
 def features_and_probabilities(extract, images, batch_size=500):
     """All features and probabilities of `images` (float64), batch by batch."""
     batch_size = _positive_int(batch_size, "batch_size")
-    if not callable(extract):
-        raise TypeError(
-            "Received an invalid value for argument `extract`. Expected a callable "
-            f"`extract(batch) -> (features, probabilities)`, received: extract="
-            f"{_short_repr(extract)}"
-        )
+    _check_extract(extract)
     feats, probs = [], []
     for batch in _iterate_batches(images, batch_size, "images"):
         f, p = _extract_pair(extract, batch, "images", features=True, probabilities=True)
@@ -608,19 +608,9 @@ def measure(fake, extract, metrics, real=None, batch_size=256, seed=0, kid_subse
             f"among {METRICS}, received: metrics={metrics!r}"
         )
     names = set(metrics)
-    if not callable(extract):
-        raise TypeError(
-            "Received an invalid value for argument `extract`. Expected a callable "
-            f"`extract(batch) -> (features, probabilities)`, received: extract="
-            f"{_short_repr(extract)}"
-        )
+    _check_extract(extract)
     batch_size = _positive_int(batch_size, "batch_size")
-    kid_subsets = _positive_int(kid_subsets, "kid_subsets")
-    if kid_subsets > MAX_KID_SUBSETS:
-        raise ValueError(
-            "Received an invalid value for argument `kid_subsets`. Expected at most "
-            f"{MAX_KID_SUBSETS:,}, received: kid_subsets={kid_subsets}"
-        )
+    kid_subsets = _positive_int(kid_subsets, "kid_subsets", maximum=MAX_KID_SUBSETS)
     is_splits = _positive_int(is_splits, "is_splits")
     need_kid = "kid" in names
     need_features = bool(names & {"fid", "kid"})

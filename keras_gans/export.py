@@ -129,6 +129,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gans import utils
+from keras_gans._arrays import check_bool
 
 #: Name of the full model and of the metadata under `<version>/assets.extra/`.
 KERAS_FILENAME = "model.keras"
@@ -285,11 +286,8 @@ def export(model, base_dir, version=None, include_keras=True, jit_compile=False)
     auto_version = version is None
     if not auto_version:
         version = _check_version(version)
-    for name, value in (("include_keras", include_keras), ("jit_compile", jit_compile)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(
-                f"Received an invalid value for argument `{name}`. Expected True or False, "
-                f"received: {name}={value!r} of type {type(value).__name__}")
+    check_bool("include_keras", include_keras)
+    check_bool("jit_compile", jit_compile)
     # Fail on the model before touching the disk.
     family = _family(model, bool(jit_compile))
     _prepare_base_dir(base_dir)

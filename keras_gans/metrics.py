@@ -67,12 +67,17 @@ def __getattr__(name):
     raise AttributeError(f"module 'keras_gans.metrics' has no attribute {name!r}")
 
 
-def _positive_int(value, name, minimum=1):
+def _positive_int(value, name, minimum=1, maximum=None):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(
             f"Received an invalid value for argument `{name}`. "
             f"Expected {expected}, received: {name}={value!r}"
+        )
+    if maximum is not None and value > maximum:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`. Expected at most "
+            f"{maximum:,}, received: {name}={value}"
         )
     return int(value)
 
@@ -573,12 +578,7 @@ def kernel_inception_distance(a, b, num_subsets=100, subset_size=1000, seed=0):
             "Arguments `a` and `b` must have the same feature dimension, received "
             f"shapes {a.shape} and {b.shape}"
         )
-    num_subsets = _positive_int(num_subsets, "num_subsets")
-    if num_subsets > MAX_KID_SUBSETS:
-        raise ValueError(
-            "Received an invalid value for argument `num_subsets`. Expected at most "
-            f"{MAX_KID_SUBSETS:,}, received: num_subsets={num_subsets}"
-        )
+    num_subsets = _positive_int(num_subsets, "num_subsets", maximum=MAX_KID_SUBSETS)
     subset_size = _positive_int(subset_size, "subset_size", minimum=2)
     subset_size = min(subset_size, a.shape[0], b.shape[0])
     if subset_size < 2:
@@ -692,12 +692,8 @@ def class_coverage(predictions, num_classes=None):
     [2]
     """
     if num_classes is not None:
-        num_classes = _positive_int(num_classes, "num_classes", minimum=2)
-        if num_classes > MAX_CLASSES:
-            raise ValueError(
-                "Received an invalid value for argument `num_classes`. Expected at most "
-                f"{MAX_CLASSES:,}, received: num_classes={num_classes}"
-            )
+        num_classes = _positive_int(num_classes, "num_classes", minimum=2,
+                                    maximum=MAX_CLASSES)
     predictions = np.asarray(predictions)
     if predictions.ndim == 2:
         if predictions.dtype.kind not in "biuf":
@@ -885,6 +881,10 @@ def psnr(a, b, value_range=(-1.0, 1.0), y_channel=False, crop_border=0, reduce=T
     return _reduce(tf.image.psnr(a, b, max_val=1.0), reduce)
 
 
+#: `ssim`'s default Gaussian window side.
+SSIM_FILTER_SIZE = 11
+
+
 def ssim(
     a,
     b,
@@ -892,7 +892,7 @@ def ssim(
     y_channel=False,
     crop_border=0,
     reduce=True,
-    filter_size=11,
+    filter_size=SSIM_FILTER_SIZE,
     filter_sigma=1.5,
 ):
     """Structural similarity (Wang et al., IEEE TIP 2004) via `tf.image.ssim`.

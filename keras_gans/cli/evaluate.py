@@ -168,14 +168,12 @@ def _evaluate_generator(model, args, names):
             "data": args.data, "feature_extractor": description, "metrics": results}
 
 
-# SSIM's Gaussian window (keras_gans.metrics.ssim's filter_size): the crops, less the
-# border `evaluate_quality` removes (the model's scale), must be at least this wide.
-SSIM_WINDOW = 11
-
-
 def _check_ssim_size(model, hr_size, flag):
     """Refuse, before reading --data, crops too small for SSIM's window (evaluate_quality
-    measures ssim with psnr, so --metrics psnr does not avoid it)."""
+    measures ssim with psnr, so --metrics psnr does not avoid it): the crops, less the
+    border `evaluate_quality` removes (the model's scale), must be as wide as its window."""
+    from keras_gans.metrics import SSIM_FILTER_SIZE as SSIM_WINDOW
+
     border = model.scale
     if hr_size - 2 * border >= SSIM_WINDOW:
         return

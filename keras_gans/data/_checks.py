@@ -6,6 +6,7 @@ import stat
 
 import numpy as np
 
+from keras_gans._arrays import check_bool as _check_bool
 from keras_gans._run_files import probe_write
 
 # Explicit small parallelism instead of AUTOTUNE: with autotune on, `fit` sat idle
@@ -23,14 +24,6 @@ def _check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(
             f"Received an invalid value for argument `{name}`. Expected a positive integer, "
-            f"received: {name}={value!r}"
-        )
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"Received an invalid value for argument `{name}`. Expected True or False, "
             f"received: {name}={value!r}"
         )
 

@@ -6,6 +6,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from keras_gans._arrays import short_repr as _short_repr
 from keras_gans.data.arrays import (
     _array_source,
     _dataset_source,
@@ -58,11 +59,6 @@ def num_images(source):
                 return _idx_header_shape(text)[0]
             return 1
     return None
-
-
-def _short_repr(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _resolve(source, labels, channels, on_error, validate, min_size=None, argument="source"):

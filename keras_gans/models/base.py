@@ -52,6 +52,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gans import augment as augment_lib
+from keras_gans._arrays import check_bool as _check_bool
 from keras_gans.presets import PresetMixin
 
 # --- Validators and helpers shared by every model ---
@@ -81,13 +82,6 @@ class _DatasetOrderFit:
 
     def fit(self, x=None, y=None, *args, **kwargs):
         return super().fit(x, y, *args, **_no_dataset_shuffle(x, args, kwargs))
-
-
-def _check_bool(arg, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"Received an invalid value for argument `{arg}`. Expected True or "
-                        f"False, received: {arg}={value!r}")
-    return bool(value)
 
 
 def _check_positive_int(name, value, allow_none=False):
